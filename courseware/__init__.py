@@ -1,0 +1,40 @@
+"""The microloan officer academy: a Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from courseware.config import flask_settings, load_secret_key, settings_from_env
+from courseware.db import default_sqlite_url
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: settings, database, sign-in, i18n, blueprints, CLI."""
+    settings = settings_from_env()
+    settings.update(config or {})
+    instance_path = Path(settings["INSTANCE_PATH"])
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        static_folder=str(PACKAGE_DIR / "static"),
+        template_folder=str(PACKAGE_DIR / "templates"),
+    )
+    app.config.update(flask_settings(settings))
+    app.config.update(settings)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(instance_path)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = default_sqlite_url(instance_path)
+
+    from courseware import cli
+    from courseware.web import init_web
+
+    init_web(app)
+    cli.register(app)
+    return app

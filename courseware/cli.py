@@ -1,0 +1,258 @@
+"""The ``courseware`` command: run, import, validate, accounts, database."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy import Engine, func, select
+
+from courseware.content.catalogue import build_catalogue
+from courseware.content.store import import_sources, read_sources
+from courseware.content.translate import translator
+
+DEMO_ACCOUNTS = (
+    ("trainee", "demo-trainee", "示範學員", "台北分行"),
+    ("trainer", "demo-trainer", "示範講師", "總行"),
+    ("manager", "demo-manager", "示範分行經理", "台北分行"),
+    ("hr", "demo-hr", "示範人資", "總行"),
+    ("admin", "demo-admin", "示範管理員", "總行"),
+)
+
+
+@contextmanager
+def _app() -> Iterator[Flask]:
+    """The application for one command; its connections are closed afterwards."""
+    from courseware import create_app
+
+    app = create_app()
+    try:
+        yield app
+    finally:
+        app.extensions["courseware.db"].engine.dispose()
+
+
+def _tr(message: str) -> str:
+    return translator("zh_Hant")(message)
+
+
+def content_dirs(app: Flask) -> dict[str, str]:
+    return {
+        "content": app.config["CONTENT_DIR"],
+        "quizzes": app.config["QUIZ_DIR"],
+        "case_studies": app.config["CASE_DIR"],
+    }
+
+
+def ensure_database(app: Flask, echo: Callable[[str], Any] = click.echo) -> None:
+    """Create and migrate the embedded database; refuse to run on an old server schema."""
+    from courseware import migrate
+
+    engine = database_engine(app)
+    if not migrate.needs_upgrade(engine):
+        return
+    if migrate.is_embedded(app.config["DATABASE_URL"]):
+        echo("正在建立／升級資料庫… (migrating the embedded database)")
+        migrate.upgrade(engine)
+        return
+    raise click.ClickException(
+        "資料庫結構不是最新版本，請先執行 courseware db upgrade "
+        "(the database schema is not current: run 'courseware db upgrade')."
+    )
+
+
+def database_engine(app: Flask) -> Engine:
+    return app.extensions["courseware.db"].engine
+
+
+def import_course(app: Flask, echo: Callable[[str], Any] = click.echo) -> int:
+    """Import new and changed course files; returns how many changed."""
+    sources, read_errors = read_sources(content_dirs(app))
+    for error in read_errors:
+        click.echo(error.text(_tr), err=True)
+    sessions = app.extensions["courseware.db"].sessions
+    with sessions() as session:
+        with click.progressbar(
+            length=len(sources), label="匯入課程檔案 (importing course files)", file=sys.stderr
+        ) as bar:
+            report = import_sources(session, sources, progress=lambda _path: bar.update(1))
+            bar.update(len(report.unchanged))
+        session.commit()
+    echo(
+        f"新增 {len(report.added)}、更新 {len(report.updated)}、未變更 {len(report.unchanged)} "
+        f"(added {len(report.added)}, updated {len(report.updated)}, "
+        f"unchanged {len(report.unchanged)})"
+    )
+    return len(report.added) + len(report.updated)
+
+
+def create_demo_accounts(app: Flask) -> list[tuple[str, str, str]] | None:
+    """One account per role with printed passwords, only on a database with no users."""
+    from courseware import accounts
+    from courseware.models import User
+
+    sessions = app.extensions["courseware.db"].sessions
+    with sessions() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return None
+        created = []
+        for role, username, name, branch in DEMO_ACCOUNTS:
+            password = f"{role}-{secrets.token_urlsafe(8)}"
+            accounts.create_user(
+                session,
+                accounts.NewAccount(username, name, role, employee_id="", branch=branch),
+                password,
+            )
+            created.append((role, username, password))
+        session.commit()
+    return created
+
+
+@click.group()
+def main() -> None:
+    """微貸授信學院 Microloan Officer Academy."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Create one account per role (empty database only).")
+def run(host: str, port: int, demo: bool) -> None:
+    """Migrate, import the course files and serve the site."""
+    with _app() as app:
+        ensure_database(app)
+        import_course(app)
+        if demo:
+            created = create_demo_accounts(app)
+            if created is None:
+                click.echo("已有帳號，未建立示範帳號。(accounts exist: no demo accounts created)")
+            else:
+                click.echo("示範帳號 (demo accounts) — 使用者名稱 / 密碼:")
+                for role, username, password in created:
+                    click.echo(f"  {role:8} {username:14} {password}")
+        sys.stdout.flush()
+        click.echo(f"請開啟 http://{host}:{port}/ (open this address)", err=False)
+        sys.stdout.flush()
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["trainee", "trainer", "manager", "hr", "admin"]),
+    required=True,
+)
+@click.option("--display-name", default=None, help="Name shown on pages and certificates.")
+@click.option("--branch", default="")
+@click.option("--employee-id", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(
+    username: str,
+    role: str,
+    display_name: str | None,
+    branch: str,
+    employee_id: str,
+    password_stdin: bool,
+) -> None:
+    """Create an account (the password is asked for, or read from stdin)."""
+    from courseware import accounts
+
+    with _app() as app:
+        ensure_database(app)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        sessions = app.extensions["courseware.db"].sessions
+        with sessions() as session:
+            try:
+                accounts.create_user(
+                    session,
+                    accounts.NewAccount(
+                        username, display_name or username, role, employee_id, branch
+                    ),
+                    password,
+                )
+            except accounts.AccountError as exc:
+                raise click.ClickException(
+                    f"{exc.field}: {_tr(exc.message)} ({exc.message})"
+                ) from exc
+            session.commit()
+        click.echo(f"已建立帳號 {username} ({role}). Account created.")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    from courseware import migrate
+
+    with _app() as app:
+        migrate.upgrade(database_engine(app))
+        click.echo(f"資料庫已是最新版本 (schema at {migrate.head_revision()}).")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    from courseware import migrate
+
+    with _app() as app:
+        click.echo(migrate.current_revision(database_engine(app)) or "(empty)")
+
+
+@main.command("import")
+def import_command() -> None:
+    """Import new and changed course files into the database."""
+    with _app() as app:
+        ensure_database(app)
+        import_course(app)
+
+
+@main.command()
+@click.option("--content-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--quiz-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--case-dir", type=click.Path(file_okay=False), default=None)
+def validate(content_dir: str | None, quiz_dir: str | None, case_dir: str | None) -> None:
+    """Check every course file; exit 1 with a located message per error."""
+    with _app() as app:
+        dirs = content_dirs(app)
+        for key, value in (
+            ("content", content_dir),
+            ("quizzes", quiz_dir),
+            ("case_studies", case_dir),
+        ):
+            if value:
+                dirs[key] = value
+        sources, errors = read_sources(dirs)
+        catalogue = build_catalogue(sources)
+        errors = errors + catalogue.errors
+        for error in errors:
+            click.echo(f"{error.text(_tr)}", err=True)
+        lessons = sum(len(m.lessons) for m in catalogue.modules)
+        summary = (
+            f"{len(sources)} 個檔案：{len(catalogue.modules)} 個模組、{lessons} 堂課、"
+            f"{len(catalogue.quizzes)} 份題庫、{len(catalogue.cases)} 個案例；{len(errors)} 個錯誤"
+        )
+        click.echo(summary)
+        if errors:
+            sys.exit(1)
+
+
+def register(app: Flask) -> None:
+    """Expose the same commands under ``flask --app courseware``."""
+    for name, command in main.commands.items():
+        if name != "run":
+            app.cli.add_command(command, name)

@@ -1,0 +1,17 @@
+"""All models, imported here so Alembic and create_all see every table."""
+
+from courseware.db import Base
+from courseware.models.accounts import User
+from courseware.models.audit import AuditEvent
+from courseware.models.content import ContentDocument, ContentRevision, ContentState
+from courseware.models.progress import LessonProgress
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "ContentDocument",
+    "ContentRevision",
+    "ContentState",
+    "LessonProgress",
+    "User",
+]

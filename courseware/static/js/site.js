@@ -1,0 +1,82 @@
+/* Small progressive enhancements; the site works without them. */
+(function () {
+  "use strict";
+
+  // Reading time: report seconds spent on a lesson when the page is hidden or left.
+  function readingTime() {
+    var article = document.querySelector("article[data-time-url]");
+    if (!article || !navigator.sendBeacon) return;
+    var started = Date.now();
+    var visible = document.visibilityState === "visible";
+    var spent = 0;
+    function flush() {
+      if (visible) { spent += Date.now() - started; started = Date.now(); }
+      var seconds = Math.round(spent / 1000);
+      if (seconds < 2) return;
+      spent = 0;
+      var data = new FormData();
+      data.append("seconds", String(seconds));
+      data.append("csrf_token", article.getAttribute("data-csrf"));
+      navigator.sendBeacon(article.getAttribute("data-time-url"), data);
+    }
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { flush(); visible = false; }
+      else { visible = true; started = Date.now(); }
+    });
+    window.addEventListener("pagehide", flush);
+  }
+
+  // Loan calculator: the same formulas as courseware/lending/arithmetic.py.
+  function installment(p, r, n, type) {
+    if (type === "flat") return p / n + p * r;
+    if (r === 0) return p / n;
+    return p * r / (1 - Math.pow(1 + r, -n));
+  }
+  function irr(net, pay, n) {
+    function npv(i) { var s = 0; for (var k = 1; k <= n; k++) s += pay / Math.pow(1 + i, k); return s - net; }
+    var lo = 0, hi = 1;
+    if (npv(lo) < 0) return 0;
+    for (var it = 0; it < 200; it++) { var mid = (lo + hi) / 2; if (npv(mid) > 0) lo = mid; else hi = mid; }
+    return (lo + hi) / 2;
+  }
+  function loanCalculator(block) {
+    var calc = block.querySelector(".loan-calc");
+    if (!calc) return;
+    var lang = document.documentElement.lang || "zh-Hant";
+    var money = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    var pct = new Intl.NumberFormat(lang, { style: "percent", minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    var type = block.getAttribute("data-type");
+    var inputs = {};
+    ["amount", "rate", "term", "fee"].forEach(function (name) {
+      inputs[name] = calc.querySelector("input[name=" + name + "]");
+      inputs[name].value = block.getAttribute("data-" + name);
+    });
+    function out(key, text) { var cell = block.querySelector("[data-out=" + key + "]"); if (cell) cell.textContent = text; }
+    function update() {
+      var p = parseFloat(inputs.amount.value), r = parseFloat(inputs.rate.value) / 100;
+      var n = parseInt(inputs.term.value, 10), f = parseFloat(inputs.fee.value || "0") / 100;
+      if (!(p > 0) || !(r >= 0) || !(n >= 1 && n <= 360) || !(f >= 0 && f < 1)) return;
+      var pay = installment(p, r, n, type);
+      var i = irr(p * (1 - f), pay, n);
+      out("amount", money.format(p));
+      out("term", String(n));
+      out("fee", money.format(p * f));
+      out("installment", money.format(pay));
+      out("interest", money.format(pay * n - p));
+      out("emr", pct.format(i));
+      out("apr", pct.format(12 * i));
+      out("ear", pct.format(Math.pow(1 + i, 12) - 1));
+      var rate = block.querySelector("[data-out=rate]");
+      if (rate) rate.firstChild.textContent = pct.format(r) + " ";
+      var sched = block.querySelector(".loan-schedule");
+      if (sched) sched.closest("details").hidden = true;
+    }
+    Object.keys(inputs).forEach(function (k) { inputs[k].addEventListener("input", update); });
+    calc.hidden = false;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    readingTime();
+    document.querySelectorAll(".loan-block[data-amount]").forEach(loanCalculator);
+  });
+})();

@@ -1,0 +1,21 @@
+"""The web layer: one blueprint per area, thin views over services."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_web(app: Flask) -> None:
+    from courseware.web import database, errors, extensions, navigation, security
+    from courseware.web.admin import bp as admin_bp
+    from courseware.web.auth import bp as auth_bp
+    from courseware.web.learn import bp as learn_bp
+    from courseware.web.main import bp as main_bp
+
+    database.init_app(app)
+    extensions.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    navigation.init_app(app)
+    for blueprint in (main_bp, auth_bp, learn_bp, admin_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,52 @@
+"""One database session per request, closed at teardown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from courseware.content.catalogue import Catalogue
+from courseware.content.store import CatalogueCache
+from courseware.db import make_engine, make_session_factory
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    catalogue: CatalogueCache
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions["courseware.db"] = Database(
+        engine, make_session_factory(engine), CatalogueCache()
+    )
+    app.teardown_appcontext(_close_session)
+
+
+def database() -> Database:
+    return current_app.extensions["courseware.db"]
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    return g.db_session
+
+
+def catalogue() -> Catalogue:
+    """The course as published now (one version query per request)."""
+    if "catalogue" not in g:
+        g.catalogue = database().catalogue.get(db_session())
+    return g.catalogue
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,107 @@
+"""The learner's pages: dashboard, modules, lessons, glossary."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from courseware import progress
+from courseware.content.catalogue import Lesson, Module
+from courseware.content.render import render_markdown
+from courseware.web.access import has_role
+from courseware.web.database import catalogue, db_session
+
+bp = Blueprint("learn", __name__)
+
+
+def _module_or_404(slug: str) -> Module:
+    module = catalogue().module(slug)
+    if module is None:
+        abort(404)
+    return module
+
+
+def _lesson_or_404(module: Module, slug: str) -> Lesson:
+    lesson = module.lesson(slug)
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
+@bp.get("/")
+def dashboard():
+    cat = catalogue()
+    data = progress.dashboard(db_session(), current_user.id, cat)
+    errors = cat.errors if has_role("trainer", "admin") else []
+    return render_template("learn/dashboard.html", data=data, content_errors=errors)
+
+
+@bp.get("/modules/<slug>")
+def module(slug: str):
+    mod = _module_or_404(slug)
+    lessons = progress.lesson_statuses(db_session(), current_user.id, mod)
+    intro = render_markdown(mod.intro, locale=str(get_locale())).html if mod.intro else ""
+    return render_template("learn/module.html", module=mod, lessons=lessons, intro=intro)
+
+
+@bp.get("/modules/<slug>/<lesson_slug>")
+def lesson(slug: str, lesson_slug: str):
+    mod = _module_or_404(slug)
+    les = _lesson_or_404(mod, lesson_slug)
+    session = db_session()
+    row = progress.record_view(session, current_user.id, les)
+    session.commit()
+    rendered = render_markdown(les.body, catalogue().glossary_terms, str(get_locale()))
+    before, after = mod.neighbours(les.slug)
+    return render_template(
+        "learn/lesson.html",
+        module=mod,
+        lesson=les,
+        rendered=rendered,
+        done=row.completed_at is not None,
+        before=before,
+        after=after,
+    )
+
+
+@bp.post("/modules/<slug>/<lesson_slug>/done")
+def mark_done(slug: str, lesson_slug: str):
+    mod = _module_or_404(slug)
+    les = _lesson_or_404(mod, lesson_slug)
+    session = db_session()
+    if request.form.get("undo") == "1":
+        progress.mark_not_done(session, current_user.id, les)
+        session.commit()
+        return redirect(url_for("learn.lesson", slug=slug, lesson_slug=lesson_slug))
+    progress.mark_done(session, current_user.id, les)
+    session.commit()
+    _before, after = mod.neighbours(les.slug)
+    if after is not None:
+        return redirect(url_for("learn.lesson", slug=slug, lesson_slug=after.slug))
+    return redirect(url_for("learn.module", slug=slug))
+
+
+@bp.post("/modules/<slug>/<lesson_slug>/time")
+def reading_time(slug: str, lesson_slug: str):
+    """Reading time reported by the page when it is hidden or left (a beacon)."""
+    mod = _module_or_404(slug)
+    les = _lesson_or_404(mod, lesson_slug)
+    try:
+        seconds = int(request.form.get("seconds", ""))
+    except ValueError:
+        return jsonify(error="seconds must be a whole number"), 400
+    if seconds < 0:
+        return jsonify(error="seconds must not be negative"), 400
+    session = db_session()
+    total = progress.add_reading_time(session, current_user.id, les, seconds)
+    session.commit()
+    return jsonify(seconds_spent=total)
+
+
+@bp.get("/glossary")
+def glossary():
+    gl = catalogue().glossary
+    if gl is None:
+        abort(404)
+    return render_template("learn/glossary.html", glossary=gl)

@@ -1,0 +1,179 @@
+"""Shared fixtures: an app per database backend, a client, accounts, the CLI.
+
+Every test that uses ``app`` runs on SQLite and, when
+COURSEWARE_TEST_DATABASE_URL is set (CI sets it), again on PostgreSQL. The
+schema is migrated once per backend and every table is emptied before each
+test, so tests may commit freely (threads included).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from courseware import accounts, clock, create_app, migrate
+from courseware.content.store import import_sources, read_sources
+from courseware.db import make_engine
+from courseware.models import Base, User
+
+DATA = Path(__file__).resolve().parent / "data"
+PG_URL = os.environ.get("COURSEWARE_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct horse battery"
+
+# Hashing cost is not what these tests are about: a cheap method keeps the
+# suite quick. Production keeps werkzeug's default (scrypt).
+accounts.HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, scope="session")
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        assert PG_URL
+        url = PG_URL
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def empty_all_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our table names
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "CONTENT_DIR": str(DATA / "content"),
+            "QUIZ_DIR": str(DATA / "quizzes"),
+            "CASE_DIR": str(DATA / "case_studies"),
+        }
+    )
+    engine = application.extensions["courseware.db"].engine
+    empty_all_tables(engine)
+    yield application
+    clock.set_time(None)
+    engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session on the app's database for arranging and checking data."""
+    with app.extensions["courseware.db"].sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def course(app: Flask, db: Session) -> None:
+    """The fixture course (tests/data) imported into the database."""
+    sources, errors = read_sources(
+        {
+            "content": DATA / "content",
+            "quizzes": DATA / "quizzes",
+            "case_studies": DATA / "case_studies",
+        }
+    )
+    assert not errors
+    import_sources(db, sources)
+    db.commit()
+
+
+def make_user(
+    db: Session,
+    username: str,
+    role: str = "trainee",
+    branch: str = "台北分行",
+    password: str = PASSWORD,
+    **extra: object,
+) -> User:
+    user = accounts.create_user(
+        db,
+        accounts.NewAccount(
+            username, f"{username} 姓名", role, employee_id=f"E-{username}", branch=branch
+        ),
+        password,
+    )
+    for key, value in extra.items():
+        setattr(user, key, value)
+    db.commit()
+    return user
+
+
+@pytest.fixture
+def users(db: Session) -> dict[str, User]:
+    """One account per role, named after the role."""
+    return {
+        role: make_user(db, role, role=role)
+        for role in ("trainee", "trainer", "manager", "hr", "admin")
+    }
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD, **extra: str):
+    token = csrf_token(client, "/login")
+    data = {"username": username, "password": password, "csrf_token": token, **extra}
+    return client.post("/login", data=data)
+
+
+def post(client: FlaskClient, path: str, data: dict | None = None, token_from: str = "/", **kw):
+    """POST a form with a valid CSRF token taken from a page of this session."""
+    payload = dict(data or {})
+    payload.setdefault("csrf_token", csrf_token(client, token_from))
+    return client.post(path, data=payload, **kw)
+
+
+@pytest.fixture
+def as_trainee(client: FlaskClient, users: dict[str, User], course: None) -> FlaskClient:
+    assert login(client, "trainee").status_code == 302
+    return client

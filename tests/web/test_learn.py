@@ -1,0 +1,114 @@
+"""The learner's pages: dashboard, modules, lessons, progress."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from courseware.models import LessonProgress
+from tests.conftest import post
+
+
+def _percent(html: str, title: str) -> str:
+    match = re.search(rf'aria-label="[^"]*{title}[^"]*"[^>]*>(\d+)%<', html)
+    assert match, title
+    return match.group(1)
+
+
+def test_dashboard_lists_modules_in_order_with_progress(as_trainee: FlaskClient):
+    html = as_trainee.get("/").get_data(as_text=True)
+    assert html.index("測試模組一") < html.index("測試模組二")
+    assert _percent(html, "測試模組一") == "0"
+    assert "/modules/alpha/first" in html  # continue where you left off
+
+
+def test_marking_done_moves_the_progress_bar(as_trainee: FlaskClient, db: Session):
+    assert as_trainee.get("/modules/alpha/first").status_code == 200
+    response = post(as_trainee, "/modules/alpha/first/done", token_from="/modules/alpha/first")
+    assert response.status_code == 302 and response.location == "/modules/alpha/second"
+    html = as_trainee.get("/").get_data(as_text=True)
+    assert _percent(html, "測試模組一") == "50"
+    row = db.scalar(select(LessonProgress).where(LessonProgress.lesson_slug == "first"))
+    assert row.completed_at is not None and row.module_slug == "alpha"
+    module_page = as_trainee.get("/modules/alpha").get_data(as_text=True)
+    assert module_page.count("✓") == 1
+
+
+def test_marking_done_twice_keeps_one_record(as_trainee: FlaskClient, db: Session):
+    for _ in range(2):
+        post(as_trainee, "/modules/alpha/first/done", token_from="/modules/alpha/first")
+    rows = db.scalars(select(LessonProgress)).all()
+    assert len(rows) == 1
+
+
+def test_undo_done(as_trainee: FlaskClient):
+    post(as_trainee, "/modules/alpha/first/done", token_from="/modules/alpha/first")
+    post(as_trainee, "/modules/alpha/first/done", {"undo": "1"}, token_from="/modules/alpha/first")
+    assert _percent(as_trainee.get("/").get_data(as_text=True), "測試模組一") == "0"
+
+
+def test_lesson_page_has_toc_neighbours_and_rendered_content(as_trainee: FlaskClient):
+    html = as_trainee.get("/modules/alpha/first").get_data(as_text=True)
+    assert 'class="toc"' in html and "什麼是微貸" in html
+    assert 'rel="next" href="/modules/alpha/second"' in html
+    assert 'class="callout callout-warning"' in html
+    assert 'class="term" href="/glossary#repayment-capacity"' in html
+    assert "113.33" in html
+
+
+def test_reading_time_is_recorded_and_capped(as_trainee: FlaskClient, db: Session):
+    as_trainee.get("/modules/alpha/first")
+    post(
+        as_trainee,
+        "/modules/alpha/first/time",
+        {"seconds": "95"},
+        token_from="/modules/alpha/first",
+    )
+    response = post(
+        as_trainee,
+        "/modules/alpha/first/time",
+        {"seconds": "999999"},
+        token_from="/modules/alpha/first",
+    )
+    assert response.get_json() == {"seconds_spent": 95 + 1800}
+    bad = post(
+        as_trainee,
+        "/modules/alpha/first/time",
+        {"seconds": "lots"},
+        token_from="/modules/alpha/first",
+    )
+    assert bad.status_code == 400
+    row = db.scalar(select(LessonProgress))
+    assert row.seconds_spent == 95 + 1800
+
+
+def test_reading_time_needs_csrf(as_trainee: FlaskClient):
+    assert as_trainee.post("/modules/alpha/first/time", data={"seconds": "5"}).status_code == 400
+
+
+def test_unknown_module_or_lesson_is_404(as_trainee: FlaskClient):
+    assert as_trainee.get("/modules/nope").status_code == 404
+    assert as_trainee.get("/modules/alpha/nope").status_code == 404
+    assert post(as_trainee, "/modules/alpha/nope/done").status_code == 404
+
+
+def test_glossary_page_has_anchors(as_trainee: FlaskClient):
+    html = as_trainee.get("/glossary").get_data(as_text=True)
+    assert 'id="repayment-capacity"' in html and "還款能力" in html
+
+
+def test_language_switch_remembers_english(as_trainee: FlaskClient):
+    assert "我的課程" in as_trainee.get("/").get_data(as_text=True)
+    post(as_trainee, "/language", {"lang": "en", "next": "/"})
+    assert "My course" in as_trainee.get("/").get_data(as_text=True)
+
+
+def test_zh_tw_browser_gets_traditional_chinese(client, users, course):
+    for tag in ("zh-TW", "zh-HK", "zh-MO", "zh-Hant", "en;q=0.5, zh-TW"):
+        html = client.get("/login", headers={"Accept-Language": tag}).get_data(as_text=True)
+        assert 'lang="zh-Hant"' in html, tag
+    html = client.get("/login", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert 'lang="en"' in html
