@@ -9,6 +9,7 @@ from flask_login import current_user
 from courseware import progress
 from courseware.content.catalogue import Lesson, Module
 from courseware.content.render import render_markdown
+from courseware.content.search import MAX_QUERY_LENGTH, index_for
 from courseware.web.access import has_role
 from courseware.web.database import catalogue, db_session
 
@@ -97,6 +98,13 @@ def reading_time(slug: str, lesson_slug: str):
     total = progress.add_reading_time(session, current_user.id, les, seconds)
     session.commit()
     return jsonify(seconds_spent=total)
+
+
+@bp.get("/search")
+def search():
+    query = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    hits = index_for(catalogue()).search(query) if query else []
+    return render_template("learn/search.html", query=query, hits=hits)
 
 
 @bp.get("/glossary")

@@ -1,0 +1,78 @@
+"""The shipped course keeps its shape: it cannot silently shrink or lose its parts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from courseware.config import REPO_ROOT
+from courseware.content.catalogue import Catalogue, build_catalogue
+from courseware.content.loanblock import find_loan_blocks
+from courseware.content.search import SearchIndex
+from courseware.content.store import read_sources
+
+TITLES = [
+    "微貸基礎知識",
+    "微貸業務流程",
+    "微貸風險管理",
+    "微貸營銷策略",
+    "微貸法律法規",
+    "微貸案例分析",
+]
+CALLOUT = re.compile(r"^::: ?(注意|提示|範例)", re.M)
+
+
+@pytest.fixture(scope="module")
+def course() -> Catalogue:
+    sources, errors = read_sources({"content": REPO_ROOT / "content"})
+    assert not errors
+    catalogue = build_catalogue(sources)
+    assert not catalogue.errors, [str(e) for e in catalogue.errors]
+    return catalogue
+
+
+def _length(body: str) -> int:
+    return len(re.sub(r"\s", "", body))
+
+
+def test_six_modules_with_the_outline_titles(course: Catalogue):
+    assert [m.title for m in course.modules] == TITLES
+    for module in course.modules:
+        assert 3 <= len(module.lessons) <= 5, module.slug
+        assert module.summary and module.objectives and module.estimated_minutes > 0
+
+
+def test_every_lesson_has_objectives_example_callout_and_review(course: Catalogue):
+    for module in course.modules:
+        for lesson in module.lessons:
+            where = f"{module.slug}/{lesson.slug}"
+            headings = re.findall(r"^## (.+)$", lesson.body, re.M)
+            assert headings[0].strip() == "學習目標", where
+            assert headings[-1].strip() == "重點回顧", where
+            assert 1200 <= _length(lesson.body) <= 2600, (where, _length(lesson.body))
+            has_table = re.search(r"^\|.*\|\s*$", lesson.body, re.M) is not None
+            assert has_table or find_loan_blocks(lesson.body), where
+            assert CALLOUT.search(lesson.body), where
+
+
+def test_at_least_six_loan_blocks_and_all_valid(course: Catalogue):
+    blocks = [
+        spec
+        for module in course.modules
+        for lesson in module.lessons
+        for _line, spec, _errors in find_loan_blocks(lesson.body)
+    ]
+    assert len(blocks) >= 6
+    assert all(spec is not None for spec in blocks)
+
+
+def test_glossary_has_at_least_forty_terms(course: Catalogue):
+    assert course.glossary is not None
+    assert len(course.glossary.terms) >= 40
+
+
+@pytest.mark.parametrize("term", ["微貸", "還款", "擔保", "過度負債", "PAR30"])
+def test_search_finds_key_terms_in_the_course(course: Catalogue, term: str):
+    hits = SearchIndex.from_catalogue(course).search(term)
+    assert any(h.document.kind == "lesson" for h in hits), term
