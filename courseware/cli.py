@@ -6,6 +6,7 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -249,6 +250,54 @@ def validate(content_dir: str | None, quiz_dir: str | None, case_dir: str | None
         click.echo(summary)
         if errors:
             sys.exit(1)
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path: str) -> None:
+    """Write a consistent backup of the database to PATH (safe while serving)."""
+    from courseware import backup
+
+    with _app() as app:
+        ensure_database(app)
+        with click.progressbar(length=100, label="備份中 (backing up)", file=sys.stderr) as bar:
+            done = [0]
+
+            def step(copied: int, total: int) -> None:
+                now = int(100 * copied / total) if total else 100
+                bar.update(now - done[0])
+                done[0] = now
+
+            try:
+                result = backup.backup(database_engine(app), Path(path), progress=step)
+            except backup.BackupError as exc:
+                raise click.ClickException(str(exc)) from exc
+            bar.update(100 - done[0])
+    click.echo(f"已備份至 {result.path} ({result.size_bytes:,} bytes, {result.method}).")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: str, yes: bool) -> None:
+    """Replace the database's content with the backup at PATH."""
+    from courseware import backup
+    from courseware.content.store import touch_content_version
+
+    if not yes:
+        click.confirm(
+            "這會以備份覆蓋目前的資料庫 (this replaces the current data). 繼續?", abort=True
+        )
+    with _app() as app:
+        try:
+            backup.restore(database_engine(app), Path(path))
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+        ensure_database(app)  # a backup from an older version is migrated forward
+        with app.extensions["courseware.db"].sessions() as session:
+            touch_content_version(session)  # every worker reloads the course
+            session.commit()
+    click.echo(f"已從 {path} 還原 (restored).")
 
 
 def register(app: Flask) -> None:

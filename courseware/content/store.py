@@ -70,6 +70,11 @@ def read_sources(
     return sources, errors
 
 
+def touch_content_version(session: Session) -> None:
+    """Make every worker rebuild its catalogue on its next request."""
+    _bump_version(session)
+
+
 def _bump_version(session: Session) -> None:
     state = session.get(ContentState, 1)
     if state is None:

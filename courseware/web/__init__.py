@@ -6,12 +6,13 @@ from flask import Flask
 
 
 def init_web(app: Flask) -> None:
-    from courseware.web import database, errors, extensions, navigation, security
+    from courseware.web import database, errors, extensions, navigation, requestlog, security
     from courseware.web.admin import bp as admin_bp
     from courseware.web.auth import bp as auth_bp
     from courseware.web.learn import bp as learn_bp
     from courseware.web.main import bp as main_bp
 
+    requestlog.init_app(app)
     database.init_app(app)
     extensions.init_app(app)
     security.init_app(app)

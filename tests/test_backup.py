@@ -1,0 +1,69 @@
+"""Backup and restore round trip, while the site keeps serving requests."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from courseware import cli
+from courseware.models import User
+from tests.conftest import login, make_user
+from tests.test_cli import _env
+
+
+class Traffic:
+    """Requests from another thread for as long as the test runs."""
+
+    def __init__(self, app):
+        self.app = app
+        self.statuses: list[int] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        client = self.app.test_client()
+        login(client, "reader")
+        while not self.stop.is_set():
+            for path in ("/", "/modules/alpha", "/healthz"):
+                self.statuses.append(client.get(path).status_code)
+
+    def __enter__(self) -> Traffic:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+def test_backup_and_restore_round_trip_while_serving(app, db, course, tmp_path: Path):
+    make_user(db, "reader")
+    make_user(db, "kept")
+    env = _env(app)
+    target = tmp_path / "backups" / "academy.backup"
+    with Traffic(app) as traffic:
+        result = CliRunner().invoke(cli.main, ["backup", str(target)], env=env)
+        assert result.exit_code == 0, result.output
+        assert target.stat().st_size > 0
+        make_user(db, "added-after-backup")
+        result = CliRunner().invoke(cli.main, ["restore", str(target), "--yes"], env=env)
+        assert result.exit_code == 0, result.output
+    db.expire_all()
+    names = set(db.scalars(select(User.username)))
+    assert names == {"reader", "kept"}
+    assert traffic.statuses, "the site served no requests during the test"
+    assert set(traffic.statuses) <= {200}, sorted(set(traffic.statuses))
+    # The site still works afterwards.
+    client = app.test_client()
+    assert login(client, "kept").status_code == 302
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(app, tmp_path: Path):
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not a database", encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["restore", str(bogus), "--yes"], env=_env(app))
+    assert result.exit_code != 0
+    assert "not" in result.output
