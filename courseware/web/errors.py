@@ -99,5 +99,5 @@ def _rollback() -> None:
     if session is not None:
         try:
             session.rollback()
-        except Exception:
+        except Exception:  # noqa: BLE001 - the connection may be gone; the page still renders
             log.warning("rollback failed [request %s]", request_id())
