@@ -1,0 +1,293 @@
+"""The schema of a case file (case_studies/<slug>.yaml).
+
+Display text is zh-Hant and is shown as written; the numbers the model needs
+live in ``params`` (hidden from the trainee) and in the options' terms.
+Money is in the case's own currency (``currency``); rates are monthly fractions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from courseware.content.errors import N_
+from courseware.lending.params import Ident, Severity, Share, Strict, Text
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Money = Annotated[float, Field(ge=0, le=1e9)]
+Rate = Annotated[float, Field(ge=0, le=1)]
+Term = Annotated[int, Field(ge=1, le=360)]
+Month = Annotated[int, Field(ge=1, le=12)]
+
+SCHEDULES = ("equal", "flat", "harvest", "balloon", "restructure")
+Schedule = Literal["equal", "flat", "harvest", "balloon", "restructure"]
+RateType = Literal["declining", "flat"]
+CollateralType = Literal["household_goods", "titled_land", "vehicle", "savings"]
+Willingness = Literal["honest", "weak_references", "ghost"]
+DocumentStatus = Literal["verified", "unverified", "missing", "mismatch"]
+
+
+# The dossier the trainee reads -------------------------------------------------
+
+
+class LineItem(Strict):
+    label: Text
+    amount: Money
+
+
+class Applicant(Strict):
+    name: Title
+    age: int = Field(ge=16, le=100)
+    family: Text
+    phone: Title | None = None
+    address: Title | None = None
+    notes: LongText | None = None
+
+
+class DailySales(Strict):
+    good_day: Money
+    normal_day: Money
+    slow_day: Money
+
+
+class SalesDays(Strict):
+    good: int = Field(ge=0, le=31)
+    normal: int = Field(ge=0, le=31)
+    slow: int = Field(ge=0, le=31)
+
+
+class Business(Strict):
+    type: Title
+    years: float = Field(ge=0, le=80)
+    location: Text
+    description: LongText
+    sales: DailySales
+    sales_days: SalesDays | None = None
+    margin: Share
+    fixed_costs: list[LineItem] = Field(default_factory=list, max_length=20)
+    seasonality: LongText | None = None
+
+
+class HouseholdBudget(Strict):
+    income: list[LineItem] = Field(default_factory=list, max_length=20)
+    expenses: list[LineItem] = Field(min_length=1, max_length=30)
+
+
+class BureauLine(Strict):
+    lender: Title
+    balance: Money
+    installment: Money
+    status: Text
+
+
+class CreditBureau(Strict):
+    summary: LongText
+    lenders: list[BureauLine] = Field(default_factory=list, max_length=20)
+
+
+class Reference(Strict):
+    source: Title
+    says: LongText
+
+
+class Document(Strict):
+    name: Title
+    status: DocumentStatus
+    note: Text | None = None
+
+
+class ExistingLoanView(Strict):
+    amount: Money
+    balance: Money
+    installment: Money
+    remaining_term: int = Field(ge=0, le=360)
+    days_past_due: int = Field(ge=0, le=720)
+    note: LongText
+
+
+class GroupMemberView(Strict):
+    name: Title
+    business: Text
+    requested: Money
+    note: LongText
+
+
+class Request(Strict):
+    amount: Annotated[float, Field(gt=0, le=1e9)]
+    term: Term
+    monthly_rate: Rate
+    rate_type: RateType = "declining"
+    schedule: Schedule = "equal"
+    fee_rate: Annotated[float, Field(ge=0, lt=1)] | None = None
+    purpose: LongText
+    guarantor: Text | None = None
+    collateral: Text | None = None
+
+
+class Dossier(Strict):
+    applicant: Applicant
+    business: Business
+    household_budget: HouseholdBudget
+    credit_bureau: CreditBureau
+    site_visit: list[LongText] = Field(min_length=1, max_length=20)
+    references: list[Reference] = Field(default_factory=list, max_length=20)
+    documents: list[Document] = Field(default_factory=list, max_length=30)
+    existing_loan: ExistingLoanView | None = None
+    group_members: list[GroupMemberView] | None = Field(default=None, max_length=10)
+    request: Request
+
+
+# What the trainee may choose ----------------------------------------------------
+
+
+class Range(Strict):
+    min: float = Field(ge=0)
+    max: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(N_("min must not be larger than max"))
+        return self
+
+
+class Allowed(Strict):
+    amount: Range
+    term: Range
+    schedules: list[Schedule] = Field(min_length=1, max_length=len(SCHEDULES))
+
+
+class Collateral(Strict):
+    type: CollateralType
+    value: Money
+    label: Text | None = None
+
+
+class Option(Strict):
+    id: Ident
+    label: Text
+    kind: str
+    amount: Annotated[float, Field(gt=0, le=1e9)] | None = None
+    term: Term | None = None
+    monthly_rate: Rate | None = None
+    rate_type: RateType | None = None
+    schedule: Schedule | None = None
+    fee_rate: Annotated[float, Field(ge=0, lt=1)] | None = None
+    guarantor: bool | None = None  # unset: as in the request (when the case has a guarantor)
+    collateral: Collateral | None = None
+    insurance: bool = False
+    member_amounts: list[Annotated[float, Field(ge=0, le=1e9)]] | None = Field(
+        default=None, max_length=10
+    )
+    grace_months: int = Field(default=0, ge=0, le=12)
+
+
+# Hidden model parameters ---------------------------------------------------------
+
+
+class Household(Strict):
+    """One borrower's business and household, per month, in the case currency."""
+
+    base_sales: Money
+    season: list[Annotated[float, Field(ge=0, le=12)]] = Field(
+        default_factory=lambda: [1.0] * 12, min_length=12, max_length=12
+    )
+    ramp: list[Annotated[float, Field(ge=0, le=3)]] = Field(default_factory=list, max_length=24)
+    margin: Share
+    fixed_costs: Money = 0.0
+    other_income: Money = 0.0
+    household_expenses: Money
+    other_debt_service: Money = 0.0
+    savings: Money = 0.0
+    willingness: Willingness = "honest"
+    willingness_prob: Share | None = None
+    sales_sigma: Annotated[float, Field(ge=0, le=2)] | None = None
+
+
+class Member(Strict):
+    """A group member: her own figures laid over the case's household figures."""
+
+    name: Title
+    requested: Annotated[float, Field(gt=0, le=1e9)]
+    base_sales: Money | None = None
+    season: list[Annotated[float, Field(ge=0, le=12)]] | None = Field(
+        default=None, min_length=12, max_length=12
+    )
+    ramp: list[Annotated[float, Field(ge=0, le=3)]] | None = Field(default=None, max_length=24)
+    margin: Share | None = None
+    fixed_costs: Money | None = None
+    other_income: Money | None = None
+    household_expenses: Money | None = None
+    other_debt_service: Money | None = None
+    savings: Money | None = None
+    willingness: Willingness | None = None
+    willingness_prob: Share | None = None
+    sales_sigma: Annotated[float, Field(ge=0, le=2)] | None = None
+
+    def household(self, base: Household) -> Household:
+        fields = set(Household.model_fields)
+        merged = {k: getattr(base, k) for k in fields}
+        merged.update({k: v for k, v in self.model_dump(exclude_unset=True).items() if k in fields})
+        return Household(**merged)
+
+
+class GuarantorParams(Strict):
+    capacity: Money
+    pay_prob: Share | None = None
+
+
+class ExistingLoan(Strict):
+    balance: Annotated[float, Field(gt=0, le=1e9)]
+    monthly_rate: Rate
+    remaining_term: Term
+    arrears_installments: int = Field(default=0, ge=0, le=12)
+
+
+class Params(Household):
+    money_scale: float = Field(gt=0, le=1e6)
+    start_month: Month = 1
+    harvest_months: list[Month] = Field(default_factory=list, max_length=12)
+    guarantor: GuarantorParams | None = None
+    existing_loan: ExistingLoan | None = None
+    members: list[Member] | None = Field(default=None, min_length=2, max_length=10)
+    model_overrides: dict[str, Any] | None = None
+
+
+# The key --------------------------------------------------------------------------
+
+
+class KeyFlag(Strict):
+    id: Ident
+    severity: Severity
+
+
+class Reason(Strict):
+    id: Ident
+    text: Text
+
+
+class Key(Strict):
+    red_flags: list[Ident | KeyFlag] = Field(min_length=1, max_length=20)
+    key_reasons: list[Ident] = Field(min_length=3, max_length=3)
+    best_option: Ident
+    debrief: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=150, max_length=400)
+    ]
+
+
+class CaseFile(Strict):
+    slug: Slug
+    title: Title
+    difficulty: int = Field(ge=1, le=3)
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
+    currency: Title = "元"
+    dossier: Dossier
+    allowed: Allowed
+    options: list[Option] = Field(min_length=3, max_length=8)
+    params: Params
+    reasons: list[Reason] = Field(min_length=6, max_length=10)
+    key: Key

@@ -1,0 +1,351 @@
+"""Load and check case files; resolve each decision option's effective loan terms.
+
+``parse_case`` works on text, since the platform keeps case revisions in its
+database; ``load_case_dir`` reads a folder of files (model.yaml, red_flags.yaml
+and one YAML file per case). Every problem comes back as a located ContentError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from courseware.content.errors import N_, ContentError, safe_load_yaml, validate_model
+from courseware.lending.arithmetic import harvest_schedule
+from courseware.lending.case_schema import CaseFile, KeyFlag, Option
+from courseware.lending.params import (
+    ModelParams,
+    RedFlagCatalogue,
+    load_model_params,
+    load_red_flags,
+    override_model,
+)
+from courseware.lending.terms import (
+    OPTION_KINDS,
+    OptionKind,
+    Terms,
+    harvest_loan_months,
+    resolve_terms,
+)
+
+__all__ = [
+    "OPTION_KINDS",
+    "Case",
+    "OptionKind",
+    "Terms",
+    "harvest_loan_months",
+    "load_case_dir",
+    "load_shared",
+    "parse_case",
+    "resolve_terms",
+]
+
+MODEL_FILE = "model.yaml"
+RED_FLAGS_FILE = "red_flags.yaml"
+
+
+@dataclass(frozen=True)
+class Case:
+    spec: CaseFile
+    model: ModelParams
+    catalogue: RedFlagCatalogue
+    key_flags: Mapping[str, str]  # red-flag id -> severity in this case
+    content_hash: str
+
+    @property
+    def slug(self) -> str:
+        return self.spec.slug
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    @property
+    def options(self) -> list[Option]:
+        return self.spec.options
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.spec.options if o.id == option_id), None)
+
+    @property
+    def reason_ids(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.spec.reasons)
+
+    @property
+    def loan_size(self) -> float:
+        """The money at stake: the existing balance, or the requested amount."""
+        existing = self.spec.params.existing_loan
+        return existing.balance if existing else self.spec.dossier.request.amount
+
+    def terms(self, option_id: str) -> Terms:
+        option = self.option(option_id)
+        if option is None:
+            raise KeyError(option_id)
+        return resolve_terms(self.spec, option, self.model)
+
+
+def _check_option(
+    path: str, spec: CaseFile, i: int, option: Option, model: ModelParams
+) -> list[ContentError]:
+    where = f"options[{i}]"
+    kind = OPTION_KINDS.get(option.kind)
+    if kind is None:
+        return [
+            ContentError(
+                path,
+                f"{where}.kind",
+                N_("unknown kind; use one of: %(expected)s"),
+                {"expected": ", ".join(OPTION_KINDS)},
+            )
+        ]
+    params, allowed = spec.params, spec.allowed
+    errors: list[ContentError] = []
+
+    def err(field: str, message: str, **values: object) -> None:
+        errors.append(ContentError(path, f"{where}.{field}" if field else where, message, values))
+
+    if kind.existing_loan and params.existing_loan is None:
+        err("kind", N_("this kind needs params.existing_loan"))
+        return errors
+    if not kind.moves_money:
+        for name in ("amount", "term", "monthly_rate", "schedule", "member_amounts"):
+            if getattr(option, name) is not None:
+                err(name, N_("a rejection has no terms of its own; remove this field"))
+        return errors
+    terms = resolve_terms(spec, option, model)
+    if option.schedule == "restructure" and option.kind != "restructure":
+        err("schedule", N_("the restructure schedule is only for the restructure kind"))
+    if kind.existing_loan and option.schedule not in (None, "restructure"):
+        err("schedule", N_("an existing loan keeps its schedule unless it is restructured"))
+    if option.kind == "restructure" and not allowed.term.min <= terms.term <= allowed.term.max:
+        err(
+            "term",
+            N_("term %(value)s is outside the allowed range %(min)s to %(max)s"),
+            value=terms.term,
+            min=allowed.term.min,
+            max=allowed.term.max,
+        )
+    if not kind.existing_loan:
+        if not allowed.amount.min <= terms.amount <= allowed.amount.max:
+            err(
+                "amount",
+                N_("amount %(value)s is outside the allowed range %(min)s to %(max)s"),
+                value=terms.amount,
+                min=allowed.amount.min,
+                max=allowed.amount.max,
+            )
+        if not allowed.term.min <= terms.term <= allowed.term.max:
+            err(
+                "term",
+                N_("term %(value)s is outside the allowed range %(min)s to %(max)s"),
+                value=terms.term,
+                min=allowed.term.min,
+                max=allowed.term.max,
+            )
+        if terms.schedule not in allowed.schedules:
+            err(
+                "schedule",
+                N_("schedule %(value)s is not allowed in this case (allowed: %(expected)s)"),
+                value=terms.schedule,
+                expected=", ".join(allowed.schedules),
+            )
+    if terms.guarantor and params.guarantor is None:
+        err("guarantor", N_("a guarantor option needs params.guarantor"))
+    if terms.schedule == "harvest" and not harvest_loan_months(params, terms.term):
+        err(
+            "schedule",
+            N_("a harvest schedule needs a harvest month (params.harvest_months) inside the term"),
+        )
+    if terms.schedule == "harvest" and not errors:
+        try:
+            harvest_schedule(
+                terms.amount,
+                terms.monthly_rate,
+                terms.term,
+                harvest_loan_months(params, terms.term),
+            )
+        except ValueError as exc:
+            err("schedule", str(exc))
+    if params.members:
+        if len(terms.member_amounts) != len(params.members):
+            err(
+                "member_amounts",
+                N_("needs one amount for each of the %(count)s group members"),
+                count=len(params.members),
+            )
+        elif abs(sum(terms.member_amounts) - terms.amount) > 0.5:
+            err("amount", N_("must equal the sum of member_amounts"))
+        elif sum(terms.member_amounts) <= 0:
+            err("member_amounts", N_("at least one member must borrow"))
+    elif option.member_amounts is not None:
+        err("member_amounts", N_("member amounts need a group (params.members)"))
+    return errors
+
+
+def _check_case(
+    path: str, spec: CaseFile, catalogue: RedFlagCatalogue, model: ModelParams
+) -> list[ContentError]:
+    errors: list[ContentError] = []
+    seen: set[str] = set()
+    for i, option in enumerate(spec.options):
+        if option.id in seen:
+            errors.append(
+                ContentError(path, f"options[{i}].id", N_("duplicate id %(id)s"), {"id": option.id})
+            )
+        seen.add(option.id)
+        errors.extend(_check_option(path, spec, i, option, model))
+    if spec.key.best_option not in seen:
+        errors.append(
+            ContentError(
+                path,
+                "key.best_option",
+                N_("no option has the id %(id)s"),
+                {"id": spec.key.best_option},
+            )
+        )
+    flag_ids: set[str] = set()
+    for i, entry in enumerate(spec.key.red_flags):
+        flag_id = entry.id if isinstance(entry, KeyFlag) else entry
+        if flag_id not in catalogue:
+            errors.append(
+                ContentError(
+                    path,
+                    f"key.red_flags[{i}]",
+                    N_("unknown red flag %(id)s (see red_flags.yaml)"),
+                    {"id": flag_id},
+                )
+            )
+        elif flag_id in flag_ids:
+            errors.append(
+                ContentError(
+                    path, f"key.red_flags[{i}]", N_("duplicate id %(id)s"), {"id": flag_id}
+                )
+            )
+        flag_ids.add(flag_id)
+    reason_ids = [r.id for r in spec.reasons]
+    for i, reason_id in enumerate(reason_ids):
+        if reason_id in reason_ids[:i]:
+            errors.append(
+                ContentError(path, f"reasons[{i}].id", N_("duplicate id %(id)s"), {"id": reason_id})
+            )
+    for i, reason_id in enumerate(spec.key.key_reasons):
+        if reason_id not in reason_ids:
+            errors.append(
+                ContentError(
+                    path,
+                    f"key.key_reasons[{i}]",
+                    N_("no reason has the id %(id)s"),
+                    {"id": reason_id},
+                )
+            )
+        elif reason_id in spec.key.key_reasons[:i]:
+            errors.append(
+                ContentError(
+                    path, f"key.key_reasons[{i}]", N_("duplicate id %(id)s"), {"id": reason_id}
+                )
+            )
+    return errors
+
+
+def content_hash(spec: CaseFile, model: ModelParams) -> str:
+    blob = json.dumps(
+        {"case": spec.model_dump(mode="json"), "model": model.model_dump(mode="json")},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def parse_case(
+    path: str, text: str, catalogue: RedFlagCatalogue, model_defaults: ModelParams
+) -> tuple[Case | None, list[ContentError]]:
+    """Parse and check one case from its YAML text."""
+    data, errors = safe_load_yaml(path, text)
+    if errors:
+        return None, errors
+    spec, errors = validate_model(CaseFile, path, data)
+    if spec is None:
+        return None, errors
+    model, errors = override_model(
+        path, model_defaults, spec.params.model_overrides, "params.model_overrides"
+    )
+    if model is None:
+        return None, errors
+    errors = _check_case(path, spec, catalogue, model)
+    if errors:
+        return None, errors
+    key_flags: dict[str, str] = {}
+    for entry in spec.key.red_flags:
+        if isinstance(entry, KeyFlag):
+            key_flags[entry.id] = entry.severity
+        else:
+            flag = catalogue.get(entry)
+            key_flags[entry] = flag.severity if flag else "minor"
+    return Case(spec, model, catalogue, key_flags, content_hash(spec, model)), []
+
+
+def load_case_sources(
+    files: Mapping[str, str],
+) -> tuple[dict[str, Case], RedFlagCatalogue | None, ModelParams | None, list[ContentError]]:
+    """Parse a case folder given as {path: text}: shared files first, then each case.
+
+    A broken case file is reported and skipped; the others load.
+    """
+    by_name = {PurePosixPath(path).name: path for path in files}
+    errors: list[ContentError] = []
+    for name in (MODEL_FILE, RED_FLAGS_FILE):
+        if name not in by_name:
+            errors.append(ContentError(f"case_studies/{name}", "", N_("file not found")))
+    if errors:
+        return {}, None, None, errors
+    model, model_errors = load_model_params(by_name[MODEL_FILE], files[by_name[MODEL_FILE]])
+    catalogue, flag_errors = load_red_flags(by_name[RED_FLAGS_FILE], files[by_name[RED_FLAGS_FILE]])
+    errors = model_errors + flag_errors
+    if catalogue is None or model is None:
+        return {}, catalogue, model, errors
+    cases: dict[str, Case] = {}
+    for path in sorted(files):
+        stem = PurePosixPath(path).stem
+        if PurePosixPath(path).name in (MODEL_FILE, RED_FLAGS_FILE):
+            continue
+        case, case_errors = parse_case(path, files[path], catalogue, model)
+        if case is not None and case.slug != stem:
+            case, case_errors = (
+                None,
+                [
+                    ContentError(
+                        path, "slug", N_("must match the file name (%(stem)s)"), {"stem": stem}
+                    )
+                ],
+            )
+        if case is not None and case.slug in cases:
+            case, case_errors = None, [ContentError(path, "slug", N_("duplicate slug"))]
+        errors.extend(case_errors)
+        if case is not None:
+            cases[case.slug] = case
+    return cases, catalogue, model, errors
+
+
+def load_shared(
+    directory: str | Path,
+) -> tuple[RedFlagCatalogue | None, ModelParams | None, list[ContentError]]:
+    """Read model.yaml and red_flags.yaml from a case folder."""
+    folder = Path(directory)
+    files = {
+        str(folder / name): (folder / name).read_text(encoding="utf-8")
+        for name in (MODEL_FILE, RED_FLAGS_FILE)
+        if (folder / name).is_file()
+    }
+    _cases, catalogue, model, errors = load_case_sources(files)
+    return catalogue, model, errors
+
+
+def load_case_dir(directory: str | Path) -> tuple[dict[str, Case], list[ContentError]]:
+    """Load every case in a folder; a broken file is reported and skipped."""
+    folder = Path(directory)
+    files = {str(file): file.read_text(encoding="utf-8") for file in sorted(folder.glob("*.yaml"))}
+    cases, _catalogue, _model, errors = load_case_sources(files)
+    return cases, errors

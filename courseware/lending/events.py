@@ -1,0 +1,163 @@
+"""The event log of one realised run: what happened, month by month.
+
+Each entry is (month, message id, params). Message ids are plain English
+words the web layer maps to translated sentences; params hold numbers (money
+rounded to whole currency units, shares as fractions) and, in a group case,
+the member's name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from courseware.lending.cases import Case
+from courseware.lending.engine import RunResult
+from courseware.lending.plans import LoanPlan
+from courseware.lending.world import World
+
+# Every message id the log can carry, for the web layer's translation table.
+EVENT_KINDS = (
+    "disbursed",  # amount, fee, term, installment (largest monthly amount due, whole loan)
+    "counterfactual",  # amount, term: a rejection, run on the requested terms
+    "restructured",  # balance, grace_months, term, installment
+    "written_off",  # exposure, recovery
+    "illness",  # months, sales_drop, cost, insured
+    "downturn",  # months, sales_drop
+    "harvest",  # factor, quality (good | poor | failed)
+    "unwilling",  # owed
+    "short_of_cash",  # owed, paid
+    "sacrifice",  # squeezed: household spending cut to pay
+    "group_cover",  # amount
+    "contagion",  # willingness
+    "guarantor_paid",  # amount
+    "guarantor_refused",  # (none)
+    "past_due",  # dpd
+    "default",  # dpd, exposure, recovery
+    "repaid",  # late (bool)
+)
+
+
+def _money(x: float) -> int:
+    return round(float(x))
+
+
+def build_events(
+    case: Case, plan: LoanPlan, world: World, result: RunResult
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """Events of seed row 0 (simulate_path runs a single seed)."""
+    trace = result.trace
+    assert trace is not None
+    model = case.model
+    names = world.households.names
+    group = len(names) > 1
+    events: list[tuple[int, str, dict[str, Any]]] = []
+
+    def add(month: int, kind: str, b: int | None = None, **params: Any) -> None:
+        if group and b is not None:
+            params["member"] = names[b]
+        events.append((month, kind, params))
+
+    terms = plan.terms
+    # The whole loan's largest monthly amount due (all members of a group together).
+    installment = _money(plan.due[:, plan.prior :].sum(axis=0).max()) if plan.term else 0
+    if plan.write_off:
+        add(
+            0,
+            "written_off",
+            exposure=_money(result.ead[0].sum()),
+            recovery=_money(result.recovery[0].sum()),
+        )
+        return events
+    if not plan.moves_money:
+        add(0, "counterfactual", amount=_money(terms.amount), term=terms.term)
+    elif plan.restructured:
+        add(
+            0,
+            "restructured",
+            balance=_money(plan.principal0.sum()),
+            grace_months=terms.grace_months,
+            term=terms.term,
+            installment=installment,
+        )
+    elif plan.prior == 0:
+        add(
+            0,
+            "disbursed",
+            amount=_money(plan.principal0.sum()),
+            fee=_money(plan.fee.sum()),
+            term=plan.term,
+            installment=installment,
+        )
+
+    ends = [
+        int(max(result.default_month[0, b], result.close_month[0, b]))
+        for b in range(len(names))
+        if plan.in_loan[b]
+    ]
+    last = min(max(ends, default=plan.months), plan.months)
+    harvest = world.harvest_months
+    for m in range(1, last + 1):
+        i = m - 1
+        if world.downturn_start[0, i]:
+            add(
+                m,
+                "downturn",
+                months=model.downturn.months,
+                sales_drop=round(1 - model.downturn.sales_factor, 4),
+            )
+        if harvest[i] and (i == 0 or not harvest[i - 1]):
+            factor = float(world.harvest_factor[0, i])
+            factors = sorted(model.harvest.factors, reverse=True)
+            quality = (
+                "good" if factor >= factors[0] else ("failed" if factor <= factors[-1] else "poor")
+            )
+            add(m, "harvest", factor=factor, quality=quality)
+        if trace.contagion_month[0] == m:
+            add(m, "contagion", willingness=model.group.contagion_willingness)
+        for b in range(len(names)):
+            if not plan.in_loan[b]:
+                continue
+            end_b = max(result.default_month[0, b], result.close_month[0, b])
+            if end_b and m > end_b:
+                continue
+            if world.illness_start[0, b, i]:
+                add(
+                    m,
+                    "illness",
+                    b,
+                    months=model.illness.months,
+                    sales_drop=round(1 - model.illness.sales_factor, 4),
+                    cost=_money(world.illness_cost[0, b, i]),
+                    insured=plan.insured,
+                )
+            owed = trace.owed[0, b, i]
+            own = trace.own_paid[0, b, i]
+            if trace.unwilling[0, b, i]:
+                add(m, "unwilling", b, owed=_money(owed))
+            elif owed > 0 and own < owed - 0.5:
+                add(m, "short_of_cash", b, owed=_money(owed), paid=_money(own))
+            if trace.sacrifice[0, b, i]:
+                add(m, "sacrifice", b, squeezed=_money(trace.squeezed[0, b, i]))
+            if trace.cover_received[0, b, i] > 0.5:
+                add(m, "group_cover", b, amount=_money(trace.cover_received[0, b, i]))
+            if trace.guarantor_paid[0, b, i] > 0.5:
+                add(m, "guarantor_paid", b, amount=_money(trace.guarantor_paid[0, b, i]))
+            elif trace.guarantor_refused[0, b, i]:
+                add(m, "guarantor_refused", b)
+            dpd = int(trace.dpd[0, b, i])
+            previous = int(trace.dpd[0, b, i - 1]) if i else 0
+            if result.default_month[0, b] == m:
+                add(
+                    m,
+                    "default",
+                    b,
+                    dpd=dpd,
+                    exposure=_money(result.ead[0, b]),
+                    recovery=_money(result.recovery[0, b]),
+                )
+            elif dpd > previous:
+                add(m, "past_due", b, dpd=dpd)
+            if result.close_month[0, b] == m:
+                late = bool(trace.dpd[0, b, :m].max() > 0) or plan.prior > 0
+                add(m, "repaid", b, late=late)
+    return events

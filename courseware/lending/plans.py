@@ -1,0 +1,219 @@
+"""Turn a decision option into a loan plan: who owes what each month, and on what terms.
+
+Each option kind has a builder in ``PLAN_BUILDERS``; adding a kind means adding
+its entry to ``cases.OPTION_KINDS`` and a builder here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from courseware.lending.arithmetic import (
+    amortisation_schedule,
+    balloon_schedule,
+    harvest_schedule,
+    installment_declining,
+    principal_parts,
+    restructure_schedule,
+)
+from courseware.lending.cases import OPTION_KINDS, Case, Terms, harvest_loan_months
+from courseware.lending.world import Households
+
+
+@dataclass(frozen=True)
+class LoanPlan:
+    """Arrays have one row per borrower (B); money in the case currency."""
+
+    option_id: str
+    kind: str
+    moves_money: bool  # False: a rejection, simulated as a counterfactual
+    restructured: bool
+    write_off: bool
+    group: bool
+    in_loan: np.ndarray  # (B,) bool: this borrower has a loan under the plan
+    prior: int  # H: installments already past due when the simulation starts
+    due: np.ndarray  # (B, H+T) amounts due, past-due ones first
+    cum_due: np.ndarray  # (B, H+T)
+    principal0: np.ndarray  # (B,) principal at stake at month 0
+    repaid_x: tuple[np.ndarray, ...]  # per borrower: cumulative paid ...
+    repaid_y: tuple[np.ndarray, ...]  # ... and the principal it has repaid
+    fee: np.ndarray  # (B,) fee received at month 0
+    upfront_cost: np.ndarray  # (B,) origination or restructuring cost
+    servicing_share: float  # share of the per-loan servicing cost each borrower bears
+    invested_return: np.ndarray  # (B,) monthly return on the invested part of the loan
+    premium: np.ndarray  # (B,) monthly insurance premium during the term
+    insured: bool
+    guarantor_capacity: np.ndarray  # (B,)
+    guarantor_prob: np.ndarray  # (B,)
+    call_guarantor_now: bool
+    secured_recovery: np.ndarray  # (B,) haircut x collateral value
+    term: int  # T: months with installments from now on
+    months: int  # T + collection window
+    installment: float  # largest amount due in one month, any borrower
+    installment_ratio: float  # sum due / expected pre-loan surplus over the term, worst borrower
+    terms: Terms
+
+
+def _schedule(terms: Terms, amount: float, harvest: list[int]) -> tuple[list[float], list[float]]:
+    """(amounts due, principal parts) for a new loan of ``amount`` on ``terms``."""
+    if amount <= 0:
+        return [0.0] * terms.term, [0.0] * terms.term
+    if terms.schedule in ("equal", "flat"):
+        rows = amortisation_schedule(amount, terms.monthly_rate, terms.term, terms.rate_type)
+        return [r.payment for r in rows], [r.principal for r in rows]
+    if terms.schedule == "harvest":
+        due = harvest_schedule(amount, terms.monthly_rate, terms.term, harvest)
+    elif terms.schedule == "balloon":
+        due = balloon_schedule(amount, terms.monthly_rate, terms.term)
+    else:
+        raise ValueError(f"schedule {terms.schedule!r} is not for a new loan")
+    return due, principal_parts(amount, terms.monthly_rate, due)
+
+
+def _repaid_curve(due: list[float], parts: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative paid -> principal repaid, at the months where something falls due."""
+    cum_due = np.cumsum(due)
+    cum_part = np.maximum.accumulate(np.maximum(np.cumsum(parts), 0.0))
+    keep = np.asarray(due) > 0
+    x = np.concatenate([[0.0], cum_due[keep]])
+    y = np.concatenate([[0.0], cum_part[keep]])
+    return x, y
+
+
+@dataclass(frozen=True)
+class _Schedules:
+    prior: int
+    due: list[list[float]]
+    parts: list[list[float]]
+    principal0: list[float]
+
+
+def _new_loan(case: Case, terms: Terms, people: Households) -> _Schedules:
+    params = case.spec.params
+    harvest = harvest_loan_months(params, terms.term)
+    amounts = list(terms.member_amounts) if params.members else [terms.amount]
+    due, parts = zip(*(_schedule(terms, a, harvest) for a in amounts), strict=True)
+    return _Schedules(0, [list(d) for d in due], [list(p) for p in parts], amounts)
+
+
+def _existing_loan(case: Case, terms: Terms, people: Households) -> _Schedules:
+    loan = case.spec.params.existing_loan
+    assert loan is not None  # guaranteed by the case check
+    if terms.schedule == "restructure":
+        due = restructure_schedule(loan.balance, loan.monthly_rate, terms.grace_months, terms.term)
+        parts = principal_parts(loan.balance, loan.monthly_rate, due)
+        return _Schedules(0, [due], [parts], [loan.balance])
+    count = loan.arrears_installments + loan.remaining_term
+    installment = installment_declining(loan.balance, loan.monthly_rate, count)
+    due = [installment] * count
+    parts = principal_parts(loan.balance, loan.monthly_rate, due)
+    return _Schedules(loan.arrears_installments, [due], [parts], [loan.balance])
+
+
+def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
+    option = case.option(option_id)
+    if option is None:
+        raise KeyError(option_id)
+    kind = OPTION_KINDS[option.kind]
+    terms = case.terms(option_id)
+    model, params = case.model, case.spec.params
+    scale = params.money_scale
+    existing = kind.moves_money and kind.existing_loan
+    s = _existing_loan(case, terms, people) if existing else _new_loan(case, terms, people)
+    borrowers = len(s.due)
+    due = np.array(s.due, dtype=float)
+    cum_due = np.cumsum(due, axis=1)
+    curves = [_repaid_curve(s.due[b], s.parts[b]) for b in range(borrowers)]
+    principal0 = np.array(s.principal0, dtype=float)
+    in_loan = principal0 > 0
+    fee_rate = terms.fee_rate
+    if existing:
+        upfront = model.costs.restructuring if option.kind == "restructure" else 0.0
+        invested = np.zeros(borrowers)
+    else:
+        upfront = model.costs.origination
+        upfront += model.costs.guarantor_check if terms.guarantor else 0.0
+        upfront += model.costs.collateral_registration if terms.collateral else 0.0
+        invested = model.return_on_capital * model.invested_share * principal0
+    if borrowers > 1:
+        upfront *= model.group.cost_share_per_member
+    premium_rate = model.insurance.premium_share_per_year / 12 if terms.insurance else 0.0
+    guarantor = params.guarantor if terms.guarantor else None
+    capacity = np.zeros(borrowers)
+    prob = np.zeros(borrowers)
+    if guarantor is not None:
+        capacity[:] = guarantor.capacity / borrowers
+        prob[:] = guarantor.pay_prob if guarantor.pay_prob is not None else model.guarantor.pay_prob
+    secured = np.zeros(borrowers)
+    if terms.collateral is not None and principal0.sum() > 0:
+        haircut = getattr(model.collateral_haircut, terms.collateral.type)
+        secured = haircut * terms.collateral.value * principal0 / principal0.sum()
+    future = due[:, s.prior :]
+    term = future.shape[1]
+    expected = people.expected_surplus[:, :term].sum(axis=1)
+    owed = due.sum(axis=1)
+    ratios = [
+        (owed[b] / expected[b] if expected[b] > 0 else float("inf"))
+        for b in range(borrowers)
+        if in_loan[b] and option.kind != "write_off"  # a written-off loan asks for nothing
+    ]
+    return LoanPlan(
+        option_id=option_id,
+        kind=option.kind,
+        moves_money=kind.moves_money,
+        restructured=option.kind == "restructure",
+        write_off=option.kind == "write_off",
+        group=borrowers > 1,
+        in_loan=in_loan,
+        prior=s.prior,
+        due=due,
+        cum_due=cum_due,
+        principal0=principal0,
+        repaid_x=tuple(c[0] for c in curves),
+        repaid_y=tuple(c[1] for c in curves),
+        fee=fee_rate * principal0,
+        upfront_cost=np.where(in_loan, upfront * scale, 0.0),
+        servicing_share=model.group.cost_share_per_member if borrowers > 1 else 1.0,
+        invested_return=invested,
+        premium=premium_rate * principal0,
+        insured=terms.insurance and model.insurance.covers_illness_cost,
+        guarantor_capacity=capacity,
+        guarantor_prob=prob,
+        call_guarantor_now=option.kind == "call_guarantor",
+        secured_recovery=secured,
+        term=term,
+        months=term + model.collection_window_months,
+        installment=float(future.max()) if future.size and ratios else 0.0,
+        installment_ratio=max(ratios) if ratios else 0.0,
+        terms=terms,
+    )
+
+
+PlanBuilder = Callable[[Case, str, Households], LoanPlan]
+PLAN_BUILDERS: dict[str, PlanBuilder] = {kind: _plan for kind in OPTION_KINDS}
+
+
+def build_plan(case: Case, option_id: str, people: Households) -> LoanPlan:
+    option = case.option(option_id)
+    if option is None:
+        raise KeyError(option_id)
+    return PLAN_BUILDERS[option.kind](case, option_id, people)
+
+
+def plan_months(case: Case) -> int:
+    """The longest horizon any option of the case needs (world draws are shared)."""
+    longest = 1
+    for option in case.options:
+        terms = case.terms(option.id)
+        loan = case.spec.params.existing_loan
+        kind = OPTION_KINDS[option.kind]
+        if kind.existing_loan and kind.moves_money and loan is not None:
+            restructured = option.kind == "restructure"
+            length = terms.term + terms.grace_months if restructured else loan.remaining_term
+        else:
+            length = terms.term
+        longest = max(longest, length)
+    return longest + case.model.collection_window_months
