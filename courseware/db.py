@@ -57,6 +57,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+WRITE_OPTION = "courseware_write"
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE).
+
+    Call before the first statement of a unit of work that reads and then
+    writes; on PostgreSQL it changes nothing.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
+
+
 def default_sqlite_url(instance_path: str | Path) -> str:
     return f"sqlite:///{Path(instance_path).resolve() / 'courseware.db'}"
 
@@ -80,7 +93,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A writing transaction takes the write lock at once: two transactions that
+        # both read and then write would otherwise fail with "database is locked"
+        # instead of waiting (SQLite cannot upgrade a stale read snapshot).
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

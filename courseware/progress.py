@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from courseware.assessment.services import QuizStanding, quiz_standings
 from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue, Lesson, Module
 from courseware.models import LessonProgress
@@ -42,6 +43,8 @@ class ModuleStatus:
     lessons_total: int
     lessons_done: int
     next_lesson: str | None
+    quiz: QuizStanding | None = None
+    has_quiz: bool = False  # a bank serves for this module now
 
     @property
     def percent(self) -> int:
@@ -50,8 +53,13 @@ class ModuleStatus:
         return round(100 * self.lessons_done / self.lessons_total)
 
     @property
-    def complete(self) -> bool:
+    def lessons_complete(self) -> bool:
         return self.lessons_total > 0 and self.lessons_done == self.lessons_total
+
+    @property
+    def complete(self) -> bool:
+        """Every lesson marked done and the module's quiz passed."""
+        return self.lessons_complete and self.quiz is not None and self.quiz.passed
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,10 @@ class Dashboard:
     @property
     def percent(self) -> int:
         return round(100 * self.lessons_done / self.lessons_total) if self.lessons_total else 0
+
+    @property
+    def modules_complete(self) -> int:
+        return sum(1 for m in self.modules if m.complete)
 
 
 def _get_or_create(session: Session, user_id: int, lesson: Lesson, now: datetime) -> LessonProgress:
@@ -176,8 +188,9 @@ def lesson_statuses(
 
 
 def dashboard(session: Session, user_id: int, catalogue: Catalogue) -> Dashboard:
-    """The learner's standing on every module, from one query."""
+    """The learner's standing on every module (lessons and quiz), from two queries."""
     rows = _rows_for(session, user_id)
+    quizzes = quiz_standings(session, user_id)
     modules: list[ModuleStatus] = []
     total = done_total = 0
     for module in catalogue.modules:
@@ -196,6 +209,8 @@ def dashboard(session: Session, user_id: int, catalogue: Catalogue) -> Dashboard
                 lessons_total=len(module.lessons),
                 lessons_done=len(done),
                 next_lesson=next_lesson,
+                quiz=quizzes.get(module.slug) or QuizStanding(module.slug, 0, False, False, None),
+                has_quiz=module.slug in catalogue.quizzes,
             )
         )
         total += len(module.lessons)

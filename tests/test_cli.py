@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from courseware import accounts, cli
 from courseware.config import load_secret_key
+from courseware.content.store import read_sources
 from courseware.models import User
 from tests.conftest import DATA
 
@@ -50,9 +51,11 @@ def test_import_then_reimport(app, db):
     env = _env(app)
     first = CliRunner().invoke(cli.main, ["import"], env=env)
     assert first.exit_code == 0, first.output
-    assert "added 6" in first.output
+    # Every fixture file: lessons, glossary, question banks, cases.
+    files = len(read_sources(cli.content_dirs(app))[0])
+    assert f"added {files}," in first.output and files >= 8
     second = CliRunner().invoke(cli.main, ["import"], env=env)
-    assert "added 0, updated 0, unchanged 6" in second.output
+    assert f"added 0, updated 0, unchanged {files}" in second.output
 
 
 def test_create_user_from_stdin(app, db):
@@ -103,3 +106,13 @@ def test_secret_key_is_generated_once_with_mode_600(tmp_path: Path, monkeypatch)
     assert load_secret_key(tmp_path) == key and len(key) > 40
     mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
     assert mode == 0o600
+
+
+def test_validate_checks_the_settings_file(app, tmp_path: Path):
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("certification:\n  validity_months: 0\n  colour: red\n", encoding="utf-8")
+    env = {**_env(app), "COURSEWARE_SETTINGS_FILE": str(settings)}
+    result = CliRunner().invoke(cli.main, ["validate"], env=env)
+    assert result.exit_code == 1
+    assert "settings.yaml: certification.validity_months:" in result.output
+    assert "settings.yaml: certification.colour:" in result.output

@@ -9,8 +9,10 @@ def init_web(app: Flask) -> None:
     from courseware.web import database, errors, extensions, navigation, requestlog, security
     from courseware.web.admin import bp as admin_bp
     from courseware.web.auth import bp as auth_bp
+    from courseware.web.author import bp as author_bp
     from courseware.web.learn import bp as learn_bp
     from courseware.web.main import bp as main_bp
+    from courseware.web.quiz import bp as quiz_bp
 
     requestlog.init_app(app)
     database.init_app(app)
@@ -18,5 +20,12 @@ def init_web(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
-    for blueprint in (main_bp, auth_bp, learn_bp, admin_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        learn_bp,
+        admin_bp,
+        quiz_bp,
+        author_bp,
+    ):
         app.register_blueprint(blueprint)

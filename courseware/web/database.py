@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from courseware.content.catalogue import Catalogue
 from courseware.content.store import CatalogueCache
-from courseware.db import make_engine, make_session_factory
+from courseware.db import begin_write, make_engine, make_session_factory
 
 
 @dataclass
@@ -25,7 +28,25 @@ def init_app(app: Flask) -> None:
     app.extensions["courseware.db"] = Database(
         engine, make_session_factory(engine), CatalogueCache()
     )
+    app.before_request(_begin_writes)
     app.teardown_appcontext(_close_session)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def writes(view: F) -> F:
+    """Mark a GET view that writes (e.g. records a lesson view)."""
+    view._courseware_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def _begin_writes() -> None:
+    """Requests that change data start their transaction as writers."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method not in SAFE_METHODS or getattr(view, "_courseware_writes", False):
+        begin_write(db_session())
 
 
 def database() -> Database:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, request, session
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
 from courseware import PACKAGE_DIR
+from courseware.content.errors import ContentError
 from courseware.models import User
 from courseware.web.database import db_session
 
@@ -56,6 +57,11 @@ def load_user(user_key: str) -> User | None:
     return user
 
 
+def error_message(error: ContentError) -> str:
+    """A located course-file error's message in the reader's language."""
+    return gettext(error.message, **dict(error.params))
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -69,4 +75,7 @@ def init_app(app: Flask) -> None:
         get_locale=get_locale,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         format_datetime=format_datetime,
+        format_date=format_date,
+        has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
+    app.jinja_env.filters["error_message"] = error_message

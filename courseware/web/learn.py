@@ -7,11 +7,12 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from courseware import progress
+from courseware.assessment.services import quiz_standing
 from courseware.content.catalogue import Lesson, Module
 from courseware.content.render import render_markdown
 from courseware.content.search import MAX_QUERY_LENGTH, index_for
 from courseware.web.access import has_role
-from courseware.web.database import catalogue, db_session
+from courseware.web.database import catalogue, db_session, writes
 
 bp = Blueprint("learn", __name__)
 
@@ -43,10 +44,18 @@ def module(slug: str):
     mod = _module_or_404(slug)
     lessons = progress.lesson_statuses(db_session(), current_user.id, mod)
     intro = render_markdown(mod.intro, locale=str(get_locale())).html if mod.intro else ""
-    return render_template("learn/module.html", module=mod, lessons=lessons, intro=intro)
+    return render_template(
+        "learn/module.html",
+        module=mod,
+        lessons=lessons,
+        intro=intro,
+        quiz=quiz_standing(db_session(), current_user.id, slug),
+        has_quiz=slug in catalogue().quizzes,
+    )
 
 
 @bp.get("/modules/<slug>/<lesson_slug>")
+@writes
 def lesson(slug: str, lesson_slug: str):
     mod = _module_or_404(slug)
     les = _lesson_or_404(mod, lesson_slug)

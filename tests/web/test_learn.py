@@ -112,3 +112,21 @@ def test_zh_tw_browser_gets_traditional_chinese(client, users, course):
         assert 'lang="zh-Hant"' in html, tag
     html = client.get("/login", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert 'lang="en"' in html
+
+
+def test_trainers_see_broken_files_with_their_located_message(client, db, users, course):
+    from courseware.content.store import import_sources
+
+    duplicate = "---\nslug: first\ntitle: 重複\norder: 9\nminutes: 5\n---\n內容\n"
+    import_sources(db, {"content/01-alpha/09-copy.md": duplicate})
+    db.commit()
+    from tests.conftest import login
+
+    login(client, "trainer")
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "content/01-alpha/09-copy.md" in html
+    assert "the slug first is already used by content/01-alpha/01-first.md" in html
+    login(client2 := client.application.test_client(), "trainee")
+    assert "09-copy.md" not in client2.get("/").get_data(as_text=True)
+    login(admin := client.application.test_client(), "admin")
+    assert "already used" in admin.get("/admin/", headers={"Accept-Language": "en"}).get_data(as_text=True)
