@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import import_sources, read_sources
 from courseware.content.translate import translator
+from courseware.policy import load_policy
 
 DEMO_ACCOUNTS = (
     ("trainee", "demo-trainee", "示範學員", "台北分行"),
@@ -239,7 +240,8 @@ def validate(content_dir: str | None, quiz_dir: str | None, case_dir: str | None
                 dirs[key] = value
         sources, errors = read_sources(dirs)
         catalogue = build_catalogue(sources)
-        errors = errors + catalogue.errors
+        policy_errors = load_policy(app.config.get("SETTINGS_FILE")).errors
+        errors = errors + catalogue.errors + policy_errors
         for error in errors:
             click.echo(f"{error.text(_tr)}", err=True)
         lessons = sum(len(m.lessons) for m in catalogue.modules)

@@ -4,12 +4,18 @@ from courseware.db import Base
 from courseware.models.accounts import User
 from courseware.models.assessment import AttemptQuestion, QuizAttempt
 from courseware.models.audit import AuditEvent
+from courseware.models.cases import CaseDecision, CaseTicket
+from courseware.models.certificates import Certificate, Exemption
 from courseware.models.content import ContentDocument, ContentRevision, ContentState
 from courseware.models.progress import LessonProgress
 
 __all__ = [
     "AttemptQuestion",
     "AuditEvent",
+    "CaseDecision",
+    "CaseTicket",
+    "Certificate",
+    "Exemption",
     "Base",
     "ContentDocument",
     "ContentRevision",

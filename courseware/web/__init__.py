@@ -9,9 +9,12 @@ def init_web(app: Flask) -> None:
     from courseware.web import database, errors, extensions, navigation, requestlog, security
     from courseware.web.admin import bp as admin_bp
     from courseware.web.auth import bp as auth_bp
+    from courseware.web.certificates import bp as certificates_bp
+    from courseware.web.certificates import init_policy
     from courseware.web.author import bp as author_bp
     from courseware.web.learn import bp as learn_bp
     from courseware.web.main import bp as main_bp
+    from courseware.web.people import bp as people_bp
     from courseware.web.quiz import bp as quiz_bp
 
     requestlog.init_app(app)
@@ -20,6 +23,7 @@ def init_web(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)
+    init_policy(app)
     for blueprint in (
         main_bp,
         auth_bp,
@@ -27,5 +31,7 @@ def init_web(app: Flask) -> None:
         admin_bp,
         quiz_bp,
         author_bp,
+        certificates_bp,
+        people_bp,
     ):
         app.register_blueprint(blueprint)

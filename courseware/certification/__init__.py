@@ -1,0 +1,68 @@
+"""Certification: the rules, the evidence, issuing, renewal, revocation, verification.
+
+Rules come from settings.yaml (``courseware.policy``): every lesson of every
+module done, every module quiz passed, and case work (at least N first
+decisions, the best N averaging at least S). A requirement may be met by an
+exemption granted with a written reason. On completion a certificate is
+issued at once with an unguessable code and a snapshot of the evidence; it
+expires after the policy's validity and is renewed by a renewal assessment
+and fresh case decisions. Every manual act is audited.
+"""
+
+from courseware.certification.evidence import CaseEvidence, Evidence, QuizEvidence, gather_evidence
+from courseware.certification.issuing import (
+    CertificationError,
+    check_and_issue,
+    grant_exemption,
+    issue_by_hand,
+    learner_standing,
+    new_code,
+    normalise_code,
+    reset_case_decision,
+    reset_quiz_attempt,
+    revoke,
+)
+from courseware.certification.rules import (
+    CASES,
+    Renewal,
+    Requirement,
+    Standing,
+    add_months,
+    all_met,
+    lesson_key,
+    quiz_key,
+    requirements,
+    standing,
+    state_of,
+)
+from courseware.certification.verification import Verification, verify
+
+__all__ = [
+    "CASES",
+    "CaseEvidence",
+    "CertificationError",
+    "Evidence",
+    "QuizEvidence",
+    "Renewal",
+    "Requirement",
+    "Standing",
+    "Verification",
+    "add_months",
+    "all_met",
+    "check_and_issue",
+    "gather_evidence",
+    "grant_exemption",
+    "issue_by_hand",
+    "learner_standing",
+    "lesson_key",
+    "new_code",
+    "normalise_code",
+    "quiz_key",
+    "requirements",
+    "reset_case_decision",
+    "reset_quiz_attempt",
+    "revoke",
+    "standing",
+    "state_of",
+    "verify",
+]

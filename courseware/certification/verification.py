@@ -1,0 +1,47 @@
+"""Public verification of a certificate by its code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from courseware.certification.issuing import normalise_code
+from courseware.certification.rules import state_of
+from courseware.clock import utcnow
+from courseware.models import Certificate, User
+from courseware.policy import Policy
+
+
+@dataclass(frozen=True)
+class Verification:
+    state: str  # valid | expired | revoked | unknown
+    holder: str = ""
+    issued_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+# Looked up for a malformed code, so it costs the same query as an unknown one.
+_NO_SUCH_CODE = "MLA-0000-0000-0000-0000"
+
+
+def verify(
+    session: Session, typed: str, policy: Policy, now: datetime | None = None
+) -> Verification:
+    code = normalise_code(typed) or _NO_SUCH_CODE
+    row = session.execute(
+        select(Certificate, User.display_name)
+        .join(User, User.id == Certificate.user_id)
+        .where(Certificate.code == code)
+    ).first()
+    if row is None:
+        return Verification("unknown")
+    certificate, holder = row
+    state = state_of(certificate, policy, now or utcnow())
+    shown = "valid" if state == "renewal_due" else state
+    return Verification(
+        shown, holder, certificate.issued_at, certificate.expires_at, certificate.revoked_at
+    )
