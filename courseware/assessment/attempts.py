@@ -40,6 +40,7 @@ from .answers import AnswersInvalid, Form, read_answers  # noqa: F401 - callers 
 from .bank import Bank
 from .drawing import draw_questions, new_rng, serve
 from .questions import question_type
+from .quizzes import Quiz, module_quiz
 
 GRACE_SECONDS = 10
 
@@ -104,7 +105,7 @@ def attempts_of(
 
 
 def eligibility(
-    bank: Bank, attempts: Sequence[QuizAttempt], now: datetime | None = None
+    bank: Quiz | Bank, attempts: Sequence[QuizAttempt], now: datetime | None = None
 ) -> Eligibility:
     """May this learner start an attempt now, given their attempts (newest first)?
 
@@ -149,7 +150,7 @@ def _lock_quiz(session: Session, key: str) -> None:
 def start_attempt(
     session: Session,
     user_id: int,
-    bank: Bank,
+    quiz: Quiz | Bank,
     now: datetime | None = None,
     rng: Any = None,
 ) -> QuizAttempt:
@@ -158,24 +159,26 @@ def start_attempt(
     Call at the start of a transaction: it writes first, so that on SQLite two starts at
     once queue for the write lock instead of failing on a stale read.
     """
+    if isinstance(quiz, Bank):
+        quiz = module_quiz(quiz)
     now = now or utcnow()
-    _lock_quiz(session, open_key("module", user_id, bank.module))
-    attempts = attempts_of(session, user_id, bank.module)
+    _lock_quiz(session, open_key(quiz.kind, user_id, quiz.key))
+    attempts = attempts_of(session, user_id, quiz.key, quiz.kind)
     current = next((a for a in attempts if not a.closed), None)
     if current is not None and not close_if_expired(session, current, now):
         return current
-    allowed = eligibility(bank, attempts_of(session, user_id, bank.module), now)
+    allowed = eligibility(quiz, attempts_of(session, user_id, quiz.key, quiz.kind), now)
     if not allowed.can_start:
         raise QuizUnavailable(allowed.message or "", allowed.params)
     return create_attempt(
         session,
         user_id,
-        "module",
-        bank.module,
-        [bank],
-        bank.draw,
-        bank.pass_mark,
-        bank.time_limit_minutes,
+        quiz.kind,
+        quiz.key,
+        quiz.banks,
+        quiz.draw,
+        quiz.pass_mark,
+        quiz.time_limit_minutes,
         now,
         rng or new_rng(),
     )

@@ -9,9 +9,11 @@ def init_web(app: Flask) -> None:
     from courseware.web import database, errors, extensions, navigation, requestlog, security
     from courseware.web.admin import bp as admin_bp
     from courseware.web.auth import bp as auth_bp
+    from courseware.web.author import bp as author_bp
+    from courseware.web.author_cases import bp as author_cases_bp
+    from courseware.web.cases import bp as cases_bp
     from courseware.web.certificates import bp as certificates_bp
     from courseware.web.certificates import init_policy
-    from courseware.web.author import bp as author_bp
     from courseware.web.learn import bp as learn_bp
     from courseware.web.main import bp as main_bp
     from courseware.web.people import bp as people_bp
@@ -33,5 +35,7 @@ def init_web(app: Flask) -> None:
         author_bp,
         certificates_bp,
         people_bp,
+        cases_bp,
+        author_cases_bp,
     ):
         app.register_blueprint(blueprint)

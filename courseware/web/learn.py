@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from courseware import progress
+from courseware import certification, progress
 from courseware.assessment.services import quiz_standing
 from courseware.content.catalogue import Lesson, Module
 from courseware.content.render import render_markdown
 from courseware.content.search import MAX_QUERY_LENGTH, index_for
 from courseware.web.access import has_role
+from courseware.web.certificates import policy
 from courseware.web.database import catalogue, db_session, writes
 
 bp = Blueprint("learn", __name__)
@@ -85,7 +87,10 @@ def mark_done(slug: str, lesson_slug: str):
         session.commit()
         return redirect(url_for("learn.lesson", slug=slug, lesson_slug=lesson_slug))
     progress.mark_done(session, current_user.id, les)
+    issued = certification.check_and_issue(session, current_user.id, catalogue(), policy())
     session.commit()
+    if issued is not None:
+        flash(_("Congratulations: your certificate is issued."), "success")
     _before, after = mod.neighbours(les.slug)
     if after is not None:
         return redirect(url_for("learn.lesson", slug=slug, lesson_slug=after.slug))

@@ -71,7 +71,7 @@ def certification_page(user_id: int):
     return _page(_learner_or_404(user_id))
 
 
-def _act(user: User, action: str, run) -> object:  # noqa: ANN001 - a callable taking the reason
+def _act(user: User, action: str, run) -> object:
     form = ReasonForm()
     if not form.validate_on_submit():
         return _page(user, form, 400, action)

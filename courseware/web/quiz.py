@@ -7,22 +7,38 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from courseware import certification
 from courseware.assessment import attempts as engine
-from courseware.assessment.bank import Bank
 from courseware.assessment.pages import attempt_page, review_page
+from courseware.assessment.quizzes import RENEWAL, Quiz, module_quiz, renewal_quiz
 from courseware.content.catalogue import Module
+from courseware.content.errors import N_
 from courseware.models import QuizAttempt
+from courseware.web.certificates import policy
 from courseware.web.database import catalogue, db_session
 from courseware.web.errors import render_error
 
 bp = Blueprint("quiz", __name__, url_prefix="/quiz")
 
 
-def _module_or_404(slug: str) -> Module:
-    module = catalogue().module(slug)
+def _quiz_or_404(key: str) -> tuple[Quiz | None, Module | None]:
+    """The quiz at /quiz/<key>: a module's quiz (None when its bank is broken) or renewal."""
+    cat = catalogue()
+    if key == RENEWAL:
+        banks = list(cat.quizzes.values())
+        if not banks:
+            abort(404)
+        rules = policy().certification.renewal
+        return renewal_quiz(banks, rules.questions, rules.pass_mark), None
+    module = cat.module(key)
     if module is None:
         abort(404)
-    return module
+    bank = cat.quizzes.get(key)
+    return (module_quiz(bank) if bank else None), module
+
+
+def _kind(key: str) -> str:
+    return RENEWAL if key == RENEWAL else "module"
 
 
 def _attempt_or_404(module: str, attempt_id: int) -> QuizAttempt:
@@ -30,9 +46,14 @@ def _attempt_or_404(module: str, attempt_id: int) -> QuizAttempt:
         attempt = engine.get_attempt(db_session(), current_user.id, attempt_id)
     except engine.AttemptNotFound:
         abort(404)
-    if attempt.kind != "module" or attempt.module_slug != module:
+    if attempt.kind != _kind(module) or attempt.module_slug != module:
         abort(404)
     return attempt
+
+
+def _renewal_open() -> bool:
+    standing = certification.learner_standing(db_session(), current_user.id, catalogue(), policy())
+    return standing.renewal.open and standing.state in ("renewal_due", "expired")
 
 
 def _wants_json() -> bool:
@@ -50,18 +71,20 @@ def _refusal(eligibility: engine.Eligibility) -> str | None:
 
 @bp.get("/<module>")
 def overview(module: str):
-    mod = _module_or_404(module)
-    bank: Bank | None = catalogue().quizzes.get(module)
+    quiz, mod = _quiz_or_404(module)
     session = db_session()
-    history = engine.attempts_of(session, current_user.id, module)
+    history = engine.attempts_of(session, current_user.id, module, _kind(module))
     for attempt in history:
         engine.close_if_expired(session, attempt)
     session.commit()
-    allowed = engine.eligibility(bank, history) if bank else None
+    allowed = engine.eligibility(quiz, history) if quiz else None
+    if quiz and quiz.kind == RENEWAL and not _renewal_open():
+        allowed = engine.Eligibility(False, N_("Renewal opens when your certificate is due."))
     return render_template(
         "quiz/start.html",
         module=mod,
-        bank=bank,
+        quiz=quiz,
+        quiz_key=module,
         allowed=allowed,
         refusal=_refusal(allowed) if allowed else None,
         history=[a for a in history if a.closed],
@@ -71,14 +94,15 @@ def overview(module: str):
 
 @bp.post("/<module>/start")
 def start(module: str):
-    _module_or_404(module)
-    bank = catalogue().quizzes.get(module)
-    if bank is None:
+    quiz, _mod = _quiz_or_404(module)
+    if quiz is None:
         abort(404)
+    if quiz.kind == RENEWAL and not _renewal_open():
+        return redirect(url_for("quiz.overview", module=module))
     session = db_session()
     session.commit()  # start_attempt must open its own transaction (SQLite)
     try:
-        attempt = engine.start_attempt(session, current_user.id, bank)
+        attempt = engine.start_attempt(session, current_user.id, quiz)
     except engine.QuizUnavailable:
         session.commit()
         return redirect(url_for("quiz.overview", module=module))
@@ -87,9 +111,12 @@ def start(module: str):
 
 
 def _render_attempt(attempt: QuizAttempt, page: list, status: int = 200):
+    quiz, module = _quiz_or_404(attempt.module_slug)
     return render_template(
         "quiz/attempt.html",
-        module=_module_or_404(attempt.module_slug),
+        module=module,
+        quiz=quiz,
+        quiz_key=attempt.module_slug,
         attempt=attempt,
         questions=page,
     ), status
@@ -187,6 +214,11 @@ def submit(module: str, attempt_id: int):
     session.commit()
     if outcome.result != "submitted":
         return _closed_response(outcome, module, submitting=True)
+    if outcome.attempt.passed:
+        issued = certification.check_and_issue(session, current_user.id, catalogue(), policy())
+        session.commit()
+        if issued is not None:
+            flash(_("Congratulations: your certificate is issued."), "success")
     return redirect(url_for("quiz.review", module=module, attempt_id=attempt_id), 303)
 
 
@@ -200,12 +232,14 @@ def review(module: str, attempt_id: int):
         return redirect(url_for("quiz.attempt", module=module, attempt_id=attempt_id))
     cat = catalogue()
     lessons = {(m.slug, lesson.slug): lesson.title for m in cat.modules for lesson in m.lessons}
-    bank = cat.quizzes.get(module)
-    history = engine.attempts_of(session, current_user.id, module)
-    allowed = engine.eligibility(bank, history) if bank else None
+    quiz, mod = _quiz_or_404(module)
+    history = engine.attempts_of(session, current_user.id, module, _kind(module))
+    allowed = engine.eligibility(quiz, history) if quiz else None
     return render_template(
         "quiz/review.html",
-        module=_module_or_404(module),
+        module=mod,
+        quiz=quiz,
+        quiz_key=module,
         attempt=found,
         questions=review_page(engine.questions_of(session, attempt_id)),
         lessons=lessons,

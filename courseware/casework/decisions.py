@@ -1,0 +1,378 @@
+"""Serving a case (the ticket) and recording the decision made on it.
+
+A ticket fixes the seed and the case revision a decision is judged on. Its
+token is spent by one conditional UPDATE, so a double submit (or twenty at
+once) records one decision. The learner's first decision on a case counts
+toward certification (``first_key``, unique); later ones are practice.
+
+Call ``issue_ticket`` and ``submit_decision`` at the start of a transaction:
+they write first, so that on SQLite concurrent requests queue for the write
+lock instead of failing on a stale snapshot.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from courseware.casework.record import build_record
+from courseware.clock import utcnow
+from courseware.content.errors import N_
+from courseware.lending.cases import Case
+from courseware.lending.scoring import decision_record, score_decision
+from courseware.lending.simulation import evaluate_options, simulate_path
+from courseware.models import CaseDecision, CaseTicket
+
+TICKET_KINDS = ("assessment", "practice", "renewal")
+SEEDS = 500  # the fixed seeds 0..499 every option is graded on
+MAX_REASONS = 3
+SEED_LIMIT = 2**31 - 1  # the seed column is a 32-bit integer
+
+
+class DecisionRefused(Exception):
+    """The decision cannot be recorded; nothing was stored.
+
+    ``message`` is an English message id (translate it with ``params``); ``field``
+    names the part of the form at fault (option, flags, reasons) or is None for the
+    form as a whole; ``decision_id`` is set when this form was already decided.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        params: Mapping[str, Any] | None = None,
+        field: str | None = None,
+        decision_id: int | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.params = dict(params or {})
+        self.field = field
+        self.decision_id = decision_id
+
+
+class DecisionNotFound(LookupError):
+    """No such decision, or it belongs to someone else."""
+
+
+def first_key(user_id: int, slug: str) -> str:
+    return f"{user_id}:{slug}"
+
+
+def open_key(user_id: int, slug: str, kind: str) -> str:
+    return f"{user_id}:{slug}:{kind}"
+
+
+def counting_decision(session: Session, user_id: int, slug: str) -> CaseDecision | None:
+    """The learner's decision on this case that counts toward certification, if any."""
+    return session.scalar(
+        select(CaseDecision).where(CaseDecision.first_key == first_key(user_id, slug))
+    )
+
+
+def _lock(session: Session, key: str) -> None:
+    """Write first: SQLite's write lock, and the open ticket's row lock on PostgreSQL."""
+    session.execute(
+        update(CaseTicket)
+        .where(CaseTicket.open_key == key)
+        .values(kind=CaseTicket.kind)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def issue_ticket(
+    session: Session,
+    user_id: int,
+    case: Case,
+    revision_id: int | None,
+    kind: str = "assessment",
+    now: datetime | None = None,
+) -> CaseTicket:
+    """The learner's open ticket for this case, or a new one with a fresh seed.
+
+    Reopening a case before deciding serves the same ticket (and seed); a ticket
+    served on an earlier version of the case is replaced. An assessment ticket on a
+    case the learner has already decided (and not had reset) is issued as practice.
+    """
+    if kind not in TICKET_KINDS:
+        raise ValueError(f"ticket kind must be one of {TICKET_KINDS}, got {kind!r}")
+    now = now or utcnow()
+    if kind == "assessment":
+        _lock(session, open_key(user_id, case.slug, kind))
+        if counting_decision(session, user_id, case.slug) is not None:
+            kind = "practice"
+    key = open_key(user_id, case.slug, kind)
+    _lock(session, key)
+    current = session.scalar(select(CaseTicket).where(CaseTicket.open_key == key))
+    if current is not None:
+        if current.content_hash == case.content_hash and current.case_revision_id == revision_id:
+            return current
+        current.open_key = None  # served on another version: it can no longer be decided
+        session.flush()
+    ticket = CaseTicket(
+        token=secrets.token_urlsafe(32),
+        user_id=user_id,
+        case_slug=case.slug,
+        case_revision_id=revision_id,
+        content_hash=case.content_hash,
+        seed=secrets.randbelow(SEED_LIMIT),
+        kind=kind,
+        issued_at=now,
+        open_key=key,
+    )
+    try:
+        with session.begin_nested():
+            session.add(ticket)
+            session.flush()
+    except IntegrityError:
+        # Another request of this learner opened the case at the same moment: serve theirs.
+        existing = session.scalar(select(CaseTicket).where(CaseTicket.open_key == key))
+        if existing is None:
+            raise
+        return existing
+    return ticket
+
+
+def open_ticket(session: Session, user_id: int, slug: str, kind: str) -> CaseTicket | None:
+    return session.scalar(
+        select(CaseTicket).where(CaseTicket.open_key == open_key(user_id, slug, kind))
+    )
+
+
+def serve_ticket(
+    session: Session,
+    user_id: int,
+    case: Case,
+    revision_id: int | None,
+    renewal: bool = False,
+    now: datetime | None = None,
+) -> CaseTicket:
+    """The ticket the case page serves: a renewal ticket while the learner's renewal
+    window is open, else an assessment ticket (issued as practice once the case counts)."""
+    kind = "renewal" if renewal else "assessment"
+    return issue_ticket(session, user_id, case, revision_id, kind, now)
+
+
+# Submitting -----------------------------------------------------------------------
+
+
+def check_choices(
+    case: Case, option_id: str, flags: Iterable[str], reasons: Sequence[str]
+) -> tuple[set[str], list[str]]:
+    """The ticked flags and the reasons, checked against the case (DecisionRefused)."""
+    if not option_id or case.option(option_id) is None:
+        raise DecisionRefused(N_("Choose one of the decisions offered."), field="option")
+    ticked = {flags} if isinstance(flags, str) else set(flags)
+    unknown = sorted(f for f in ticked if f not in case.catalogue)
+    if unknown:
+        raise DecisionRefused(
+            N_("The checklist has no red flag %(id)s."), {"id": unknown[0]}, field="flags"
+        )
+    chosen = [reasons] if isinstance(reasons, str) else list(reasons)
+    if len(chosen) > MAX_REASONS:
+        raise DecisionRefused(
+            N_("Choose at most %(count)s reasons."), {"count": MAX_REASONS}, field="reasons"
+        )
+    if len(set(chosen)) != len(chosen):
+        raise DecisionRefused(N_("Each reason can be chosen once."), field="reasons")
+    known = set(case.reason_ids)
+    for reason in chosen:
+        if reason not in known:
+            raise DecisionRefused(
+                N_("This case has no reason %(id)s."), {"id": reason}, field="reasons"
+            )
+    return ticked, chosen
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value if value is not None else "").strip()
+    if text.lstrip("-").isdigit() and len(text) < 20:
+        return int(text)
+    return None
+
+
+def _revision(value: object) -> tuple[bool, int | None]:
+    """(readable, revision id); an empty value means "no revision"."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True, None
+    parsed = _as_int(value)
+    return parsed is not None, parsed
+
+
+def _ticket(session: Session, token: str) -> CaseTicket | None:
+    """The ticket as the database has it now (another session may have spent it)."""
+    return session.scalar(
+        select(CaseTicket)
+        .where(CaseTicket.token == token)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _refusal(
+    session: Session,
+    user_id: int,
+    token: str,
+    case: Case,
+    seed: int | None,
+    revision_ok: bool,
+    revision: int | None,
+) -> DecisionRefused:
+    """Why the ticket could not be spent."""
+    ticket = _ticket(session, token) if token else None
+    if ticket is None or ticket.user_id != user_id or ticket.case_slug != case.slug:
+        return DecisionRefused(
+            N_("This decision form is not valid. Open the case again and decide there.")
+        )
+    if ticket.used_at is not None:
+        done = session.scalar(select(CaseDecision.id).where(CaseDecision.ticket_token == token))
+        return DecisionRefused(
+            N_("This case was already decided with this form. Nothing was changed."),
+            decision_id=done,
+        )
+    if seed is None or seed != ticket.seed:
+        return DecisionRefused(
+            N_("The seed in the form is not the one this case was served with. Nothing was stored.")
+        )
+    if not revision_ok or revision != ticket.case_revision_id:
+        return DecisionRefused(
+            N_(
+                "The form names another version of this case than the one served. "
+                "Nothing was stored."
+            )
+        )
+    if ticket.content_hash != case.content_hash:
+        return DecisionRefused(
+            N_(
+                "This case was changed after you opened it. Nothing was stored: "
+                "open it again and decide on the current version."
+            )
+        )
+    return DecisionRefused(N_("This decision form can no longer be used. Open the case again."))
+
+
+def submit_decision(
+    session: Session,
+    user_id: int,
+    token: str,
+    case: Case,
+    option_id: str,
+    flags: Iterable[str],
+    reasons: Sequence[str],
+    posted_seed: object,
+    posted_revision: object,
+    now: datetime | None = None,
+) -> CaseDecision:
+    """Record, score and simulate a decision once (DecisionRefused: nothing stored).
+
+    The caller rolls back on DecisionRefused and commits otherwise.
+    """
+    now = now or utcnow()
+    ticked, chosen = check_choices(case, option_id, flags, reasons)
+    seed = _as_int(posted_seed)
+    revision_ok, revision = _revision(posted_revision)
+    if seed is None or not 0 <= seed < SEED_LIMIT or not revision_ok or not token:
+        raise _refusal(session, user_id, token, case, seed, revision_ok, revision)
+
+    # The heavy work comes before any write, so the ticket's lock is held briefly.
+    stats = evaluate_options(case, SEEDS)
+    score = score_decision(case, stats, option_id, ticked, chosen)
+    path = simulate_path(case, option_id, seed)
+    loan = decision_record(case, stats, path)
+    expert_path = simulate_path(case, score.best_option_id, seed)
+    expert = decision_record(case, stats, expert_path)
+    record = build_record(case, stats, score, path, loan, expert_path, expert, chosen, SEEDS)
+
+    revision_match = (
+        CaseTicket.case_revision_id.is_(None)
+        if revision is None
+        else CaseTicket.case_revision_id == revision
+    )
+    spent = session.execute(
+        update(CaseTicket)
+        .where(
+            CaseTicket.token == token,
+            CaseTicket.user_id == user_id,
+            CaseTicket.case_slug == case.slug,
+            CaseTicket.used_at.is_(None),
+            CaseTicket.seed == seed,
+            CaseTicket.content_hash == case.content_hash,
+            revision_match,
+        )
+        .values(used_at=now, open_key=None)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise _refusal(session, user_id, token, case, seed, revision_ok, revision)
+    ticket = _ticket(session, token)
+    assert ticket is not None
+
+    def decision(kind: str, key: str | None) -> CaseDecision:
+        return CaseDecision(
+            user_id=user_id,
+            case_slug=case.slug,
+            case_revision_id=ticket.case_revision_id,
+            content_hash=ticket.content_hash,
+            seed=ticket.seed,
+            ticket_token=token,
+            kind=kind,
+            first_key=key,
+            option_id=option_id,
+            option_kind=path.kind,
+            flags=sorted(ticked),
+            reasons=chosen,
+            score_total=score.total,
+            score_decision=score.decision,
+            score_flags=score.flags,
+            score_reasons=score.reasons,
+            score_portfolio=score.portfolio,
+            cap_applied=score.cap_applied,
+            best_option_id=score.best_option_id,
+            expected_profit=score.ev_chosen,
+            best_expected_profit=score.ev_best,
+            outcome=path.outcome,
+            lender_profit=path.lender_profit,
+            record=record,
+            decided_at=now,
+        )
+
+    kind, key = ticket.kind, None
+    if kind == "assessment":
+        if counting_decision(session, user_id, case.slug) is None:
+            key = first_key(user_id, case.slug)
+        else:
+            kind = "practice"
+    try:
+        with session.begin_nested():
+            found = decision(kind, key)
+            session.add(found)
+            session.flush()
+    except IntegrityError:
+        if key is None:
+            raise
+        # Another ticket of this learner recorded the first decision a moment ago.
+        with session.begin_nested():
+            found = decision("practice", None)
+            session.add(found)
+            session.flush()
+    return found
+
+
+# Reading and resetting ---------------------------------------------------------------
+
+
+def get_decision(session: Session, user_id: int, decision_id: int) -> CaseDecision:
+    """The learner's own decision (DecisionNotFound for anyone else's)."""
+    found = session.get(CaseDecision, decision_id)
+    if found is None or found.user_id != user_id:
+        raise DecisionNotFound(decision_id)
+    return found

@@ -1,0 +1,184 @@
+"""What the case page computes from the dossier: the surplus, each option's terms, the calculator.
+
+Everything here uses only what the trainee can read (the dossier, the options'
+terms), never the hidden ``params``: the page must not give the answer away.
+The installment uses the formulas of ``courseware.lending.arithmetic``, as the
+page's script (static/js/cases.js) does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from courseware.content.errors import N_
+from courseware.lending.arithmetic import installment_declining, installment_flat
+from courseware.lending.cases import OPTION_KINDS, Case, Terms
+from courseware.lending.simulation import OptionStats
+
+MAX_RATE_PERCENT = 10.0  # the calculator accepts monthly rates up to 10%
+
+
+@dataclass(frozen=True)
+class SurplusEstimate:
+    """A month of the household's cash flow before the new loan, from the dossier's figures.
+
+    ``monthly_sales`` is None when the dossier gives no number of good, normal and slow
+    days (a seasonal business): the trainee then estimates the surplus themselves.
+    """
+
+    monthly_sales: float | None
+    margin: float
+    gross_profit: float | None
+    fixed_costs: float
+    household_income: float
+    household_expenses: float
+    other_debt_service: float
+    surplus: float | None
+
+
+def surplus_estimate(case: Case) -> SurplusEstimate:
+    dossier = case.spec.dossier
+    business = dossier.business
+    days = business.sales_days
+    sales = None
+    if days is not None:
+        s = business.sales
+        sales = s.good_day * days.good + s.normal_day * days.normal + s.slow_day * days.slow
+    fixed = sum(item.amount for item in business.fixed_costs)
+    income = sum(item.amount for item in dossier.household_budget.income)
+    expenses = sum(item.amount for item in dossier.household_budget.expenses)
+    existing = dossier.existing_loan
+    debts = sum(
+        line.installment
+        for line in dossier.credit_bureau.lenders
+        # The loan being decided on is in the bureau too: it is not "other" debt.
+        if existing is None
+        or not (
+            math.isclose(line.balance, existing.balance)
+            and math.isclose(line.installment, existing.installment)
+        )
+    )
+    gross = sales * business.margin if sales is not None else None
+    surplus = gross - fixed + income - expenses - debts if gross is not None else None
+    return SurplusEstimate(sales, business.margin, gross, fixed, income, expenses, debts, surplus)
+
+
+@dataclass(frozen=True)
+class OptionView:
+    """One decision the trainee may choose, with the terms it puts in place."""
+
+    id: str
+    label: str
+    kind: str
+    moves_money: bool
+    terms: Terms | None  # None for a rejection
+    installment: float  # the largest amount due in one month (0 for a rejection)
+    existing_loan: bool
+
+
+def option_views(case: Case, stats: list[OptionStats]) -> list[OptionView]:
+    installments = {s.option_id: s.installment for s in stats}
+    views = []
+    for option in case.options:
+        kind = OPTION_KINDS[option.kind]
+        views.append(
+            OptionView(
+                id=option.id,
+                label=option.label,
+                kind=option.kind,
+                moves_money=kind.moves_money,
+                terms=case.terms(option.id) if kind.moves_money else None,
+                installment=installments.get(option.id, 0.0) if kind.moves_money else 0.0,
+                existing_loan=kind.existing_loan,
+            )
+        )
+    return views
+
+
+# The calculator -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calculation:
+    """The calculator's inputs and results; ``errors`` maps a field to (message id, params).
+
+    ``ratio`` is float("inf") when the surplus is not positive, None when unknown.
+    """
+
+    amount: str
+    term: str
+    rate: str  # percent a month, as typed
+    surplus: str
+    installment: float | None = None
+    ratio: float | None = None
+    errors: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        value = float((text or "").replace(",", "").strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _plain(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def installment_for(amount: float, monthly_rate: float, term: int, rate_type: str) -> float:
+    """The equal installment of a loan (the formula the page's script repeats)."""
+    if rate_type == "flat":
+        return installment_flat(amount, monthly_rate, term)
+    return installment_declining(amount, monthly_rate, term)
+
+
+def calculate(case: Case, args: Mapping[str, str] | None = None) -> Calculation:
+    """Installment, surplus and their ratio for the terms typed (the request's by default).
+
+    Amount and term must stay inside the case's allowed ranges.
+    """
+    args = args or {}
+    request = case.spec.dossier.request
+    allowed = case.spec.allowed
+    estimate = surplus_estimate(case)
+    amount_text = args.get("amount") or _plain(request.amount)
+    term_text = args.get("term") or str(request.term)
+    rate_text = args.get("rate") or _plain(round(request.monthly_rate * 100, 6))
+    default_surplus = _plain(round(estimate.surplus)) if estimate.surplus is not None else ""
+    surplus_text = args.get("surplus") or default_surplus
+    errors: dict[str, tuple[str, Mapping[str, Any]]] = {}
+
+    amount = _number(amount_text)
+    if amount is None or amount <= 0 or not allowed.amount.min <= amount <= allowed.amount.max:
+        errors["amount"] = (
+            N_("Enter an amount from %(min)s to %(max)s."),
+            {"min": allowed.amount.min, "max": allowed.amount.max},
+        )
+    term_value = _number(term_text)
+    term = int(term_value) if term_value is not None and term_value.is_integer() else None
+    if term is None or term < 1 or not allowed.term.min <= term <= allowed.term.max:
+        errors["term"] = (
+            N_("Enter a whole number of months from %(min)s to %(max)s."),
+            {"min": int(allowed.term.min), "max": int(allowed.term.max)},
+        )
+    rate = _number(rate_text)
+    if rate is None or not 0 <= rate <= MAX_RATE_PERCENT:
+        errors["rate"] = (
+            N_("Enter a monthly rate from %(min)s to %(max)s percent."),
+            {"min": 0, "max": int(MAX_RATE_PERCENT)},
+        )
+    surplus = _number(surplus_text) if surplus_text else None
+    if surplus_text and surplus is None:
+        errors["surplus"] = (N_("Enter the surplus as a number."), {})
+
+    installment = ratio = None
+    if not {"amount", "term", "rate"} & errors.keys():
+        assert amount is not None and term is not None and rate is not None
+        installment = installment_for(amount, rate / 100, term, request.rate_type)
+        if surplus is not None:
+            ratio = installment / surplus if surplus > 0 else float("inf")
+    return Calculation(amount_text, term_text, rate_text, surplus_text, installment, ratio, errors)

@@ -1,0 +1,340 @@
+"""Loan cases through the browser's eyes: open, decide, outcome, loan book; bad input;
+owners only; the trainers' pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from courseware import clock
+from courseware.content.catalogue import build_catalogue
+from courseware.content.store import add_revision, published_sources
+from courseware.models import CaseDecision, CaseTicket, Certificate, ContentDocument
+from tests.conftest import DATA, csrf_token, login, make_user, post
+from tests.test_certification import finish_lessons, pass_quiz
+from tests.web.test_certificates import certified  # noqa: F401 - a fixture
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+GOOD = "grocery-kiosk"
+BAD = "bar-owner"
+KEY_REASONS = ["capacity-comfortable", "clean-track-record", "records-verified"]
+
+
+@pytest.fixture
+def trainee(as_trainee: FlaskClient) -> FlaskClient:
+    """Signed in, reading the site in English (message ids), with the clock fixed."""
+    post(as_trainee, "/language", {"lang": "en", "next": "/"})
+    clock.set_time(START)
+    return as_trainee
+
+
+def _form(client: FlaskClient, slug: str) -> dict[str, str]:
+    page = client.get(f"/cases/{slug}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    found = {
+        name: re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+        for name in ("token", "seed", "revision")
+    }
+    found["csrf_token"] = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    return found
+
+
+def _decide(client, slug, option, flags=(), reasons=(), form=None, **changes):
+    data = dict(form or _form(client, slug))
+    data.update({"option": option, "flags": list(flags), "reasons": list(reasons)})
+    data.update(changes)
+    return client.post(f"/cases/{slug}/decide", data=data)
+
+
+def _decisions(db: Session) -> int:
+    db.rollback()
+    return db.scalar(select(func.count()).select_from(CaseDecision))
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_open_decide_see_the_outcome_and_the_loan_book(trainee, db):
+    listing = _text(trainee.get("/cases"))
+    assert "巷口雜貨店的第四次貸款" in listing and "Not started" in listing
+
+    page = _text(trainee.get(f"/cases/{GOOD}"))
+    for section in ("Applicant", "Business", "Household budget a month", "Credit bureau"):
+        assert section in page
+    assert "Site visit" in page and "The request" in page and "林秀琴" in page
+    assert "Civil Code caps agreed interest at 16% a year" in page  # the rate-cap note
+    assert "about 2.5% a month" in page
+    assert 'name="amount" type="text" value="24000"' in page  # the calculator, pre-filled
+    assert "9,364" in page  # the surplus worked out from the dossier
+    assert "2,340" in page  # the installment of the request
+    assert "Counts toward certification" in page
+    assert 'src="/static/js/cases.js"' in page
+    assert " style=" not in page and "<script>" not in page
+
+    response = _decide(trainee, GOOD, "approve-as-requested", ["sector-downturn"], KEY_REASONS)
+    assert response.status_code == 303
+    outcome = response.location
+    assert re.fullmatch(rf"/cases/{GOOD}/decisions/\d+", outcome)
+
+    html = _text(trainee.get(outcome))
+    for part in ("Decision quality", "Risk factors found", "Rationale", "Portfolio contribution"):
+        assert part in html
+    assert "100.0" in html  # the expert's choice, every flag and every key reason
+    for label in ("依申請條件核准", "核准兩萬四千元，但縮短為六期", "只核准一萬五千元", "婉拒"):
+        assert label in html  # every option in the table
+    assert "Default rate" in html and "Expected profit" in html and "Sacrifice risk" in html
+    assert '<svg class="chart path-chart" viewBox="0 0 400 380" width="100%" role="img"' in html
+    assert 'class="chart-event"' in html and "Loan paid out: 24,000 over 12 months" in html
+    assert "The same figures as a table" in html
+    assert "The lender's profit" in html or "The lender's loss" in html
+    assert "The expert's debrief" in html and "這是一筆條件清楚的好貸款" in html
+    assert " style=" not in html and "<script>" not in html
+
+    listing = _text(trainee.get("/cases"))
+    assert "Case decided" in listing and "100.0" in listing
+
+    book = _text(trainee.get("/cases/portfolio"))
+    assert "巷口雜貨店的第四次貸款" in book and "PAR30" in book and "Default rate" in book
+    assert "Wrong rejections" in book and "Good approvals" in book
+    assert "The expert's choices" in book
+
+
+def test_a_rejection_shows_what_would_have_happened(trainee, db):
+    response = _decide(trainee, BAD, "reject", ["negative-or-volatile-surplus"])
+    html = _text(trainee.get(response.location))
+    assert "Had the loan been approved as requested" in html
+    assert "Nothing was lent" in html
+    assert "As requested it would default in" in html
+    assert "Surplus is negative" in html and "inf" not in html.lower().replace("info", "")
+    assert "Not approved: none of the lender&#39;s money moved" in html
+    decision = db.scalar(select(CaseDecision))
+    assert decision.lender_profit == 0 and decision.record["path"]["counterfactual"]
+
+
+def test_a_double_submit_records_one_decision(trainee, db):
+    form = _form(trainee, GOOD)
+    first = _decide(trainee, GOOD, "approve-as-requested", form=form)
+    second = _decide(trainee, GOOD, "reject-competition", form=form)
+    assert second.status_code == 303 and second.location == first.location
+    assert "already decided with this form" in _text(trainee.get(second.location))
+    assert _decisions(db) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "message", "status"),
+    [
+        ({"seed": "1"}, "The seed in the form is not the one this case was served with", 400),
+        ({"revision": "99999"}, "another version of this case", 400),
+        ({"token": "forged"}, "This decision form is not valid", 400),
+        ({"option": "approve-a-million"}, "Choose one of the decisions offered.", 400),
+        ({"flags": ["sector-downturn", "made-up-flag"]}, "The checklist has no red flag", 400),
+        ({"reasons": [*KEY_REASONS, "need-collateral"]}, "Choose at most 3 reasons.", 400),
+    ],
+)
+def test_tampered_or_invalid_decisions_are_refused_and_nothing_is_stored(
+    trainee, db, changes, message, status
+):
+    form = _form(trainee, GOOD)
+    changes = dict(changes)  # the parameters are shared by both backends' runs
+    if changes.get("seed") == form["seed"]:
+        changes = {"seed": "2"}
+    option = changes.pop("option", "approve-as-requested")
+    flags = changes.pop("flags", ["sector-downturn"])
+    reasons = changes.pop("reasons", KEY_REASONS[:2])
+    response = _decide(trainee, GOOD, option, flags, reasons, form, **changes)
+    assert response.status_code == status
+    html = _text(response)
+    assert message in html
+    assert _decisions(db) == 0
+    db.rollback()
+    assert db.scalar(select(CaseTicket)).used_at is None
+    if "Choose" in message or "red flag" in message:
+        # The form comes back with the trainee's choices and the same ticket.
+        assert f'name="token" value="{form["token"]}"' in html
+        assert 'value="sector-downturn" checked' in html
+
+
+def test_a_case_edited_after_it_was_opened_is_refused(trainee, db):
+    form = _form(trainee, GOOD)
+    _publish_edit(db, lambda body: body.replace("difficulty: 1", "difficulty: 2"))
+    response = _decide(trainee, GOOD, "approve-as-requested", form=form)
+    assert response.status_code == 400
+    assert "This case was changed after you opened it" in _text(response)
+    assert _decisions(db) == 0
+    fresh = _form(trainee, GOOD)
+    assert fresh["token"] != form["token"] and fresh["revision"] != form["revision"]
+    assert _decide(trainee, GOOD, "approve-as-requested", form=fresh).status_code == 303
+
+
+def test_the_first_decision_counts_and_later_ones_are_practice(trainee, db):
+    first = _decide(trainee, GOOD, "approve-as-requested", ["sector-downturn"], KEY_REASONS)
+    page = _text(trainee.get(f"/cases/{GOOD}"))
+    assert "You have decided this case before: this decision is practice." in page
+    second = _decide(trainee, GOOD, "reject-competition")
+    assert second.location != first.location
+    practice = _text(trainee.get(second.location))
+    assert "Practice: your first decision on this case is the one that counts" in practice
+    counted = _text(trainee.get(first.location))
+    assert "✓ Counts toward certification" in counted
+    db.rollback()
+    kinds = sorted(d.kind for d in db.scalars(select(CaseDecision)))
+    assert kinds == ["assessment", "practice"]
+    listing = _text(trainee.get("/cases"))
+    assert "100.0" in listing  # the score that counts is the first one
+
+
+def test_reopening_a_case_keeps_the_seed(trainee, db):
+    assert _form(trainee, GOOD)["seed"] == _form(trainee, GOOD)["seed"]
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(CaseTicket)) == 1
+
+
+def test_another_trainees_decision_is_not_found(trainee, app, db):
+    outcome = _decide(trainee, GOOD, "approve-as-requested").location
+    make_user(db, "neighbour")
+    other = app.test_client()
+    assert login(other, "neighbour").status_code == 302
+    assert other.get(outcome).status_code == 404
+    assert trainee.get(outcome.replace(GOOD, BAD)).status_code == 404
+    assert trainee.get(f"/cases/{GOOD}/decisions/999999").status_code == 404
+    assert trainee.get("/cases/no-such-case").status_code == 404
+
+
+def test_the_calculator_works_without_script(trainee):
+    html = _text(trainee.get(f"/cases/{GOOD}?amount=30000&term=12&rate=2.5&surplus=9364"))
+    assert '<output data-out="installment">2,925</output>' in html
+    assert '<output data-out="ratio">31%</output>' in html
+    html = _text(trainee.get(f"/cases/{GOOD}?amount=30000&term=12&rate=2.5&surplus=-100"))
+    assert '<output data-out="ratio">Surplus is negative</output>' in html
+    response = trainee.get(f"/cases/{GOOD}?amount=900000&term=48&rate=2.5")
+    assert response.status_code == 200
+    html = _text(response)
+    assert "Enter an amount from 10,000 to 40,000." in html
+    assert "Enter a whole number of months from 6 to 18." in html
+    assert 'aria-invalid="true"' in html and 'role="alert"' in html
+    assert '<output data-out="installment">–</output>' in html
+
+
+def test_trainer_written_text_is_escaped_and_the_debrief_sanitized(trainee, db):
+    def edit(body: str) -> str:
+        return body.replace(
+            "title: 巷口雜貨店的第四次貸款", "title: 巷口雜貨店<script>alert(1)</script>"
+        ).replace(
+            "這是一筆條件清楚的好貸款。",
+            "這是一筆**條件清楚**的好貸款<img src=x onerror=alert(1)>。",
+        )
+
+    _publish_edit(db, edit)
+    page = _text(trainee.get(f"/cases/{GOOD}"))
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    html = _text(trainee.get(_decide(trainee, GOOD, "approve-as-requested").location))
+    assert "<strong>條件清楚</strong>" in html
+    assert "onerror" not in html and "<script>alert" not in html
+
+
+def test_trainers_pages_are_for_trainers_and_admins(client, users, course, db):
+    for role in ("trainee", "hr", "manager"):
+        other = client.application.test_client()
+        assert login(other, role).status_code == 302
+        for path in ("/author/cases", f"/author/cases/{GOOD}", f"/author/cases/{GOOD}/calibration"):
+            assert other.get(path).status_code == 403, (role, path)
+    for role in ("trainer", "admin"):
+        other = client.application.test_client()
+        assert login(other, role).status_code == 302
+        assert other.get("/author/cases").status_code == 200
+        assert other.get("/author/cases/no-such-case").status_code == 404
+
+
+def test_calibration_lists_every_option_of_a_case(client, users, course):
+    assert login(client, "trainer").status_code == 302
+    post(client, "/language", {"lang": "en", "next": "/"})
+    html = _text(client.get(f"/author/cases/{BAD}/calibration"))
+    for option in ("approve-as-requested", "approve-smaller-longer", "approve-with-guarantor"):
+        assert f"<code>{option}</code>" in html
+    assert "<code>reject</code>" in html
+    assert html.count("Breaks client protection") == 3 and "★ Best" in html
+    assert "Surplus is negative" in html and "97.8%" in html
+
+
+def test_trainers_see_how_trainees_decided(app, client, users, course, db):
+    clock.set_time(START)
+    for name, option in (("ann", "approve-as-requested"), ("bo", "reject-competition")):
+        make_user(db, name)
+        learner = app.test_client()
+        assert login(learner, name).status_code == 302
+        _decide(learner, GOOD, option)
+    assert login(client, "trainer").status_code == 302
+    post(client, "/language", {"lang": "en", "next": "/"})
+    overview = _text(client.get("/author/cases"))
+    assert "巷口雜貨店的第四次貸款" in overview and f"/author/cases/{GOOD}/calibration" in overview
+    html = _text(client.get(f"/author/cases/{GOOD}"))
+    assert "The most missed red flags" in html
+    assert "產業景氣下滑或競爭加劇" in html
+    assert "missed by 2 (100%)" in html
+    assert "婉拒：便利商店開在附近" in html
+
+
+def _publish_edit(db: Session, edit) -> None:
+    db.rollback()
+    document = db.scalar(
+        select(ContentDocument).where(ContentDocument.path == f"case_studies/{GOOD}.yaml")
+    )
+    body = (DATA / "case_studies" / f"{GOOD}.yaml").read_text(encoding="utf-8")
+    changed = edit(body)
+    assert changed != body
+    add_revision(db, document, changed, origin="editor")
+    db.commit()
+
+
+def test_csrf_is_required_to_decide(trainee, db):
+    form = _form(trainee, GOOD)
+    form.pop("csrf_token")
+    response = trainee.post(f"/cases/{GOOD}/decide", data={**form, "option": "reject-competition"})
+    assert response.status_code == 400
+    assert _decisions(db) == 0
+    assert csrf_token(trainee, "/cases")
+
+
+def test_completing_the_case_work_issues_the_certificate(app, client, db, users, course):
+    clock.set_time(START)
+    catalogue = build_catalogue(*published_sources(db))
+    finish_lessons(db, users["trainee"], catalogue)
+    for slug in catalogue.quizzes:
+        pass_quiz(db, users["trainee"], slug)
+    db.commit()
+    holder = app.extensions["courseware.policy"]
+    rules = holder.policy.certification.model_copy(
+        update={"cases_required": 1, "case_average_min": 0}
+    )
+    app.extensions["courseware.policy"] = type(holder)(
+        holder.policy.model_copy(update={"certification": rules}), []
+    )
+    assert login(client, "trainee").status_code == 302
+    post(client, "/language", {"lang": "en", "next": "/"})
+    response = _decide(client, GOOD, "approve-as-requested")
+    assert "Congratulations: your certificate is issued." in _text(client.get(response.location))
+    db.rollback()
+    assert db.scalar(select(Certificate)).kind == "earned"
+
+
+def test_in_the_renewal_window_cases_are_decided_for_renewal(client, db, certified):  # noqa: F811
+    clock.set_time(certified.expires_at - timedelta(days=30))
+    assert login(client, "trainee").status_code == 302
+    post(client, "/language", {"lang": "en", "next": "/"})
+    page = _text(client.get(f"/cases/{GOOD}"))
+    assert "This decision counts toward renewing your certificate." in page
+    response = _decide(client, GOOD, "approve-as-requested")
+    assert response.status_code == 303
+    db.rollback()
+    decision = db.scalar(select(CaseDecision).order_by(CaseDecision.id.desc()))
+    assert decision.kind == "renewal" and decision.first_key is None
+    html = _text(client.get(response.location))
+    assert "This decision was made for the renewal of your certificate." in html
