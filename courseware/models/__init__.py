@@ -6,21 +6,26 @@ from courseware.models.assessment import AttemptQuestion, QuizAttempt
 from courseware.models.audit import AuditEvent
 from courseware.models.cases import CaseDecision, CaseTicket
 from courseware.models.certificates import Certificate, Exemption
+from courseware.models.cohorts import Cohort, CohortMembership, LearnerContact, Reminder
 from courseware.models.content import ContentDocument, ContentRevision, ContentState
 from courseware.models.progress import LessonProgress
 
 __all__ = [
     "AttemptQuestion",
     "AuditEvent",
+    "Base",
     "CaseDecision",
     "CaseTicket",
     "Certificate",
-    "Exemption",
-    "Base",
+    "Cohort",
+    "CohortMembership",
     "ContentDocument",
     "ContentRevision",
     "ContentState",
+    "Exemption",
+    "LearnerContact",
     "LessonProgress",
     "QuizAttempt",
+    "Reminder",
     "User",
 ]

@@ -8,16 +8,21 @@ from flask import Flask
 def init_web(app: Flask) -> None:
     from courseware.web import database, errors, extensions, navigation, requestlog, security
     from courseware.web.admin import bp as admin_bp
+    from courseware.web.admin_import import bp as admin_import_bp
     from courseware.web.auth import bp as auth_bp
     from courseware.web.author import bp as author_bp
     from courseware.web.author_cases import bp as author_cases_bp
     from courseware.web.cases import bp as cases_bp
     from courseware.web.certificates import bp as certificates_bp
     from courseware.web.certificates import init_policy
+    from courseware.web.hr import bp as hr_bp
+    from courseware.web.hr_audit import bp as hr_audit_bp
+    from courseware.web.hr_cohorts import bp as hr_cohorts_bp
     from courseware.web.learn import bp as learn_bp
     from courseware.web.main import bp as main_bp
     from courseware.web.people import bp as people_bp
     from courseware.web.quiz import bp as quiz_bp
+    from courseware.web.transcript import bp as transcript_bp
 
     requestlog.init_app(app)
     database.init_app(app)
@@ -37,5 +42,10 @@ def init_web(app: Flask) -> None:
         people_bp,
         cases_bp,
         author_cases_bp,
+        hr_bp,
+        hr_cohorts_bp,
+        hr_audit_bp,
+        transcript_bp,
+        admin_import_bp,
     ):
         app.register_blueprint(blueprint)

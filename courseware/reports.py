@@ -1,0 +1,244 @@
+"""HR reports: figures, completion by branch and cohort, the module funnel.
+
+Everything is computed in the database from a few aggregate queries, so the number
+of queries for a page does not grow with the number of learners. The status of each
+learner comes from ``courseware.compliance`` (defined once); the learner table is in
+``courseware.learner_table``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, and_, case, func, select, tuple_, union
+from sqlalchemy.orm import Session
+
+from courseware.compliance import (
+    CERTIFIED,
+    STATUSES,
+    Moment,
+    Scope,
+    learner_facts,
+    learner_filter,
+)
+from courseware.content.catalogue import Catalogue
+from courseware.models import (
+    CaseDecision,
+    LessonProgress,
+    QuizAttempt,
+    User,
+)
+from courseware.policy import Policy
+
+
+@dataclass(frozen=True)
+class CourseKeys:
+    """What counts as done in the course as published now, for counting in SQL."""
+
+    lessons: tuple[tuple[str, str], ...]
+    lessons_per_module: dict[str, int]
+    quiz_modules: tuple[str, ...]
+    module_titles: dict[str, str]
+    cases_required: int
+
+    @property
+    def lessons_total(self) -> int:
+        return len(self.lessons)
+
+
+def course_keys(catalogue: Catalogue, policy: Policy) -> CourseKeys:
+    return CourseKeys(
+        lessons=tuple((m.slug, lesson.slug) for m in catalogue.modules for lesson in m.lessons),
+        lessons_per_module={m.slug: len(m.lessons) for m in catalogue.modules},
+        quiz_modules=tuple(m.slug for m in catalogue.modules if m.slug in catalogue.quizzes),
+        module_titles={m.slug: m.title for m in catalogue.modules},
+        cases_required=policy.certification.cases_required,
+    )
+
+
+def lesson_done(keys: CourseKeys) -> ColumnElement[bool]:
+    return and_(
+        LessonProgress.completed_at.is_not(None),
+        tuple_(LessonProgress.module_slug, LessonProgress.lesson_slug).in_(keys.lessons),
+    )
+
+
+def quiz_passed(keys: CourseKeys) -> ColumnElement[bool]:
+    return and_(
+        QuizAttempt.kind == "module",
+        QuizAttempt.status == "submitted",
+        QuizAttempt.passed.is_(True),
+        QuizAttempt.reset_at.is_(None),
+        QuizAttempt.module_slug.in_(keys.quiz_modules),
+    )
+
+
+def case_counts() -> ColumnElement[bool]:
+    return and_(CaseDecision.first_key.is_not(None), CaseDecision.reset_at.is_(None))
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str
+    label: str
+    enrolled: int
+    certified: int
+    overdue: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.certified / self.enrolled) if self.enrolled else 0
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    module_slug: str
+    title: str
+    started: int
+    lessons_done: int
+    quiz_passed: int
+    complete: int
+
+
+@dataclass
+class Dashboard:
+    enrolled: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    expiring_within: dict[int, int] = field(default_factory=dict)
+    branches: list[Bar] = field(default_factory=list)
+    cohorts: list[Bar] = field(default_factory=list)
+    funnel: list[FunnelStep] = field(default_factory=list)
+
+    @property
+    def certified(self) -> int:
+        return sum(self.by_status.get(s, 0) for s in CERTIFIED)
+
+    @property
+    def in_progress(self) -> int:
+        return self.by_status.get("in_progress", 0)
+
+    @property
+    def overdue(self) -> int:
+        return self.by_status.get("overdue", 0)
+
+    @property
+    def widest(self) -> int:
+        """The largest group, so bars share one scale."""
+        return max([b.enrolled for b in self.branches + self.cohorts] + [self.enrolled, 1])
+
+
+def dashboard(session: Session, at: Moment, scope: Scope, keys: CourseKeys) -> Dashboard:
+    """Figures, bars and funnel in two queries.
+
+    The learners are grouped by branch, cohort and status, so the status CASE is
+    evaluated once per learner (PostgreSQL would otherwise inline it into every
+    aggregate that mentions it); the groups are few and are summed up here.
+    """
+    facts = learner_facts(at, scope).subquery("facts")
+    within = [
+        func.sum(case((facts.c.expires_at < at.window_end(d), 1), else_=0)).label(f"within_{d}")
+        for d in at.windows
+    ]
+    rows = session.execute(
+        select(
+            facts.c.branch,
+            facts.c.cohort_id,
+            facts.c.cohort_name,
+            facts.c.status,
+            func.count().label("learners"),
+            *within,
+        ).group_by(facts.c.branch, facts.c.cohort_id, facts.c.cohort_name, facts.c.status)
+    ).all()
+    result = Dashboard(
+        by_status=dict.fromkeys(STATUSES, 0), expiring_within=dict.fromkeys(at.windows, 0)
+    )
+    branches: dict[str, list[int]] = {}
+    cohorts: dict[str, tuple[str, list[int]]] = {}
+    for row in rows:
+        counts = row._mapping
+        learners = counts["learners"]
+        result.enrolled += learners
+        result.by_status[row.status] += learners
+        if row.status in CERTIFIED:
+            for d in at.windows:
+                result.expiring_within[d] += counts[f"within_{d}"] or 0
+        cohort_key = str(row.cohort_id) if row.cohort_id is not None else ""
+        for tally in (
+            branches.setdefault(row.branch, [0, 0, 0]),
+            cohorts.setdefault(cohort_key, (row.cohort_name or "", [0, 0, 0]))[1],
+        ):
+            tally[0] += learners
+            tally[1] += learners if row.status in CERTIFIED else 0
+            tally[2] += learners if row.status == "overdue" else 0
+    result.branches = [
+        Bar(name, name, *tally) for name, tally in sorted(branches.items(), key=lambda i: i[0])
+    ]
+    result.cohorts = [
+        Bar(key, label, *tally)
+        for key, (label, tally) in sorted(cohorts.items(), key=lambda i: (i[0] == "", i[1][0]))
+    ]
+    result.funnel = funnel(session, scope, keys)
+    return result
+
+
+def funnel(session: Session, scope: Scope, keys: CourseKeys) -> list[FunnelStep]:
+    """Per module: learners who opened a lesson, finished its lessons, passed its quiz, both."""
+    if not keys.lessons_per_module:
+        return []
+    in_scope = select(User.id).where(*learner_filter(scope))
+    lessons = (
+        select(
+            LessonProgress.user_id,
+            LessonProgress.module_slug,
+            func.sum(case((lesson_done(keys), 1), else_=0)).label("done"),
+        )
+        .where(LessonProgress.user_id.in_(in_scope))
+        .group_by(LessonProgress.user_id, LessonProgress.module_slug)
+        .subquery("lessons")
+    )
+    passed = (
+        select(QuizAttempt.user_id, QuizAttempt.module_slug)
+        .where(quiz_passed(keys), QuizAttempt.user_id.in_(in_scope))
+        .group_by(QuizAttempt.user_id, QuizAttempt.module_slug)
+        .subquery("passed")
+    )
+    pairs = union(
+        select(lessons.c.user_id, lessons.c.module_slug),
+        select(passed.c.user_id, passed.c.module_slug),
+    ).subquery("pairs")
+    needed = case(keys.lessons_per_module, value=pairs.c.module_slug, else_=0)
+    lessons_done = and_(needed > 0, func.coalesce(lessons.c.done, 0) >= needed)
+    quiz_done = passed.c.user_id.is_not(None)
+    rows = session.execute(
+        select(
+            pairs.c.module_slug,
+            func.count(lessons.c.user_id),
+            func.sum(case((lessons_done, 1), else_=0)),
+            func.sum(case((quiz_done, 1), else_=0)),
+            func.sum(case((and_(lessons_done, quiz_done), 1), else_=0)),
+        )
+        .select_from(pairs)
+        .outerjoin(
+            lessons,
+            and_(
+                lessons.c.user_id == pairs.c.user_id, lessons.c.module_slug == pairs.c.module_slug
+            ),
+        )
+        .outerjoin(
+            passed,
+            and_(passed.c.user_id == pairs.c.user_id, passed.c.module_slug == pairs.c.module_slug),
+        )
+        .where(pairs.c.module_slug.in_(list(keys.lessons_per_module)))
+        .group_by(pairs.c.module_slug)
+    ).all()
+    found = {r[0]: r for r in rows}
+    steps = []
+    for slug, title in keys.module_titles.items():
+        row = found.get(slug)
+        steps.append(
+            FunnelStep(slug, title, *((int(v or 0) for v in row[1:]) if row else (0, 0, 0, 0)))
+        )
+    return steps
