@@ -76,6 +76,7 @@ def settings_from_env() -> dict[str, Any]:
         "SESSION_IDLE_MINUTES": _env_int("COURSEWARE_SESSION_IDLE_MINUTES", 480),
         "LOGIN_LIMIT": _env("COURSEWARE_LOGIN_LIMIT", "10 per 5 minutes"),
         "LOG_LEVEL": _env("COURSEWARE_LOG_LEVEL", "INFO"),
+        "DB_BUSY_TIMEOUT_MS": _env_int("COURSEWARE_DB_BUSY_TIMEOUT_MS", 5000),
         "PDF_FONT": _env("COURSEWARE_PDF_FONT"),
         "BASE_URL": _env("COURSEWARE_BASE_URL"),
     }

@@ -74,7 +74,7 @@ def default_sqlite_url(instance_path: str | Path) -> str:
     return f"sqlite:///{Path(instance_path).resolve() / 'courseware.db'}"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, a busy timeout, foreign keys, and transactions SQLAlchemy controls.
 
     pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT;
@@ -86,7 +86,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -102,15 +102,20 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with the settings each backend needs."""
+def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
+    """Create an engine with the settings each backend needs.
+
+    SQLite waits up to ``busy_timeout_ms`` for a lock before giving up (the
+    request then answers 503); PostgreSQL connections are checked before use,
+    so the site recovers by itself when the server comes back.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)

@@ -247,7 +247,7 @@ def test_reset_case_decision_lets_the_next_one_count(db, catalogue, learner, use
 def test_two_requests_completing_the_last_requirement_issue_one_certificate(app, db, catalogue, learner):
     complete_everything(db, learner, catalogue)
     sessions = app.extensions["courseware.db"].sessions
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(20)
     results: list[object] = []
 
     def worker() -> None:
@@ -260,7 +260,7 @@ def test_two_requests_completing_the_last_requirement_issue_one_certificate(app,
             except Exception as exc:  # noqa: BLE001 - recorded and asserted below
                 results.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker) for _ in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:

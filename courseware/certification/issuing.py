@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -104,11 +104,15 @@ def _issue(
     return certificate
 
 
-def _next_cycle(session: Session, user_id: int) -> int:
-    highest = session.scalar(
-        select(func.max(Certificate.cycle)).where(Certificate.user_id == user_id)
-    )
-    return (highest or 0) + 1
+def _next_cycle(evidence: Evidence) -> int:
+    """The cycle after the latest certificate in the evidence that was read.
+
+    Taken from the same snapshot that decided to issue, never from a fresh
+    query: a request that read "no certificate yet" tries cycle 1 and loses to
+    the (user, cycle) unique constraint if another request issued it meanwhile.
+    """
+    current = latest(evidence.certificates)
+    return (current.cycle if current else 0) + 1
 
 
 def learner_standing(
@@ -150,7 +154,7 @@ def check_and_issue(
             snapshot(catalogue, policy, evidence),
             policy,
             now,
-            cycle=_next_cycle(session, user_id),
+            cycle=_next_cycle(evidence),
         )
     renewal = renewal_for(evidence, policy, now)
     if renewal.complete:
@@ -206,7 +210,7 @@ def issue_by_hand(
         snapshot(catalogue, policy, evidence),
         policy,
         now,
-        cycle=_next_cycle(session, user.id),
+        cycle=_next_cycle(evidence),
         issued_by=actor_id,
         reason=reason,
     )

@@ -23,7 +23,10 @@ class Database:
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        busy_timeout_ms=int(app.config.get("DB_BUSY_TIMEOUT_MS") or 5000),
+    )
     app.extensions["courseware.db"] = Database(
         engine, make_session_factory(engine), CatalogueCache()
     )

@@ -12,6 +12,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from courseware.content.errors import N_
+
 log = logging.getLogger("courseware.errors")
 
 TITLES = {
@@ -26,6 +28,11 @@ TITLES = {
     500: "Something went wrong",
     503: "The service is briefly unavailable",
 }
+
+
+DATABASE_DOWN = N_(
+    "The database is not answering. Your work so far is saved; try again in a minute."
+)
 
 
 def request_id() -> str:
@@ -82,10 +89,7 @@ def init_app(app: Flask) -> None:
     def _database(exc: Exception):
         log.error("database unavailable: %s [request %s]", type(exc).__name__, request_id())
         _rollback()
-        return render_error(
-            503,
-            _("The database is not answering. Your work so far is saved; try again in a minute."),
-        )
+        return render_error(503, _(DATABASE_DOWN))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

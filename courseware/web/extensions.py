@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -51,6 +51,9 @@ def load_user(user_key: str) -> User | None:
     try:
         user = db_session().get(User, int(user_id))
     except SQLAlchemyError:
+        # The database is down: say so (security's guard answers 503), rather
+        # than treat the visitor as signed out.
+        g.database_unavailable = True
         return None
     if user is None or not user.active or user.session_version != int(version):
         return None

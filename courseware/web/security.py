@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
+from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from courseware.web.access import PUBLIC_ENDPOINTS
+from courseware.web.errors import DATABASE_DOWN, render_error, request_id
+
+log = logging.getLogger("courseware.errors")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -39,6 +43,9 @@ def _guard() -> BaseResponse | None:
     if endpoint in PUBLIC_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
+        if g.get("database_unavailable"):
+            log.error("database unavailable while loading the user [request %s]", request_id())
+            return render_error(503, _(DATABASE_DOWN))
         if request.endpoint is None:
             return None  # a 404 shows as a 404, not as a sign-in page
         nxt = request.full_path if request.method == "GET" else request.path
