@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from courseware import accounts
+from courseware import accounts, privacy
 from courseware.content.errors import N_
 from courseware.models import User
 from courseware.web.access import roles_required
@@ -108,6 +108,32 @@ def edit_user(user_id: int):
             return redirect(url_for("admin.users"))
     status = 400 if form.errors else 200
     return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.post("/users/<int:user_id>/anonymise")
+@roles_required("admin")
+def anonymise(user_id: int):
+    """Replace a departed person's personal data; their training records stay."""
+    user = _user_or_404(user_id)
+    session = db_session()
+    confirm = (request.form.get("confirm") or "").strip()
+    try:
+        if confirm != user.username:
+            raise accounts.AccountError("confirm", N_("Type the user name exactly to confirm."))
+        privacy.anonymise(session, user, current_user.id, request.form.get("reason", ""))
+    except accounts.AccountError as exc:
+        session.rollback()
+        flash(_(exc.message), "error")
+        return redirect(url_for("admin.edit_user", user_id=user_id))
+    session.commit()
+    flash(
+        _(
+            "The account is anonymised. Its training records are kept under %(name)s.",
+            name=user.display_name,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.users"))
 
 
 @bp.post("/users/<int:user_id>/reset-password")

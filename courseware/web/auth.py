@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -17,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from courseware import accounts
+from courseware import accounts, privacy
 from courseware.web.database import db_session
 from courseware.web.extensions import limiter
 from courseware.web.forms import LoginForm, PasswordChangeForm
@@ -57,7 +59,10 @@ def login():
         user = accounts.authenticate(session_db, form.username.data.strip(), form.password.data)
         if user is not None:
             session_db.commit()
-            session.clear()  # a new session at sign-in
+            language = session.get("lang")
+            session.clear()  # a new session at sign-in; only the language choice carries over
+            if language:
+                session["lang"] = language
             login_user(user, remember=bool(form.remember.data))
             session.permanent = True
             session["seen"] = int(time.time())
@@ -82,6 +87,19 @@ def logout():
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/account/my-data.json")
+def my_data():
+    """The learner's own copy of everything the platform holds about them."""
+    data = privacy.personal_data(db_session(), current_user._get_current_object())
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    filename = f"my-data-{current_user.username}.json"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.route("/account", methods=["GET", "POST"])
