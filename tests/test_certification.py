@@ -65,9 +65,17 @@ def _writing(db: Session) -> None:
 def pass_quiz(db: Session, user: User, module: str, percent: int = 90, kind: str = "module"):
     _writing(db)
     attempt = QuizAttempt(
-        user_id=user.id, kind=kind, module_slug=module, token=f"t-{module}-{kind}-{clock.utcnow()}",
-        status="submitted", pass_mark=0.8, started_at=clock.utcnow(),
-        submitted_at=clock.utcnow(), score=percent / 10, max_score=10, passed=percent >= 80,
+        user_id=user.id,
+        kind=kind,
+        module_slug=module,
+        token=f"t-{module}-{kind}-{clock.utcnow()}",
+        status="submitted",
+        pass_mark=0.8,
+        started_at=clock.utcnow(),
+        submitted_at=clock.utcnow(),
+        score=percent / 10,
+        max_score=10,
+        passed=percent >= 80,
     )
     db.add(attempt)
     db.commit()
@@ -77,13 +85,30 @@ def pass_quiz(db: Session, user: User, module: str, percent: int = 90, kind: str
 def decide(db: Session, user: User, slug: str, score: float, kind: str = "assessment"):
     _writing(db)
     decision = CaseDecision(
-        user_id=user.id, case_slug=slug, case_revision_id=1, content_hash="h", seed=7,
-        ticket_token=f"tok-{slug}-{kind}-{clock.utcnow().timestamp()}", kind=kind,
+        user_id=user.id,
+        case_slug=slug,
+        case_revision_id=1,
+        content_hash="h",
+        seed=7,
+        ticket_token=f"tok-{slug}-{kind}-{clock.utcnow().timestamp()}",
+        kind=kind,
         first_key=f"{user.id}:{slug}" if kind == "assessment" else None,
-        option_id="approve", option_kind="approve", flags=[], reasons=[], score_total=score,
-        score_decision=0, score_flags=0, score_reasons=0, score_portfolio=0,
-        best_option_id="approve", expected_profit=0, best_expected_profit=0,
-        outcome="on_time", lender_profit=0, record={}, decided_at=clock.utcnow(),
+        option_id="approve",
+        option_kind="approve",
+        flags=[],
+        reasons=[],
+        score_total=score,
+        score_decision=0,
+        score_flags=0,
+        score_reasons=0,
+        score_portfolio=0,
+        best_option_id="approve",
+        expected_profit=0,
+        best_expected_profit=0,
+        outcome="on_time",
+        lender_profit=0,
+        record={},
+        decided_at=clock.utcnow(),
     )
     db.add(decision)
     db.commit()
@@ -114,14 +139,23 @@ def test_case_work_needs_count_and_average(db, catalogue, learner):
     slugs = list(catalogue.cases)
     finish_lessons(db, learner, catalogue)
     decide(db, learner, slugs[0], 95)
-    reqs = {r.key: r for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements}
+    reqs = {
+        r.key: r
+        for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements
+    }
     assert not reqs["cases"].met and reqs["cases"].done == 1
     decide(db, learner, slugs[1], 40)  # average 67.5 < 70
-    reqs = {r.key: r for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements}
+    reqs = {
+        r.key: r
+        for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements
+    }
     assert reqs["cases"].done == 2 and reqs["cases"].extra == pytest.approx(67.5)
     assert not reqs["cases"].met
     decide(db, learner, slugs[2], 60)  # best two: 95 and 60 -> 77.5
-    reqs = {r.key: r for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements}
+    reqs = {
+        r.key: r
+        for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements
+    }
     assert reqs["cases"].met and reqs["cases"].extra == pytest.approx(77.5)
 
 
@@ -147,7 +181,7 @@ def test_from_nothing_to_certified_renewed_and_expired(db, catalogue, learner):
     assert certification.verify(db, first.code, POLICY).state == "valid"
     # Work done before the window opened does not renew; work inside it does.
     pass_quiz(db, learner, "renewal", kind="renewal")
-    decide(db, learner, list(catalogue.cases)[0], 85, kind="renewal")
+    decide(db, learner, next(iter(catalogue.cases)), 85, kind="renewal")
     assert certification.check_and_issue(db, learner.id, catalogue, POLICY) is None
     decide(db, learner, list(catalogue.cases)[1], 75, kind="renewal")
     second = certification.check_and_issue(db, learner.id, catalogue, POLICY)
@@ -197,21 +231,30 @@ def test_exemption_meets_a_requirement_and_is_audited(db, catalogue, learner, us
     finish_lessons(db, learner, catalogue)
     for slug in catalogue.quizzes:
         pass_quiz(db, learner, slug)
-    certification.grant_exemption(db, learner, "cases", users["trainer"].id,
-                                  "Ten years as a loan officer at another bank", catalogue, POLICY)
+    certification.grant_exemption(
+        db,
+        learner,
+        "cases",
+        users["trainer"].id,
+        "Ten years as a loan officer at another bank",
+        catalogue,
+        POLICY,
+    )
     cert = certification.check_and_issue(db, learner.id, catalogue, POLICY)
     db.commit()
     assert cert is not None and cert.evidence["exemptions"] == ["cases"]
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "exemption.grant"))
     assert event.after == {"requirement": "cases"} and "Ten years" in event.reason
     with pytest.raises(certification.CertificationError):
-        certification.grant_exemption(db, learner, "nonsense", users["trainer"].id,
-                                      "a reason here", catalogue, POLICY)
+        certification.grant_exemption(
+            db, learner, "nonsense", users["trainer"].id, "a reason here", catalogue, POLICY
+        )
 
 
 def test_manual_issue_is_audited_and_refused_when_already_certified(db, catalogue, learner, users):
-    cert = certification.issue_by_hand(db, learner, users["hr"].id,
-                                       "Certified under the old programme", catalogue, POLICY)
+    cert = certification.issue_by_hand(
+        db, learner, users["hr"].id, "Certified under the old programme", catalogue, POLICY
+    )
     db.commit()
     assert cert.kind == "manual" and cert.issued_by == users["hr"].id
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.manual")).reason
@@ -223,11 +266,17 @@ def test_reset_quiz_attempt_reopens_the_requirement_and_is_audited(db, catalogue
     slug = next(iter(catalogue.quizzes))
     attempt = pass_quiz(db, learner, slug)
     key = f"quiz:{slug}"
-    reqs = {r.key: r for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements}
+    reqs = {
+        r.key: r
+        for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements
+    }
     assert reqs[key].met
     certification.reset_quiz_attempt(db, attempt, users["trainer"].id, "Took it for a colleague")
     db.commit()
-    reqs = {r.key: r for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements}
+    reqs = {
+        r.key: r
+        for r in certification.learner_standing(db, learner.id, catalogue, POLICY).requirements
+    }
     assert not reqs[key].met
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "quiz.reset"))
     assert event.before["passed"] is True and event.reason == "Took it for a colleague"
@@ -244,7 +293,9 @@ def test_reset_case_decision_lets_the_next_one_count(db, catalogue, learner, use
     assert db.scalar(select(AuditEvent.action).where(AuditEvent.action == "case.reset"))
 
 
-def test_two_requests_completing_the_last_requirement_issue_one_certificate(app, db, catalogue, learner):
+def test_two_requests_completing_the_last_requirement_issue_one_certificate(
+    app, db, catalogue, learner
+):
     complete_everything(db, learner, catalogue)
     sessions = app.extensions["courseware.db"].sessions
     barrier = threading.Barrier(20)
@@ -255,7 +306,9 @@ def test_two_requests_completing_the_last_requirement_issue_one_certificate(app,
             barrier.wait()
             try:
                 begin_write(session)  # as the web layer does for a request that writes
-                results.append(certification.check_and_issue(session, learner.id, catalogue, POLICY))
+                results.append(
+                    certification.check_and_issue(session, learner.id, catalogue, POLICY)
+                )
                 session.commit()
             except Exception as exc:  # noqa: BLE001 - recorded and asserted below
                 results.append(exc)
@@ -272,7 +325,9 @@ def test_two_requests_completing_the_last_requirement_issue_one_certificate(app,
     assert db.scalar(select(func.count()).select_from(Certificate)) == 1
 
 
-@pytest.mark.parametrize("typed", ["", "nonsense", "MLA-0000", "<script>", "MLA-ZZZZ-ZZZZ-ZZZZ-ZZZZ"])
+@pytest.mark.parametrize(
+    "typed", ["", "nonsense", "MLA-0000", "<script>", "MLA-ZZZZ-ZZZZ-ZZZZ-ZZZZ"]
+)
 def test_unknown_and_malformed_codes_look_the_same(db, typed):
     assert certification.verify(db, typed, POLICY) == certification.Verification("unknown")
 

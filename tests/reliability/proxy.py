@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -41,32 +42,23 @@ class Proxy:
 
     @staticmethod
     def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
+        with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def stop(self) -> None:
         """Refuse new connections and cut the open ones, as a crashed server would."""
         if self._server is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-            except OSError:
-                pass
             self._server.close()
             self._server = None
         with self._lock:
             sockets, self._sockets = self._sockets, []
         for sock in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()

@@ -47,7 +47,7 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path):
         "COURSEWARE_SECRET_KEY": "graceful",
         "COURSEWARE_INSTANCE_PATH": str(tmp_path / "instance"),
     }
-    server = subprocess.Popen(  # noqa: S603 - our own command line
+    server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "1", "--graceful-timeout", "10",
          "-b", f"127.0.0.1:{port}", "tests.reliability.slowapp:app"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -58,7 +58,7 @@ def test_sigterm_lets_the_request_in_flight_finish(tmp_path: Path):
 
         def slow_request() -> None:
             try:
-                with urllib.request.urlopen(  # noqa: S310 - loopback
+                with urllib.request.urlopen(
                     f"http://127.0.0.1:{port}/__slow", timeout=20
                 ) as response:
                     result["status"] = response.status

@@ -13,8 +13,20 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, MetaData, Numeric, String
-from sqlalchemy import Text, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine, make_url
 
 from courseware import migrate

@@ -17,11 +17,18 @@ from tests.reliability.proxy import Proxy
 
 
 def _app(url: str, tmp_path: Path, **extra):
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "outage", "DATABASE_URL": url,
-        "INSTANCE_PATH": str(tmp_path / "instance"), "CONTENT_DIR": str(DATA / "content"),
-        "QUIZ_DIR": str(DATA / "quizzes"), "CASE_DIR": str(DATA / "case_studies"), **extra,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "outage",
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "CONTENT_DIR": str(DATA / "content"),
+            "QUIZ_DIR": str(DATA / "quizzes"),
+            "CASE_DIR": str(DATA / "case_studies"),
+            **extra,
+        }
+    )
     return app
 
 
@@ -29,8 +36,13 @@ def _seed(app) -> None:
     engine = app.extensions["courseware.db"].engine
     empty_all_tables(engine)
     with app.extensions["courseware.db"].sessions() as db:
-        sources, _ = read_sources({"content": DATA / "content", "quizzes": DATA / "quizzes",
-                                   "case_studies": DATA / "case_studies"})
+        sources, _ = read_sources(
+            {
+                "content": DATA / "content",
+                "quizzes": DATA / "quizzes",
+                "case_studies": DATA / "case_studies",
+            }
+        )
         import_sources(db, sources)
         make_user(db, "reader")
 

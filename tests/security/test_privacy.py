@@ -41,19 +41,29 @@ def test_a_learner_downloads_their_own_data_and_nobody_elses(app, db, objects):
 def test_admin_anonymises_a_departed_learner_and_keeps_the_records(app, db, objects, users):
     learner_id = objects.learner.id
     counts = {
-        model.__name__: db.scalar(select(func.count()).select_from(model).where(model.user_id == learner_id))
+        model.__name__: db.scalar(
+            select(func.count()).select_from(model).where(model.user_id == learner_id)
+        )
         for model in (LessonProgress, QuizAttempt, Certificate)
     }
     client = app.test_client()
     login(client, "admin")
     page = f"/admin/users/{learner_id}"
-    refused = post(client, f"{page}/anonymise", {"reason": "Left the bank in May", "confirm": "wrong"},
-                   token_from=page)
+    refused = post(
+        client,
+        f"{page}/anonymise",
+        {"reason": "Left the bank in May", "confirm": "wrong"},
+        token_from=page,
+    )
     assert refused.status_code == 302
     db.rollback()  # end this session's read so it sees what the requests committed
     assert db.get(User, learner_id).username == "target"
-    done = post(client, f"{page}/anonymise", {"reason": "Left the bank in May", "confirm": "target"},
-                token_from=page)
+    done = post(
+        client,
+        f"{page}/anonymise",
+        {"reason": "Left the bank in May", "confirm": "target"},
+        token_from=page,
+    )
     assert done.status_code == 302
     db.rollback()  # end this session's read so it sees what the requests committed
     user = db.get(User, learner_id)
@@ -66,10 +76,14 @@ def test_admin_anonymises_a_departed_learner_and_keeps_the_records(app, db, obje
     assert verification.holder == user.display_name
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "account.anonymise"))
     assert event.actor_id == users["admin"].id and event.reason == "Left the bank in May"
-    history = db.scalars(select(AuditEvent).where(AuditEvent.target_type == "user",
-                                                  AuditEvent.target_id == str(learner_id)))
-    assert all("target" not in json.dumps(e.before or {}) + json.dumps(e.after or {})
-               for e in history)
+    history = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.target_type == "user", AuditEvent.target_id == str(learner_id)
+        )
+    )
+    assert all(
+        "target" not in json.dumps(e.before or {}) + json.dumps(e.after or {}) for e in history
+    )
     assert login(app.test_client(), "target").status_code == 200  # the old name no longer signs in
 
 
@@ -77,7 +91,11 @@ def test_an_admin_cannot_anonymise_themselves(app, db, users):
     client = app.test_client()
     login(client, "admin")
     me = users["admin"]
-    post(client, f"/admin/users/{me.id}/anonymise", {"reason": "testing it", "confirm": "admin"},
-         token_from=f"/admin/users/{me.id}")
+    post(
+        client,
+        f"/admin/users/{me.id}/anonymise",
+        {"reason": "testing it", "confirm": "admin"},
+        token_from=f"/admin/users/{me.id}",
+    )
     db.rollback()  # end this session's read so it sees what the requests committed
     assert db.get(User, me.id).username == "admin"

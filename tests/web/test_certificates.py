@@ -49,9 +49,13 @@ def test_completing_everything_issues_the_certificate_on_the_page(app, client, d
     complete_everything(db, users["trainee"], catalogue)
     app.extensions["courseware.policy"] = type(app.extensions["courseware.policy"])(
         app.extensions["courseware.policy"].policy.model_copy(
-            update={"certification": app.extensions["courseware.policy"].policy.certification
-                    .model_copy(update={"cases_required": 2})}
-        ), [],
+            update={
+                "certification": app.extensions[
+                    "courseware.policy"
+                ].policy.certification.model_copy(update={"cases_required": 2})
+            }
+        ),
+        [],
     )
     login(client, "trainee")
     html = client.get("/certificate").get_data(as_text=True)
@@ -60,14 +64,20 @@ def test_completing_everything_issues_the_certificate_on_the_page(app, client, d
 
 
 def test_verify_page_shows_each_state(app, client, db, certified, users):
-    html = client.get(f"/verify/{certified.code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    html = client.get(f"/verify/{certified.code}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert "Valid" in html and users["trainee"].display_name in html
     assert users["trainee"].employee_id not in html  # name and dates only
     clock.set_time(certified.expires_at)
-    assert "Expired" in client.get(f"/verify/{certified.code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Expired" in client.get(
+        f"/verify/{certified.code}", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
     certification.revoke(db, certified, users["hr"].id, "Found to be a ghost employee")
     db.commit()
-    assert "Revoked" in client.get(f"/verify/{certified.code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Revoked" in client.get(
+        f"/verify/{certified.code}", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
 
 
 def test_unknown_and_malformed_codes_get_the_same_answer(client, certified):
@@ -75,7 +85,12 @@ def test_unknown_and_malformed_codes_get_the_same_answer(client, certified):
     for code in ("MLA-2222-3333-4444-5555", "garbage%3Cscript%3E", "x" * 300):
         response = client.get(f"/verify/{code}")
         html = response.get_data(as_text=True)
-        answers.append((response.status_code, re.search(r"<section class=.verification.*?</section>", html, re.S).group(0)))
+        answers.append(
+            (
+                response.status_code,
+                re.search(r"<section class=.verification.*?</section>", html, re.S).group(0),
+            )
+        )
     assert answers[0] == answers[1] == answers[2]
     assert "verification-unknown" in answers[0][1]
 
@@ -86,17 +101,24 @@ def test_verify_is_public_and_the_form_redirects(client, certified):
     assert client.get(response.location).status_code == 200
 
 
-@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils (pdffonts) not installed; .ci/run installs it")
+@pytest.mark.skipif(
+    shutil.which("pdffonts") is None,
+    reason="poppler-utils (pdffonts) not installed; .ci/run installs it",
+)
 def test_pdf_embeds_its_font(client, certified, tmp_path):
     login(client, "trainee")
     response = client.get(f"/certificate/{certified.code}/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = tmp_path / "certificate.pdf"
     pdf.write_bytes(response.data)
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     cjk = [line for line in fonts.splitlines() if "TrueType" in line]
     assert cjk and all(" yes " in line for line in cjk), fonts
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert certified.code in text and "微貸授信人員結業證書" in text
 
 
@@ -128,8 +150,12 @@ def test_staff_page_is_for_trainers_hr_and_admins(client, users, role):
 def test_revoke_without_reason_keeps_the_form_and_changes_nothing(client, db, certified, users):
     login(client, "hr")
     page = f"/people/{users['trainee'].id}/certification"
-    response = post(client, f"/people/{users['trainee'].id}/certificates/{certified.id}/revoke",
-                    {"reason": "no"}, token_from=page)
+    response = post(
+        client,
+        f"/people/{users['trainee'].id}/certificates/{certified.id}/revoke",
+        {"reason": "no"},
+        token_from=page,
+    )
     assert response.status_code == 400
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
     db.expire_all()
@@ -139,8 +165,12 @@ def test_revoke_without_reason_keeps_the_form_and_changes_nothing(client, db, ce
 def test_hr_revokes_with_reason_and_it_is_audited(client, db, certified, users):
     login(client, "hr")
     page = f"/people/{users['trainee'].id}/certification"
-    response = post(client, f"/people/{users['trainee'].id}/certificates/{certified.id}/revoke",
-                    {"reason": "Certificate obtained by fraud"}, token_from=page)
+    response = post(
+        client,
+        f"/people/{users['trainee'].id}/certificates/{certified.id}/revoke",
+        {"reason": "Certificate obtained by fraud"},
+        token_from=page,
+    )
     assert response.status_code == 302
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "certificate.revoke"))
     assert event.actor_id == users["hr"].id and event.reason == "Certificate obtained by fraud"
@@ -149,16 +179,23 @@ def test_hr_revokes_with_reason_and_it_is_audited(client, db, certified, users):
 def test_trainer_cannot_revoke(client, certified, users):
     login(client, "trainer")
     page = f"/people/{users['trainee'].id}/certification"
-    response = post(client, f"/people/{users['trainee'].id}/certificates/{certified.id}/revoke",
-                    {"reason": "I want to"}, token_from=page)
+    response = post(
+        client,
+        f"/people/{users['trainee'].id}/certificates/{certified.id}/revoke",
+        {"reason": "I want to"},
+        token_from=page,
+    )
     assert response.status_code == 403
 
 
 def test_trainer_grants_exemption_from_the_staff_page(client, db, users, course):
     login(client, "trainer")
     page = f"/people/{users['trainee'].id}/certification"
-    response = post(client, f"/people/{users['trainee'].id}/exemptions",
-                    {"requirement": "cases", "reason": "Experienced officer from a partner bank"},
-                    token_from=page)
+    response = post(
+        client,
+        f"/people/{users['trainee'].id}/exemptions",
+        {"requirement": "cases", "reason": "Experienced officer from a partner bank"},
+        token_from=page,
+    )
     assert response.status_code == 302
     assert db.scalar(select(AuditEvent).where(AuditEvent.action == "exemption.grant"))

@@ -129,4 +129,6 @@ def test_trainers_see_broken_files_with_their_located_message(client, db, users,
     login(client2 := client.application.test_client(), "trainee")
     assert "09-copy.md" not in client2.get("/").get_data(as_text=True)
     login(admin := client.application.test_client(), "admin")
-    assert "already used" in admin.get("/admin/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "already used" in admin.get("/admin/", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )

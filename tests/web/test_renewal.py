@@ -32,7 +32,10 @@ def test_renewal_is_refused_before_the_window(client, certified, users):  # noqa
 
 
 def test_renewal_assessment_and_fresh_cases_issue_a_second_certificate(
-    client, db, certified, users  # noqa: F811
+    client,
+    db,
+    certified,
+    users,  # noqa: F811
 ):
     clock.set_time(certified.expires_at - timedelta(days=30))
     login(client, "trainee")
@@ -40,11 +43,17 @@ def test_renewal_assessment_and_fresh_cases_issue_a_second_certificate(
     assert "Time to renew" in page and "/quiz/renewal" in page
     attempt_id = _start_renewal(client)
     db.rollback()
-    questions = list(db.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt_id)))
+    questions = list(
+        db.scalars(select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt_id))
+    )
     assert {q.bank_module for q in questions} == {"alpha", "beta"}  # drawn from every bank
     attempt = db.get(QuizAttempt, attempt_id)
     assert attempt.kind == "renewal"
-    payload = {"token": attempt.token, "csrf_token": csrf_token(client, "/"), **all_right(questions)}
+    payload = {
+        "token": attempt.token,
+        "csrf_token": csrf_token(client, "/"),
+        **all_right(questions),
+    }
     response = client.post(f"/quiz/renewal/attempts/{attempt_id}/submit", data=payload)
     assert response.status_code == 303
     review = client.get(response.location)
