@@ -17,7 +17,6 @@ from courseware.content.store import add_revision, published_sources
 from courseware.models import CaseDecision, CaseTicket, Certificate, ContentDocument
 from tests.conftest import DATA, csrf_token, login, make_user, post
 from tests.test_certification import finish_lessons, pass_quiz
-from tests.web.test_certificates import certified  # noqa: F401 - a fixture
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 GOOD = "grocery-kiosk"
@@ -325,7 +324,7 @@ def test_completing_the_case_work_issues_the_certificate(app, client, db, users,
     assert db.scalar(select(Certificate)).kind == "earned"
 
 
-def test_in_the_renewal_window_cases_are_decided_for_renewal(client, db, certified):  # noqa: F811
+def test_in_the_renewal_window_cases_are_decided_for_renewal(client, db, certified):
     clock.set_time(certified.expires_at - timedelta(days=30))
     assert login(client, "trainee").status_code == 302
     post(client, "/language", {"lang": "en", "next": "/"})

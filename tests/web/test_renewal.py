@@ -13,7 +13,6 @@ from courseware.models import AttemptQuestion, Certificate, QuizAttempt
 from tests.assessment.helpers import all_right
 from tests.conftest import csrf_token, login, post
 from tests.test_certification import decide
-from tests.web.test_certificates import certified  # noqa: F401 - fixture
 
 
 def _start_renewal(client) -> int:
@@ -23,7 +22,7 @@ def _start_renewal(client) -> int:
     return int(match.group(1))
 
 
-def test_renewal_is_refused_before_the_window(client, certified, users):  # noqa: F811
+def test_renewal_is_refused_before_the_window(client, certified, users):
     login(client, "trainee")
     html = client.get("/quiz/renewal", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Renewal opens when your certificate is due." in html
@@ -35,7 +34,7 @@ def test_renewal_assessment_and_fresh_cases_issue_a_second_certificate(
     client,
     db,
     certified,
-    users,  # noqa: F811
+    users,
 ):
     clock.set_time(certified.expires_at - timedelta(days=30))
     login(client, "trainee")
