@@ -1,0 +1,217 @@
+"""Review before publishing: a second trainer approves or sends back a pending revision.
+
+A pending revision waits while it is newer than the document's published revision; a
+later publish (an approval of a newer revision, or an import) overtakes it. Approving
+publishes the revision itself (its author stays its author) and is refused to its
+author. The text is checked again on approval: the course may have moved meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from courseware import audit
+from courseware.clock import utcnow
+from courseware.content.catalogue import Catalogue
+from courseware.content.errors import N_
+from courseware.content.store import touch_content_version
+from courseware.models import ContentDocument, ContentRevision, RevisionReview, User
+from courseware.studio.documents import (
+    PENDING,
+    PUBLISHED,
+    RETURNED,
+    DocumentNotFound,
+    EditInvalid,
+    get_document,
+)
+from courseware.studio.validation import check_texts
+
+
+class ReviewRefused(Exception):
+    """``message`` is an English message id."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class OwnChange(ReviewRefused):
+    """The reviewer is the revision's author."""
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    revision_id: int
+    number: int
+    document_id: int
+    path: str
+    author_id: int | None
+    author_name: str
+    created_at: datetime
+    note: str
+    material: bool
+
+
+@dataclass(frozen=True)
+class ReviewInfo:
+    reviewer_name: str
+    decision: str
+    comment: str
+    at: datetime
+
+
+def _waiting():
+    return or_(
+        ContentDocument.published_revision_id.is_(None),
+        ContentRevision.id > ContentDocument.published_revision_id,
+    )
+
+
+def pending_revisions(session: Session) -> list[PendingRow]:
+    """Revisions waiting for a second trainer, oldest first."""
+    rows = session.execute(
+        select(ContentRevision, ContentDocument.path, User.display_name)
+        .join(ContentDocument, ContentDocument.id == ContentRevision.document_id)
+        .outerjoin(User, User.id == ContentRevision.author_id)
+        .where(ContentRevision.status == PENDING, _waiting())
+        .order_by(ContentRevision.created_at, ContentRevision.id)
+    )
+    return [
+        PendingRow(
+            r.id,
+            r.number,
+            r.document_id,
+            path,
+            r.author_id,
+            name or "",
+            r.created_at,
+            r.note,
+            r.material,
+        )
+        for r, path, name in rows
+    ]
+
+
+def reviews_of(session: Session, revision_ids: list[int]) -> dict[int, list[ReviewInfo]]:
+    rows = session.execute(
+        select(RevisionReview, User.display_name)
+        .join(User, User.id == RevisionReview.reviewer_id)
+        .where(RevisionReview.revision_id.in_(revision_ids))
+        .order_by(RevisionReview.at)
+    )
+    found: dict[int, list[ReviewInfo]] = {}
+    for review, name in rows:
+        found.setdefault(review.revision_id, []).append(
+            ReviewInfo(name, review.decision, review.comment, review.at)
+        )
+    return found
+
+
+def _waiting_revision(
+    session: Session, revision_id: int
+) -> tuple[ContentDocument, ContentRevision]:
+    revision = session.get(ContentRevision, revision_id)
+    if revision is None:
+        raise DocumentNotFound(revision_id)
+    document = get_document(session, revision.document_id, lock=True)
+    session.refresh(revision)
+    overtaken = (
+        document.published_revision_id is not None and revision.id <= document.published_revision_id
+    )
+    if revision.status != PENDING or overtaken:
+        raise ReviewRefused(N_("This revision is no longer waiting for review."))
+    return document, revision
+
+
+def approve(
+    session: Session,
+    revision_id: int,
+    reviewer_id: int,
+    *,
+    sources: Mapping[str, str],
+    baseline: Catalogue,
+    comment: str = "",
+    now: datetime | None = None,
+) -> ContentRevision:
+    """Publish a pending revision on a second trainer's approval."""
+    document, revision = _waiting_revision(session, revision_id)
+    if revision.author_id == reviewer_id:
+        raise OwnChange(N_("You cannot approve your own change: another trainer must."))
+    checked = check_texts(sources, {document.path: revision.body}, baseline)
+    if not checked.ok:
+        raise EditInvalid(checked.errors)
+    now = now or utcnow()
+    previous = None
+    if document.published_revision_id is not None:
+        previous = session.scalar(
+            select(ContentRevision.number).where(
+                ContentRevision.id == document.published_revision_id
+            )
+        )
+    revision.status = PUBLISHED
+    revision.published_at = now
+    document.published_revision_id = revision.id
+    document.deleted = False
+    touch_content_version(session)
+    session.add(
+        RevisionReview(
+            revision_id=revision.id,
+            reviewer_id=reviewer_id,
+            decision="approved",
+            comment=comment.strip(),
+            at=now,
+        )
+    )
+    audit.record(
+        session,
+        reviewer_id,
+        "content.publish",
+        "content_document",
+        document.id,
+        after={
+            "path": document.path,
+            "revision": revision.number,
+            "previous": previous,
+            "author_id": revision.author_id,
+            "approved_by": reviewer_id,
+        },
+        reason=revision.note,
+    )
+    return revision
+
+
+def send_back(
+    session: Session,
+    revision_id: int,
+    reviewer_id: int,
+    comment: str = "",
+    now: datetime | None = None,
+) -> ContentRevision:
+    """Return a pending revision to its author (any trainer may, the author to withdraw)."""
+    document, revision = _waiting_revision(session, revision_id)
+    now = now or utcnow()
+    revision.status = RETURNED
+    session.add(
+        RevisionReview(
+            revision_id=revision.id,
+            reviewer_id=reviewer_id,
+            decision="returned",
+            comment=comment.strip(),
+            at=now,
+        )
+    )
+    audit.record(
+        session,
+        reviewer_id,
+        "content.return",
+        "content_document",
+        document.id,
+        after={"path": document.path, "revision": revision.number},
+        reason=comment.strip(),
+    )
+    return revision

@@ -1,0 +1,89 @@
+"""Add a lesson, or a whole module with its first lesson, from the browser.
+
+The new files are documents like any other: kept as drafts, or published at once (for
+a module that needs review, sent for review). Every worker serves a publish on its next
+request.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from courseware.studio import documents as docs
+from courseware.studio.creation import NewLesson, NewModule, new_lesson_texts, new_module_texts
+from courseware.web.access import roles_required
+from courseware.web.database import catalogue, db_session
+from courseware.web.studio import TRAINERS, published, review_required, studio_context
+from courseware.web.studio_forms import NewLessonForm, NewModuleForm
+
+bp = Blueprint("studio_new", __name__, url_prefix="/author/content/new")
+bp.context_processor(studio_context)
+
+
+def _create(texts: dict[str, str], publish: bool, template: str, form):
+    session = db_session()
+    try:
+        created = docs.create_documents(
+            session,
+            texts,
+            publish=publish,
+            author_id=current_user.id,
+            sources=published(),
+            baseline=catalogue(),
+            review_required=review_required(),
+        )
+    except docs.EditInvalid as invalid:
+        session.rollback()
+        return render_template(template, form=form, errors=invalid.errors), 400
+    session.commit()
+    outcomes = {saved.outcome for _doc, saved in created}
+    if "published" in outcomes:
+        flash(_("Published: learners see it on their next page."), "success")
+    elif "pending" in outcomes:
+        flash(
+            _("Sent for review: another trainer must approve it before learners see it."), "success"
+        )
+    else:
+        flash(_("Saved as a draft. Learners do not see it until it is published."), "success")
+    lesson_document = created[0][0]  # a lesson's path sorts before its module.md
+    return redirect(url_for("studio.editor", document_id=lesson_document.id))
+
+
+@bp.route("/lesson", methods=["GET", "POST"])
+@roles_required(*TRAINERS)
+def lesson():
+    cat = catalogue()
+    form = NewLessonForm()
+    form.module.choices = [SelectChoice(m.slug, m.title) for m in cat.modules]
+    if not form.is_submitted():
+        return render_template("studio/new_lesson.html", form=form)
+    if not form.validate():
+        return render_template("studio/new_lesson.html", form=form), 400
+    new = NewLesson(form.slug.data, form.title.data.strip(), form.order.data, form.minutes.data)
+    texts = new_lesson_texts(cat, form.module.data, new)
+    return _create(texts, bool(form.publish.data), "studio/new_lesson.html", form)
+
+
+@bp.route("/module", methods=["GET", "POST"])
+@roles_required(*TRAINERS)
+def module():
+    form = NewModuleForm()
+    if not form.is_submitted():
+        return render_template("studio/new_module.html", form=form)
+    if not form.validate():
+        return render_template("studio/new_module.html", form=form), 400
+    objectives = [line.strip() for line in form.objectives.data.splitlines() if line.strip()]
+    first = NewLesson(form.lesson_slug.data, form.lesson_title.data.strip(), 1, 15)
+    new = NewModule(
+        form.slug.data,
+        form.title.data.strip(),
+        form.order.data,
+        form.summary.data.strip(),
+        objectives,
+        form.estimated_minutes.data,
+        first,
+    )
+    return _create(new_module_texts(new), bool(form.publish.data), "studio/new_module.html", form)

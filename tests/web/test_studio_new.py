@@ -1,0 +1,150 @@
+"""A new module or lesson added in the browser reaches learners on every worker, without a
+restart: two app instances on one database stand for two workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from courseware import create_app
+from tests.conftest import make_user
+from tests.studio.helpers import doc_id, editor_form, sign_in
+
+NEW_MODULE = {
+    "slug": "ethics",
+    "title": "職業倫理",
+    "order": "7",
+    "summary": "放款人員的職業倫理。",
+    "objectives": "說明利益衝突\n拒絕不當餽贈",
+    "estimated_minutes": "30",
+    "lesson_slug": "conflicts",
+    "lesson_title": "利益衝突",
+}
+
+
+@pytest.fixture
+def second_worker(app: Flask) -> Iterator[Flask]:
+    """Another application on the same database, as another gunicorn worker would be."""
+    other = create_app(dict(app.config))
+    yield other
+    other.extensions["courseware.db"].engine.dispose()
+
+
+@pytest.fixture
+def trainer(client: FlaskClient, users, course) -> FlaskClient:
+    return sign_in(client, "trainer")
+
+
+def _token(client: FlaskClient, path: str) -> str:
+    from tests.studio.helpers import hidden
+
+    return hidden(client.get(path).get_data(as_text=True), "csrf_token")
+
+
+def test_a_new_module_shows_on_every_workers_dashboard(trainer, second_worker: Flask, db: Session):
+    learner = sign_in(second_worker.test_client(), "trainee")
+    assert "職業倫理" not in learner.get("/").get_data(
+        as_text=True
+    )  # this worker's catalogue is warm
+    data = {
+        **NEW_MODULE,
+        "publish": "y",
+        "csrf_token": _token(trainer, "/author/content/new/module"),
+    }
+    created = trainer.post("/author/content/new/module", data=data)
+    assert created.status_code == 302
+    dashboard = learner.get("/").get_data(as_text=True)
+    assert "職業倫理" in dashboard and 'href="/modules/ethics"' in dashboard
+    module = learner.get("/modules/ethics").get_data(as_text=True)
+    assert "說明利益衝突" in module and "利益衝突" in module
+    lesson = learner.get("/modules/ethics/conflicts")
+    assert lesson.status_code == 200 and "<h2" in lesson.get_data(as_text=True)
+    db.rollback()
+    assert doc_id(db, "content/07-ethics/module.md") and doc_id(
+        db, "content/07-ethics/01-conflicts.md"
+    )
+
+
+def test_a_draft_module_waits_until_published(trainer, second_worker: Flask, db: Session):
+    learner = sign_in(second_worker.test_client(), "trainee")
+    data = {**NEW_MODULE, "csrf_token": _token(trainer, "/author/content/new/module")}
+    assert trainer.post("/author/content/new/module", data=data).status_code == 302
+    assert "職業倫理" not in learner.get("/").get_data(as_text=True)
+    assert learner.get("/modules/ethics").status_code == 404
+    db.rollback()
+    for path in ("content/07-ethics/module.md", "content/07-ethics/01-conflicts.md"):
+        document = doc_id(db, path)
+        form = editor_form(trainer, document)
+        assert (
+            trainer.post(
+                f"/author/content/{document}", data={**form, "action": "publish"}
+            ).status_code
+            == 302
+        )
+    assert "職業倫理" in learner.get("/").get_data(as_text=True)
+
+
+def test_a_new_lesson_appears_in_its_module(trainer, second_worker: Flask):
+    learner = sign_in(second_worker.test_client(), "trainee")
+    learner.get("/modules/alpha")
+    data = {
+        "module": "alpha",
+        "slug": "third",
+        "title": "第三課：還款來源",
+        "order": "3",
+        "minutes": "8",
+        "publish": "y",
+        "csrf_token": _token(trainer, "/author/content/new/lesson"),
+    }
+    assert trainer.post("/author/content/new/lesson", data=data).status_code == 302
+    page = learner.get("/modules/alpha").get_data(as_text=True)
+    assert 'href="/modules/alpha/third"' in page and "第三課：還款來源" in page
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"slug": "Ethics!"}, 400, "Use lower-case letters, digits and hyphens only."),
+        ({"slug": "alpha"}, 400, "the slug alpha is already used by"),
+        ({"order": "0"}, 400, "Number must be between 1 and 99."),
+        ({"order": "1", "slug": "alpha"}, 400, "this file already exists"),
+    ],
+)
+def test_bad_new_modules_are_refused_and_nothing_is_created(trainer, db, change, status, message):
+    data = {
+        **NEW_MODULE,
+        **change,
+        "publish": "y",
+        "csrf_token": _token(trainer, "/author/content/new/module"),
+    }
+    refused = trainer.post("/author/content/new/module", data=data)
+    assert refused.status_code == status
+    assert message in refused.get_data(as_text=True)
+    db.rollback()
+    assert doc_id(db, "content/07-ethics/module.md") is None
+
+
+def test_a_reviewed_new_lesson_waits_for_approval(app, trainer, db: Session):
+    from courseware.policy import LoadedPolicy, Policy, StudioRules
+
+    app.extensions["courseware.policy"] = LoadedPolicy(
+        Policy(studio=StudioRules(review_required=["alpha"])), []
+    )
+    make_user(db, "reviewer", role="trainer")
+    data = {
+        "module": "alpha",
+        "slug": "third",
+        "title": "第三課",
+        "order": "3",
+        "minutes": "8",
+        "publish": "y",
+        "csrf_token": _token(trainer, "/author/content/new/lesson"),
+    }
+    created = trainer.post("/author/content/new/lesson", data=data, follow_redirects=True)
+    assert "Sent for review" in created.get_data(as_text=True)
+    learner = sign_in(app.test_client(), "trainee")
+    assert learner.get("/modules/alpha/third").status_code == 404
