@@ -223,6 +223,42 @@ def import_command() -> None:
         import_course(app)
 
 
+@main.command("export")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def export_command(directory: str | None) -> None:
+    """Write the published course to files: DIRECTORY/content, /quizzes, /case_studies
+    (by default over the configured folders). Text is written exactly as stored."""
+    from courseware.content.store import FOLDERS
+    from courseware.studio.export import export_documents, published_documents
+
+    with _app() as app:
+        ensure_database(app)
+        configured = content_dirs(app)
+        if directory:
+            targets = {folder: str(Path(directory) / folder) for folder in FOLDERS}
+        else:
+            targets = configured
+        same = all(Path(targets[f]).resolve() == Path(configured[f]).resolve() for f in FOLDERS)
+        with app.extensions["courseware.db"].sessions() as session:
+            total = len(published_documents(session))
+            with click.progressbar(
+                length=total, label="匯出課程檔案 (exporting course files)", file=sys.stderr
+            ) as bar:
+                report = export_documents(
+                    session, targets, progress=lambda _path: bar.update(1), mark_imported=same
+                )
+            session.commit()
+        for path in report.refused:
+            click.echo(f"{path}: 路徑不安全，未寫出 (unsafe path, not written)", err=True)
+        click.echo(
+            f"寫出 {len(report.written)}、未變更 {len(report.unchanged)} "
+            f"(written {len(report.written)}, unchanged {len(report.unchanged)}) → "
+            + ", ".join(targets[f] for f in FOLDERS)
+        )
+        if report.refused:
+            sys.exit(1)
+
+
 @main.command()
 @click.option("--content-dir", type=click.Path(file_okay=False), default=None)
 @click.option("--quiz-dir", type=click.Path(file_okay=False), default=None)
@@ -252,6 +288,51 @@ def validate(content_dir: str | None, quiz_dir: str | None, case_dir: str | None
         click.echo(summary)
         if errors:
             sys.exit(1)
+
+
+@main.command("seed-load")
+@click.option("--learners", type=click.IntRange(1, 1_000_000), default=1000, show_default=True)
+@click.option("--seed", type=int, default=2024, show_default=True, help="Random seed.")
+@click.option("--force", is_flag=True, help="Add learners even if the database has some.")
+def seed_load_command(learners: int, seed: int, force: bool) -> None:
+    """Fill the database with synthetic learners and three years of activity (for testing)."""
+    from courseware import accounts
+    from courseware import seed as seeding
+    from courseware.models import User
+
+    with _app() as app:
+        ensure_database(app)
+        import_course(app)
+        sessions = app.extensions["courseware.db"].sessions
+        with sessions() as session:
+            existing = session.scalar(
+                select(func.count()).select_from(User).where(User.role == "trainee")
+            )
+            if existing and not force:
+                raise click.ClickException(
+                    f"資料庫已有 {existing} 位學員，加上 --force 才會再加入 "
+                    f"(the database already has {existing} learners: add --force to add more)."
+                )
+            catalogue = app.extensions["courseware.db"].catalogue.get(session)
+            policy = load_policy(app.config.get("SETTINGS_FILE")).policy
+            password = f"seed-{secrets.token_urlsafe(9)}"
+            with click.progressbar(
+                length=learners, label="建立學員資料 (seeding learners)", file=sys.stderr
+            ) as bar:
+                report = seeding.seed_load(
+                    session,
+                    catalogue,
+                    policy,
+                    learners,
+                    password_hash=accounts.hash_password(password),
+                    seed=seed,
+                    progress=bar.update,
+                )
+    rows = "、".join(f"{table} {count:,}" for table, count in report.rows.items())
+    click.echo(f"已建立 (rows added): {rows}")
+    click.echo(f"可登入的帳號 (accounts to look at), 密碼 (password) {password}:")
+    for role, username in report.accounts:
+        click.echo(f"  {role:24} {username}")
 
 
 @main.command("backup")

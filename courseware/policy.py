@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from courseware.content.errors import ContentError, safe_load_yaml, validate_model
+from courseware.content.schemas import Slug
 
 
 class _Strict(BaseModel):
@@ -38,9 +39,16 @@ class ComplianceRules(_Strict):
     expiring_windows_days: list[int] = Field(default=[30, 60], min_length=1, max_length=4)
 
 
+class StudioRules(_Strict):
+    # Modules (by slug) whose lessons and quiz are published only after a second
+    # trainer approves the change. An empty list turns review off.
+    review_required: list[Slug] = Field(default=["law"], max_length=50)
+
+
 class Policy(_Strict):
     certification: CertificationRules = CertificationRules()
     compliance: ComplianceRules = ComplianceRules()
+    studio: StudioRules = StudioRules()
 
 
 @dataclass(frozen=True)

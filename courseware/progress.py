@@ -7,19 +7,21 @@ editing or re-importing the course keeps every learner's record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from courseware.assessment.services import QuizStanding, quiz_standings
 from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue, Lesson, Module
-from courseware.models import LessonProgress
+from courseware.models import ContentDocument, ContentRevision, LessonProgress
 
 # A single report of reading time is capped: a tab left open overnight is not study.
 MAX_SECONDS_PER_REPORT = 30 * 60
+# Viewing again the lesson viewed last, within this time, writes nothing (``recent_view``).
+VIEW_REFRESH = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ModuleStatus:
     next_lesson: str | None
     quiz: QuizStanding | None = None
     has_quiz: bool = False  # a bank serves for this module now
+    lessons_updated: int = 0  # done lessons changed materially since they were finished
 
     @property
     def percent(self) -> int:
@@ -78,6 +81,10 @@ class Dashboard:
     def modules_complete(self) -> int:
         return sum(1 for m in self.modules if m.complete)
 
+    @property
+    def lessons_updated(self) -> int:
+        return sum(m.lessons_updated for m in self.modules)
+
 
 def _get_or_create(session: Session, user_id: int, lesson: Lesson, now: datetime) -> LessonProgress:
     query = select(LessonProgress).where(
@@ -103,6 +110,45 @@ def _get_or_create(session: Session, user_id: int, lesson: Lesson, now: datetime
         # Another request created it first: use theirs.
         row = session.scalars(query).one()
     return row
+
+
+def recent_view(
+    session: Session, user_id: int, lesson: Lesson, now: datetime | None = None
+) -> LessonProgress | None:
+    """The learner's row for this lesson when a view now needs no write, else None (then
+    call ``record_view`` in a writing transaction). One query.
+
+    No write is needed when this lesson is the one the learner viewed last (no other lesson
+    since) and that view is less than ``VIEW_REFRESH`` old: reloading a page, or reading it
+    on, changes nothing but a timestamp. So ``last_viewed_at`` is exact to ``VIEW_REFRESH``
+    and the order of last views, which picks "continue where you left off", is exact.
+    """
+    now = now or utcnow()
+    return session.scalar(
+        _RECENT_VIEW,
+        {
+            "user_id": user_id,
+            "module_slug": lesson.module_slug,
+            "lesson_slug": lesson.slug,
+            "since": now - VIEW_REFRESH,
+            "now": now,
+        },
+    )
+
+
+# Built once: the lesson page runs it on every view, and building it costs more than running it.
+_later = aliased(LessonProgress)
+_RECENT_VIEW = select(LessonProgress).where(
+    LessonProgress.user_id == bindparam("user_id"),
+    LessonProgress.module_slug == bindparam("module_slug"),
+    LessonProgress.lesson_slug == bindparam("lesson_slug"),
+    LessonProgress.last_viewed_at >= bindparam("since"),
+    LessonProgress.last_viewed_at <= bindparam("now"),
+    ~exists().where(
+        _later.user_id == bindparam("user_id"),
+        _later.last_viewed_at > LessonProgress.last_viewed_at,
+    ),
+)
 
 
 def record_view(
@@ -187,10 +233,51 @@ def lesson_statuses(
     return statuses
 
 
+def material_updates(session: Session, catalogue: Catalogue) -> set[tuple[str, int | None]]:
+    """The (lesson path, revision id) pairs a learner may have finished that a later
+    material revision changed: the hook ``lesson_statuses`` takes.
+
+    A revision is material when the trainer ticked "material change" on publishing it;
+    any revision of that lesson older than it (and an unknown one) counts as outdated.
+    One query, kept with the catalogue: a publish bumps the course version, and every
+    worker then builds a new catalogue, so the set is never stale.
+    """
+    cached = catalogue.extras.get("material_updates")
+    if cached is not None:
+        return cached
+    material = select(ContentRevision.document_id).where(
+        ContentRevision.material.is_(True), ContentRevision.status == "published"
+    )
+    rows = session.execute(
+        select(
+            ContentDocument.path,
+            ContentRevision.id,
+            ContentRevision.material,
+            ContentRevision.status,
+        )
+        .join(ContentDocument, ContentDocument.id == ContentRevision.document_id)
+        .where(ContentRevision.document_id.in_(material))
+    )
+    newest: dict[str, int] = {}
+    ids: dict[str, list[int]] = {}
+    for path, revision_id, is_material, status in rows:
+        ids.setdefault(path, []).append(revision_id)
+        if is_material and status == "published":
+            newest[path] = max(newest.get(path, 0), revision_id)
+    updates: set[tuple[str, int | None]] = set()
+    for path, material_id in newest.items():
+        updates.add((path, None))
+        updates.update((path, rid) for rid in ids[path] if rid < material_id)
+    catalogue.extras["material_updates"] = updates
+    return updates
+
+
 def dashboard(session: Session, user_id: int, catalogue: Catalogue) -> Dashboard:
-    """The learner's standing on every module (lessons and quiz), from two queries."""
+    """The learner's standing on every module (lessons and quiz), from two queries
+    (three when the course version is new to this worker: the material updates)."""
     rows = _rows_for(session, user_id)
     quizzes = quiz_standings(session, user_id)
+    updates = material_updates(session, catalogue)
     modules: list[ModuleStatus] = []
     total = done_total = 0
     for module in catalogue.modules:
@@ -200,6 +287,11 @@ def dashboard(session: Session, user_id: int, catalogue: Catalogue) -> Dashboard
             if (r := rows.get((module.slug, lesson.slug))) is not None and r.completed_at
         ]
         next_lesson = next((lesson.slug for lesson in module.lessons if lesson not in done), None)
+        updated = sum(
+            1
+            for lesson in done
+            if (lesson.path, rows[(module.slug, lesson.slug)].completed_revision_id) in updates
+        )
         modules.append(
             ModuleStatus(
                 slug=module.slug,
@@ -211,6 +303,7 @@ def dashboard(session: Session, user_id: int, catalogue: Catalogue) -> Dashboard
                 next_lesson=next_lesson,
                 quiz=quizzes.get(module.slug) or QuizStanding(module.slug, 0, False, False, None),
                 has_quiz=module.slug in catalogue.quizzes,
+                lessons_updated=updated,
             )
         )
         total += len(module.lessons)

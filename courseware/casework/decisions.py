@@ -103,12 +103,15 @@ def issue_ticket(
     if kind not in TICKET_KINDS:
         raise ValueError(f"ticket kind must be one of {TICKET_KINDS}, got {kind!r}")
     now = now or utcnow()
+    locked = None
     if kind == "assessment":
-        _lock(session, open_key(user_id, case.slug, kind))
+        locked = open_key(user_id, case.slug, kind)
+        _lock(session, locked)
         if counting_decision(session, user_id, case.slug) is not None:
             kind = "practice"
     key = open_key(user_id, case.slug, kind)
-    _lock(session, key)
+    if key != locked:  # the assessment key is locked already
+        _lock(session, key)
     current = session.scalar(select(CaseTicket).where(CaseTicket.open_key == key))
     if current is not None:
         if current.content_hash == case.content_hash and current.case_revision_id == revision_id:

@@ -9,6 +9,7 @@ from courseware.models.certificates import Certificate, Exemption
 from courseware.models.cohorts import Cohort, CohortMembership, LearnerContact, Reminder
 from courseware.models.content import ContentDocument, ContentRevision, ContentState
 from courseware.models.progress import LessonProgress
+from courseware.models.studio import ProblemReport, RevisionReview
 
 __all__ = [
     "AttemptQuestion",
@@ -25,7 +26,9 @@ __all__ = [
     "Exemption",
     "LearnerContact",
     "LessonProgress",
+    "ProblemReport",
     "QuizAttempt",
     "Reminder",
+    "RevisionReview",
     "User",
 ]

@@ -6,7 +6,15 @@ from flask import Flask
 
 
 def init_web(app: Flask) -> None:
-    from courseware.web import database, errors, extensions, navigation, requestlog, security
+    from courseware.web import (
+        assets,
+        database,
+        errors,
+        extensions,
+        navigation,
+        requestlog,
+        security,
+    )
     from courseware.web.admin import bp as admin_bp
     from courseware.web.admin_import import bp as admin_import_bp
     from courseware.web.auth import bp as auth_bp
@@ -22,8 +30,14 @@ def init_web(app: Flask) -> None:
     from courseware.web.main import bp as main_bp
     from courseware.web.people import bp as people_bp
     from courseware.web.quiz import bp as quiz_bp
+    from courseware.web.studio import bp as studio_bp
+    from courseware.web.studio_new import bp as studio_new_bp
+    from courseware.web.studio_questions import bp as studio_questions_bp
+    from courseware.web.studio_reports import bp as studio_reports_bp
+    from courseware.web.studio_review import bp as studio_review_bp
     from courseware.web.transcript import bp as transcript_bp
 
+    assets.init_app(app)  # first registered, so it compresses after every other hook
     requestlog.init_app(app)
     database.init_app(app)
     extensions.init_app(app)
@@ -47,5 +61,10 @@ def init_web(app: Flask) -> None:
         hr_audit_bp,
         transcript_bp,
         admin_import_bp,
+        studio_bp,
+        studio_new_bp,
+        studio_questions_bp,
+        studio_review_bp,
+        studio_reports_bp,
     ):
         app.register_blueprint(blueprint)

@@ -241,10 +241,10 @@ def _revision(slug: str) -> int | None:
 def _serve(case: Case) -> Any:
     """The learner's ticket for the case: a renewal one while their renewal window is open."""
     session = db_session()
-    standing = certification.learner_standing(session, current_user.id, catalogue(), policy())
+    renewal = certification.renewal_open(session, current_user.id, policy())
     session.commit()  # the ticket must open its own transaction (SQLite)
     ticket = casework.serve_ticket(
-        session, current_user.id, case, _revision(case.slug), renewal=standing.renewal.open
+        session, current_user.id, case, _revision(case.slug), renewal=renewal
     )
     session.commit()
     return ticket

@@ -80,10 +80,11 @@ def _certificate_or_404(code: str) -> tuple[Certificate, User]:
 def mine():
     session = db_session()
     now = utcnow()
-    issued = certification.check_and_issue(session, current_user.id, catalogue(), policy(), now)
+    issued, standing = certification.check_and_stand(
+        session, current_user.id, catalogue(), policy(), now
+    )
     if issued is not None:
         session.commit()
-    standing = certification.learner_standing(session, current_user.id, catalogue(), policy(), now)
     return render_template(
         "certificates/mine.html",
         standing=standing,

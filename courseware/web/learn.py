@@ -12,9 +12,10 @@ from courseware.assessment.services import quiz_standing
 from courseware.content.catalogue import Lesson, Module
 from courseware.content.render import render_markdown
 from courseware.content.search import MAX_QUERY_LENGTH, index_for
+from courseware.db import begin_write
 from courseware.web.access import has_role
 from courseware.web.certificates import policy
-from courseware.web.database import catalogue, db_session, writes
+from courseware.web.database import catalogue, db_session
 
 bp = Blueprint("learn", __name__)
 
@@ -44,7 +45,8 @@ def dashboard():
 @bp.get("/modules/<slug>")
 def module(slug: str):
     mod = _module_or_404(slug)
-    lessons = progress.lesson_statuses(db_session(), current_user.id, mod)
+    updates = progress.material_updates(db_session(), catalogue())
+    lessons = progress.lesson_statuses(db_session(), current_user.id, mod, updates)
     intro = render_markdown(mod.intro, locale=str(get_locale())).html if mod.intro else ""
     return render_template(
         "learn/module.html",
@@ -57,21 +59,29 @@ def module(slug: str):
 
 
 @bp.get("/modules/<slug>/<lesson_slug>")
-@writes
 def lesson(slug: str, lesson_slug: str):
     mod = _module_or_404(slug)
     les = _lesson_or_404(mod, lesson_slug)
     session = db_session()
-    row = progress.record_view(session, current_user.id, les)
-    session.commit()
+    row = progress.recent_view(session, current_user.id, les)
+    if row is None:  # a view worth recording: write it in a transaction of its own
+        session.commit()
+        begin_write(session)
+        row = progress.record_view(session, current_user.id, les)
+        session.commit()
     rendered = render_markdown(les.body, catalogue().glossary_terms, str(get_locale()))
     before, after = mod.neighbours(les.slug)
+    done = row.completed_at is not None
+    updated = done and (les.path, row.completed_revision_id) in progress.material_updates(
+        session, catalogue()
+    )
     return render_template(
         "learn/lesson.html",
         module=mod,
         lesson=les,
         rendered=rendered,
-        done=row.completed_at is not None,
+        done=done,
+        updated=updated,
         before=before,
         after=after,
     )
@@ -91,6 +101,9 @@ def mark_done(slug: str, lesson_slug: str):
     session.commit()
     if issued is not None:
         flash(_("Congratulations: your certificate is issued."), "success")
+    if request.form.get("reread") == "1":
+        flash(_("Thank you: the update is marked as read."), "success")
+        return redirect(url_for("learn.module", slug=slug))
     _before, after = mod.neighbours(les.slug)
     if after is not None:
         return redirect(url_for("learn.lesson", slug=slug, lesson_slug=after.slug))

@@ -74,7 +74,7 @@ def test_open_decide_see_the_outcome_and_the_loan_book(trainee, db):
     assert "9,364" in page  # the surplus worked out from the dossier
     assert "2,340" in page  # the installment of the request
     assert "Counts toward certification" in page
-    assert 'src="/static/js/cases.js"' in page
+    assert 'src="/static/js/cases.js?v=' in page  # fingerprinted (courseware/web/assets.py)
     assert " style=" not in page and "<script>" not in page
 
     response = _decide(trainee, GOOD, "approve-as-requested", ["sector-downturn"], KEY_REASONS)
