@@ -37,6 +37,8 @@ class CertificationRules(_Strict):
 
 class ComplianceRules(_Strict):
     expiring_windows_days: list[int] = Field(default=[30, 60], min_length=1, max_length=4)
+    # How long HR's module funnel may be reused before it is counted again (0: never).
+    funnel_cache_seconds: int = Field(default=60, ge=0, le=3600)
 
 
 class StudioRules(_Strict):

@@ -29,21 +29,33 @@ def load_exceptions() -> dict[tuple[str, str], dict]:
     return found
 
 
-def main() -> int:
+def run_pip_audit() -> dict | None:
+    """pip-audit's JSON report of the installed packages, or None when it gave none."""
     result = subprocess.run(
         [sys.executable, "-m", "pip_audit", "-f", "json", "--progress-spinner", "off"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     try:
-        report = json.loads(result.stdout)
+        return json.loads(result.stdout)
     except json.JSONDecodeError:
         print(result.stdout, result.stderr, sep="\n")
+        return None
+
+
+def main() -> int:
+    report = run_pip_audit()
+    if report is None:
         print("pip-audit did not produce a report.")
         return 1
+    return judge(report, load_exceptions(), date.today())
+
+
+def judge(report: dict, exceptions: dict[tuple[str, str], dict], today: date) -> int:
+    """Print what the report found; 1 when a vulnerability is not excused."""
     dependencies = report.get("dependencies", [])
     audited = [d for d in dependencies if "skip_reason" not in d]
-    exceptions = load_exceptions()
-    today = date.today()
     failures = []
     for dependency in audited:
         for vuln in dependency.get("vulns", []):

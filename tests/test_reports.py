@@ -408,3 +408,32 @@ def test_progress_counts_on_the_page(db, catalogue):
     with clock.travel_to(NOW):
         row = learner_page(db, AT, Scope(), LearnerQuery(), keys).rows[0]
     assert (row.lessons_done, row.quizzes_passed, row.cases_counted) == (len(module.lessons), 0, 2)
+
+
+def test_the_funnel_is_reused_for_a_minute_then_counted_again():
+    from datetime import UTC, datetime, timedelta
+
+    from courseware.compliance import Scope
+    from courseware.reports import FunnelCache
+
+    cache = FunnelCache(timedelta(seconds=60))
+    counted: list[int] = []
+
+    def count() -> list:
+        counted.append(1)
+        return [len(counted)]
+
+    start = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+    key = ("branch", False, (("m", "l"),), ("m",), (("m", "模組"),))
+    assert cache.get(key, start, count) == ([1], start)
+    assert cache.get(key, start + timedelta(seconds=59), count) == ([1], start)
+    assert cache.get(key, start + timedelta(seconds=60), count)[0] == [2]
+    other = (*key[:2], (("m", "l"), ("m", "l2")), *key[3:])  # a lesson was published
+    assert cache.get(other, start + timedelta(seconds=61), count)[0] == [3]
+    assert FunnelCache.key(Scope(branch="台北分行"), _keys()) != FunnelCache.key(Scope(), _keys())
+
+
+def _keys():
+    from courseware.reports import CourseKeys
+
+    return CourseKeys((("m", "l"),), {"m": 1}, ("m",), {"m": "模組"}, 8)

@@ -8,6 +8,7 @@ transcripts in ``transcript``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -40,7 +41,7 @@ from courseware.learner_table import (
     learner_page,
 )
 from courseware.mail import Mailer, Message
-from courseware.reports import CourseKeys, course_keys, dashboard
+from courseware.reports import CourseKeys, FunnelCache, course_keys, dashboard
 from courseware.transcripts import standing_of
 from courseware.web.access import roles_required
 from courseware.web.certificates import policy
@@ -101,13 +102,24 @@ def export_response(rows: Iterable[Sequence[Cell]], fmt: str, name: str) -> Resp
 # ------------------------------------------------------------ pages
 
 
+def funnel_cache() -> FunnelCache:
+    """This worker's funnel cache (see courseware.reports.FunnelCache)."""
+    cache = current_app.extensions.get("courseware.funnel_cache")
+    if cache is None:
+        seconds = policy().compliance.funnel_cache_seconds
+        cache = current_app.extensions.setdefault(
+            "courseware.funnel_cache", FunnelCache(timedelta(seconds=seconds))
+        )
+    return cache
+
+
 @bp.get("", endpoint="dashboard")
 @roles_required(*READERS)
 def dashboard_page():
     at = moment()
     return render_template(
         "hr/dashboard.html",
-        data=dashboard(db_session(), at, scope(), keys()),
+        data=dashboard(db_session(), at, scope(), keys(), funnel_cache()),
         at=at,
         scope=scope(),
     )

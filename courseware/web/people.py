@@ -5,6 +5,8 @@ Each act needs a written reason and is audited (courseware.certification).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +22,8 @@ from courseware.models import CaseDecision, Certificate, QuizAttempt, User
 from courseware.web.access import roles_required
 from courseware.web.certificates import policy
 from courseware.web.database import catalogue, db_session
+
+T = TypeVar("T", Certificate, QuizAttempt, CaseDecision)
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 STAFF = ("trainer", "hr", "admin")
@@ -115,43 +119,51 @@ def issue(user_id: int):
     return _act(user, "issue", run)
 
 
+def _owned_or_404(model: type[T], object_id: int, user: User) -> T:
+    """The learner's own certificate, attempt or decision; another's answers 404."""
+    found = db_session().get(model, object_id)
+    if found is None or found.user_id != user.id:
+        abort(404)
+    return found
+
+
 @bp.post("/<int:user_id>/certificates/<int:certificate_id>/revoke")
 @roles_required("hr", "admin")
 def revoke(user_id: int, certificate_id: int):
     user = _learner_or_404(user_id)
-    certificate = db_session().get(Certificate, certificate_id)
-    if certificate is None or certificate.user_id != user.id:
-        abort(404)
-
-    def run(reason: str, _form: ReasonForm) -> None:
-        certification.revoke(db_session(), certificate, current_user.id, reason)
-
-    return _act(user, f"revoke-{certificate_id}", run)
+    certificate = _owned_or_404(Certificate, certificate_id, user)
+    return _act(
+        user,
+        f"revoke-{certificate_id}",
+        lambda reason, _form: certification.revoke(
+            db_session(), certificate, current_user.id, reason
+        ),
+    )
 
 
 @bp.post("/<int:user_id>/quiz-attempts/<int:attempt_id>/reset")
 @roles_required(*STAFF)
 def reset_attempt(user_id: int, attempt_id: int):
     user = _learner_or_404(user_id)
-    attempt = db_session().get(QuizAttempt, attempt_id)
-    if attempt is None or attempt.user_id != user.id:
-        abort(404)
-
-    def run(reason: str, _form: ReasonForm) -> None:
-        certification.reset_quiz_attempt(db_session(), attempt, current_user.id, reason)
-
-    return _act(user, f"attempt-{attempt_id}", run)
+    attempt = _owned_or_404(QuizAttempt, attempt_id, user)
+    return _act(
+        user,
+        f"attempt-{attempt_id}",
+        lambda reason, _form: certification.reset_quiz_attempt(
+            db_session(), attempt, current_user.id, reason
+        ),
+    )
 
 
 @bp.post("/<int:user_id>/case-decisions/<int:decision_id>/reset")
 @roles_required(*STAFF)
 def reset_decision(user_id: int, decision_id: int):
     user = _learner_or_404(user_id)
-    decision = db_session().get(CaseDecision, decision_id)
-    if decision is None or decision.user_id != user.id:
-        abort(404)
-
-    def run(reason: str, _form: ReasonForm) -> None:
-        certification.reset_case_decision(db_session(), decision, current_user.id, reason)
-
-    return _act(user, f"decision-{decision_id}", run)
+    decision = _owned_or_404(CaseDecision, decision_id, user)
+    return _act(
+        user,
+        f"decision-{decision_id}",
+        lambda reason, _form: certification.reset_case_decision(
+            db_session(), decision, current_user.id, reason
+        ),
+    )

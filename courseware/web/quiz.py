@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -149,16 +152,20 @@ def _closed_response(outcome: engine.Outcome, module: str, submitting: bool = Fa
     return render_template("quiz/closed.html", message=message, review=review), 409
 
 
-@bp.post("/<module>/attempts/<int:attempt_id>/save")
-def save(module: str, attempt_id: int):
+def _apply_answers(
+    module: str, attempt_id: int, apply: Callable[..., engine.Outcome]
+) -> engine.Outcome | ResponseReturnValue:
+    """Run ``apply`` (save or submit) on the posted answers; an Outcome or a response.
+
+    The claim on the attempt must open its own transaction (SQLite), so whatever the
+    request read so far is committed first.
+    """
     _attempt_or_404(module, attempt_id)
     session = db_session()
-    session.commit()  # the claim must open its own transaction (SQLite)
+    session.commit()
     form = request.form.to_dict(flat=False)
     try:
-        outcome = engine.save_answers(
-            session, current_user.id, attempt_id, request.form.get("token", ""), form
-        )
+        outcome = apply(session, current_user.id, attempt_id, request.form.get("token", ""), form)
     except engine.BadToken:
         session.rollback()
         return _bad_token()
@@ -166,6 +173,14 @@ def save(module: str, attempt_id: int):
         session.rollback()
         return _invalid(exc, attempt_id, form)
     session.commit()
+    return outcome
+
+
+@bp.post("/<module>/attempts/<int:attempt_id>/save")
+def save(module: str, attempt_id: int):
+    outcome = _apply_answers(module, attempt_id, engine.save_answers)
+    if not isinstance(outcome, engine.Outcome):
+        return outcome
     if outcome.result != "saved":
         return _closed_response(outcome, module)
     if _wants_json():
@@ -197,21 +212,10 @@ def _invalid(exc: engine.AnswersInvalid, attempt_id: int, form: dict):
 
 @bp.post("/<module>/attempts/<int:attempt_id>/submit")
 def submit(module: str, attempt_id: int):
-    _attempt_or_404(module, attempt_id)
+    outcome = _apply_answers(module, attempt_id, engine.submit_attempt)
+    if not isinstance(outcome, engine.Outcome):
+        return outcome
     session = db_session()
-    session.commit()  # the claim must open its own transaction (SQLite)
-    form = request.form.to_dict(flat=False)
-    try:
-        outcome = engine.submit_attempt(
-            session, current_user.id, attempt_id, request.form.get("token", ""), form
-        )
-    except engine.BadToken:
-        session.rollback()
-        return _bad_token()
-    except engine.AnswersInvalid as exc:
-        session.rollback()
-        return _invalid(exc, attempt_id, form)
-    session.commit()
     if outcome.result != "submitted":
         return _closed_response(outcome, module, submitting=True)
     if outcome.attempt.passed:
