@@ -34,6 +34,7 @@ from courseware.casework.queries import (
     first_decision_scores,
     learner_decisions,
     portfolio,
+    renewal_order,
 )
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "learner_decisions",
     "open_ticket",
     "portfolio",
+    "renewal_order",
     "serve_ticket",
     "submit_decision",
 ]

@@ -4,9 +4,9 @@ and the trainers' view of how a case is decided."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -136,6 +136,26 @@ def case_statuses(session: Session, user_id: int) -> dict[str, CaseStatus]:
     for slug in open_slugs:
         statuses.setdefault(slug, CaseStatus()).opened = True
     return statuses
+
+
+def renewal_order(
+    cases: Sequence[Case],
+    statuses: Mapping[str, CaseStatus],
+    now: datetime,
+    fresh_months: int,
+) -> tuple[list[Case], set[str]]:
+    """Cases for a renewal: those not decided in the last ``fresh_months`` months first
+    (in their usual order), then the rest; and the set of the fresh ones' slugs."""
+    since = now - timedelta(days=round(30.44 * fresh_months))
+    fresh = {
+        case.slug
+        for case in cases
+        if (status := statuses.get(case.slug)) is None
+        or status.latest is None
+        or status.latest.decided_at < since
+    }
+    ordered = [c for c in cases if c.slug in fresh] + [c for c in cases if c.slug not in fresh]
+    return ordered, fresh
 
 
 # The loan book ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from wtforms import Form, StringField
 
 from courseware import casework, certification
 from courseware.casework.dossier import calculate, option_views, surplus_estimate
+from courseware.clock import utcnow
 from courseware.content.render import render_plain
 from courseware.lending.cases import Case
 from courseware.lending.simulation import evaluate_options
@@ -260,8 +261,21 @@ class CalculatorForm(Form):
 @bp.get("")
 def index():
     cases = sorted(catalogue().cases.values(), key=lambda c: (c.spec.difficulty, c.title))
-    statuses = casework.case_statuses(db_session(), current_user.id)
-    return render_template("cases/index.html", cases=cases, statuses=statuses)
+    session = db_session()
+    statuses = casework.case_statuses(session, current_user.id)
+    renewal = certification.renewal_open(session, current_user.id, policy())
+    fresh: set[str] = set()
+    if renewal:
+        rules = policy().certification.renewal
+        cases, fresh = casework.renewal_order(cases, statuses, utcnow(), rules.fresh_case_months)
+    return render_template(
+        "cases/index.html",
+        cases=cases,
+        statuses=statuses,
+        renewal=renewal,
+        fresh=fresh,
+        fresh_months=policy().certification.renewal.fresh_case_months,
+    )
 
 
 @bp.get("/portfolio")

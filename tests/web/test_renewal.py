@@ -64,3 +64,15 @@ def test_renewal_assessment_and_fresh_cases_issue_a_second_certificate(
     certificates = db.scalars(select(Certificate).order_by(Certificate.cycle)).all()
     assert [c.kind for c in certificates] == ["earned", "renewal"]
     assert certificates[1].code in html
+
+
+def test_in_the_renewal_window_cases_not_decided_for_a_year_come_first(client, db, certified):
+    # The certified trainee decided bar-owner and grocery-kiosk when they were certified.
+    clock.set_time(certified.expires_at - timedelta(days=30))
+    login(client, "trainee")
+    html = client.get("/cases", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Your renewal is open" in html
+    rows = re.findall(r'<th scope="row"[^>]*><a href="/cases/([a-z-]+)">', html)
+    assert rows[0] == "restructure-illness"
+    assert set(rows[1:]) == {"bar-owner", "grocery-kiosk"}
+    assert html.count("Fresh for renewal") == 1
