@@ -30,17 +30,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from courseware.content.errors import N_
 from courseware.models import (
-    CaseDecision,
     Certificate,
     Cohort,
     CohortMembership,
-    LessonProgress,
-    QuizAttempt,
     User,
 )
 from courseware.policy import Policy
@@ -158,11 +155,8 @@ def learner_filter(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def activity_exists() -> ColumnElement[bool]:
-    return or_(
-        exists().where(LessonProgress.user_id == User.id),
-        exists().where(QuizAttempt.user_id == User.id),
-        exists().where(CaseDecision.user_id == User.id),
-    )
+    """Has the learner opened a lesson, a quiz or a case (courseware.activity keeps it)."""
+    return User.first_active_at.is_not(None)
 
 
 def learner_facts(at: Moment, scope: Scope) -> Select[Any]:

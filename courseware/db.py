@@ -117,6 +117,12 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
+    # PostgreSQL's JIT compiles the HR reports' plans on every run (30-60 ms each, more
+    # than the query itself); this workload is many short queries, so it is off.
+    if parsed.get_backend_name() == "postgresql" and "options" not in parsed.query:
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("options", "-c jit=off")
+        kwargs["connect_args"] = connect_args
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)

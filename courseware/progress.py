@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from courseware.activity import note_activity
 from courseware.assessment.services import QuizStanding, quiz_standings
 from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue, Lesson, Module
@@ -108,7 +109,8 @@ def _get_or_create(session: Session, user_id: int, lesson: Lesson, now: datetime
             session.add(row)
     except IntegrityError:
         # Another request created it first: use theirs.
-        row = session.scalars(query).one()
+        return session.scalars(query).one()
+    note_activity(session, user_id, now)
     return row
 
 

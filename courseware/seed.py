@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from courseware.activity import backfill_first_activity
 from courseware.assessment.drawing import draw_questions
 from courseware.assessment.questions import question_type
 from courseware.casework.record import build_record
@@ -626,6 +627,8 @@ def seed_load(
             progress(min(learners, start + CHUNK) - start)
     report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
     report.rows = dict(loader.counts)
+    backfill_first_activity(session)
+    session.commit()
     _analyze(session)
     if session.get_bind().dialect.name == "postgresql":  # sequences continue after our ids
         for model in (User, QuizAttempt, CaseDecision):

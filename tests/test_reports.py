@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from courseware import clock
+from courseware.activity import backfill_first_activity
 from courseware.compliance import Moment, Scope, learner_facts, moment, status_of
 from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.store import published_sources
@@ -117,6 +118,8 @@ def add_activity(db: Session, user_id: int, module: str = "m1", lesson: str = "l
             }
         ],
     )
+    # Rows inserted behind the services' back: record the activity as they would.
+    backfill_first_activity(db)
 
 
 def sql_status(db: Session, at: Moment = AT) -> dict[str, str]:

@@ -32,6 +32,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from courseware.activity import note_activity
 from courseware.clock import utcnow
 from courseware.content.errors import N_
 from courseware.models import AttemptQuestion, QuizAttempt
@@ -239,6 +240,7 @@ def create_attempt(
         if existing is None:
             raise
         return existing
+    note_activity(session, user_id, now)
     return attempt
 
 

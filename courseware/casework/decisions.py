@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from courseware.activity import note_activity
 from courseware.casework.record import build_record
 from courseware.clock import utcnow
 from courseware.content.errors import N_
@@ -139,6 +140,7 @@ def issue_ticket(
         if existing is None:
             raise
         return existing
+    note_activity(session, user_id, now)
     return ticket
 
 

@@ -26,6 +26,9 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the learner first opened a lesson, a quiz or a case: "in progress" rather than
+    # "not started" for HR, read without scanning every activity table.
+    first_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     # flask-login's protocol, kept here so the model needs no Flask import.
     @property

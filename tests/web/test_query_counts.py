@@ -33,8 +33,9 @@ from tests.conftest import login, post
 MAX_QUERIES = 12
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 # The lesson page when its first view is written: the read, then a writing transaction that
-# inserts the row in a savepoint (another request may insert it at the same moment).
-FIRST_VIEW = 8
+# inserts the row in a savepoint (another request may insert it at the same moment) and
+# notes the learner's first activity on the account.
+FIRST_VIEW = 9
 
 # role -> {page: pinned statements}; {attempt}, {review} and {decision} are filled in.
 PINS: dict[str, dict[str, int]] = {
@@ -45,7 +46,7 @@ PINS: dict[str, dict[str, int]] = {
         "/quiz/alpha": 3,
         "/quiz/beta/attempts/{attempt}": 4,
         "/quiz/alpha/attempts/{review}/review": 5,
-        "/cases": 4,
+        "/cases": 5,
         "/cases/grocery-kiosk": 7,  # serving the ticket writes: lock, look, keep
         "/cases/grocery-kiosk/decisions/{decision}": 2,
         "/cases/portfolio": 2,
