@@ -33,6 +33,7 @@ from courseware.exports import Cell
 from courseware.learner_table import (
     LEARNER_COLUMNS,
     PER_PAGE_CHOICES,
+    SORTS,
     LearnerQuery,
     LearnerRow,
     filter_choices,
@@ -143,6 +144,7 @@ def learners():
         statuses=compliance.STATUSES,
         status_labels=compliance.STATUS_LABELS,
         per_page_choices=PER_PAGE_CHOICES,
+        sorts=SORTS,
         scope=scope(),
         mail_configured=mail_configured(),
         can_remind=current_user.role in EDITORS,
