@@ -31,8 +31,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from courseware import accounts, migrate
+from courseware.content.catalogue import Catalogue
 from courseware.content.store import CatalogueCache, import_sources, read_sources
 from courseware.db import make_engine, make_session_factory
 from courseware.loadtest import Browser, free_port, gunicorn, worker_rss_mb
@@ -81,17 +83,7 @@ def prepare(url: str, directory: Path, name: str, learners: int, quick: bool) ->
     try:
         migrate.upgrade(engine)
         with make_session_factory(engine)() as session:
-            sources, _errors = read_sources(
-                {
-                    "content": ROOT / "content",
-                    "quizzes": ROOT / "quizzes",
-                    "case_studies": ROOT / "case_studies",
-                }
-            )
-            import_sources(session, sources)
-            session.commit()
-            catalogue = CatalogueCache().get(session)
-            session.commit()
+            catalogue = shipped_course(session)
             started = time.perf_counter()
             seed_load(
                 session,
@@ -107,6 +99,17 @@ def prepare(url: str, directory: Path, name: str, learners: int, quick: bool) ->
         engine.dispose()
     marker.write_text(json.dumps({"key": wanted, "seed_seconds": seconds}))
     return seconds
+
+
+def shipped_course(session: Session) -> Catalogue:
+    """Import the repository's course files into a fresh database and return the catalogue."""
+    folders = ("content", "quizzes", "case_studies")
+    sources, _errors = read_sources({folder: ROOT / folder for folder in folders})
+    import_sources(session, sources)
+    session.commit()
+    catalogue = CatalogueCache().get(session)
+    session.commit()
+    return catalogue
 
 
 def _empty(url: str) -> None:

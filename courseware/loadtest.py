@@ -346,8 +346,7 @@ def prepare(url: str, learners: int, background: int) -> tuple[list[str], dict[s
     from sqlalchemy import insert, select
 
     from courseware import accounts, migrate
-    from courseware.bench import _empty
-    from courseware.content.store import CatalogueCache, import_sources, read_sources
+    from courseware.bench import _empty, shipped_course
     from courseware.db import make_engine, make_session_factory
     from courseware.models import User
     from courseware.policy import Policy
@@ -358,17 +357,7 @@ def prepare(url: str, learners: int, background: int) -> tuple[list[str], dict[s
     migrate.upgrade(engine)
     names = [f"load-{n:03d}" for n in range(learners)]
     with make_session_factory(engine)() as session:
-        sources, _errors = read_sources(
-            {
-                "content": ROOT / "content",
-                "quizzes": ROOT / "quizzes",
-                "case_studies": ROOT / "case_studies",
-            }
-        )
-        import_sources(session, sources)
-        session.commit()
-        catalogue = CatalogueCache().get(session)
-        session.commit()
+        catalogue = shipped_course(session)
         password = accounts.hash_password(PASSWORD)
         seed_load(session, catalogue, Policy(), background, password_hash=password)
         session.execute(
