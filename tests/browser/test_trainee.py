@@ -50,6 +50,16 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
     # Read the lesson: it renders, with its table of contents, and fits the screen.
     expect(page.locator("article.lesson h1")).to_be_visible()
     expect(page.locator(".prose p").first).to_be_visible()
+    contents = page.locator(".toc details ol")
+    if size == "phone":
+        # The contents would fill a phone's first screen: folded, the lesson starts on it.
+        expect(contents).to_be_hidden()
+        expect(page.locator(".prose h2").first).to_be_in_viewport()
+        page.locator(".toc summary").click()
+        expect(contents).to_be_visible()
+        page.locator(".toc summary").click()
+    else:
+        expect(contents).to_be_visible()
     no_horizontal_scroll(page)
     shoot(page, "lesson")
     page.get_by_role("button", name=re.compile("標記為已完成")).click()

@@ -75,7 +75,15 @@
     calc.hidden = false;
   }
 
+  // On a phone the lesson's contents would fill the first screen: fold it, one tap away.
+  function foldContentsOnPhones() {
+    if (!window.matchMedia || !window.matchMedia("(max-width: 40rem)").matches) return;
+    var contents = document.querySelector(".toc details[open]");
+    if (contents) contents.open = false;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    foldContentsOnPhones();
     readingTime();
     document.querySelectorAll(".loan-block[data-amount]").forEach(loanCalculator);
   });
