@@ -7,13 +7,15 @@ The front matter is written with PyYAML (safe_dump), so any title is quoted corr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from courseware.content.catalogue import Catalogue
+from courseware.content.errors import validate_model
+from courseware.content.schemas import ModuleMeta, split_front_matter
 
 
 @dataclass(frozen=True)
@@ -62,20 +64,42 @@ def module_text(module: NewModule) -> str:
     return _front_matter(meta) + "\n" + module.summary + "\n"
 
 
-def module_folder(catalogue: Catalogue, module_slug: str) -> str | None:
-    module = catalogue.module(module_slug)
-    return module.path.rsplit("/", 1)[0] if module else None
+@dataclass(frozen=True)
+class ModuleChoice:
+    """A module a new lesson can join: published, or still a draft from the browser."""
+
+    slug: str
+    title: str
+    folder: str
+    draft: bool
+
+
+def module_choices(catalogue: Catalogue, drafts: Mapping[str, str]) -> list[ModuleChoice]:
+    """The published modules in course order, then the draft ones (``drafts``: the path of
+    each unpublished module.md -> its newest text), so a trainer can write every lesson of
+    a new module before learners see any of it. A draft that does not parse, or whose slug
+    a published module already uses, is left out."""
+    choices = [
+        ModuleChoice(m.slug, m.title, m.path.rsplit("/", 1)[0], draft=False)
+        for m in catalogue.modules
+    ]
+    taken = {choice.slug for choice in choices}
+    for path, text in sorted(drafts.items()):
+        meta, _body, _line, errors = split_front_matter(path, text)
+        module, invalid = (None, []) if errors else validate_model(ModuleMeta, path, meta)
+        if module is None or invalid or module.slug in taken:
+            continue
+        taken.add(module.slug)
+        choices.append(ModuleChoice(module.slug, module.title, path.rsplit("/", 1)[0], True))
+    return choices
 
 
 def lesson_path(folder: str, lesson: NewLesson) -> str:
     return f"{folder}/{lesson.order:02d}-{lesson.slug}.md"
 
 
-def new_lesson_texts(catalogue: Catalogue, module_slug: str, lesson: NewLesson) -> dict[str, str]:
-    folder = module_folder(catalogue, module_slug)
-    if folder is None:
-        raise LookupError(module_slug)
-    return {lesson_path(folder, lesson): lesson_text(lesson)}
+def new_lesson_texts(module: ModuleChoice, lesson: NewLesson) -> dict[str, str]:
+    return {lesson_path(module.folder, lesson): lesson_text(lesson)}
 
 
 def new_module_texts(module: NewModule) -> dict[str, str]:

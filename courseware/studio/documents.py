@@ -364,3 +364,24 @@ def document_rows(session: Session) -> list[DocumentRow]:
         DocumentRow(d.id, d.path, d.kind, number, rev.number, rev.status, rev.created_at)
         for d, rev, number in rows
     ]
+
+
+def unpublished_module_texts(session: Session) -> dict[str, str]:
+    """Modules created in the browser and not published yet: module.md path -> newest text."""
+    newest = (
+        select(func.max(ContentRevision.id).label("id"))
+        .group_by(ContentRevision.document_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(ContentDocument.path, ContentRevision.body)
+        .join(ContentRevision, ContentRevision.document_id == ContentDocument.id)
+        .join(newest, newest.c.id == ContentRevision.id)
+        .where(
+            ContentDocument.published_revision_id.is_(None),
+            ContentDocument.deleted.is_(False),
+            ContentDocument.path.like("content/%/module.md"),
+        )
+        .order_by(ContentDocument.path)
+    )
+    return {path: body for path, body in rows}

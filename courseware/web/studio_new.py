@@ -7,13 +7,21 @@ request.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from courseware.studio import documents as docs
-from courseware.studio.creation import NewLesson, NewModule, new_lesson_texts, new_module_texts
+from courseware.studio.creation import (
+    NewLesson,
+    NewModule,
+    module_choices,
+    new_lesson_texts,
+    new_module_texts,
+)
 from courseware.web.access import roles_required
 from courseware.web.database import catalogue, db_session
 from courseware.web.studio import TRAINERS, published, review_required, studio_context
@@ -23,7 +31,14 @@ bp = Blueprint("studio_new", __name__, url_prefix="/author/content/new")
 bp.context_processor(studio_context)
 
 
-def _create(texts: dict[str, str], publish: bool, template: str, form):
+def _create(
+    texts: dict[str, str],
+    publish: bool,
+    template: str,
+    form,
+    drafts: Mapping[str, str] | None = None,
+):
+    """Create the documents; ``drafts`` are unpublished files they are checked beside."""
     session = db_session()
     try:
         created = docs.create_documents(
@@ -31,7 +46,7 @@ def _create(texts: dict[str, str], publish: bool, template: str, form):
             texts,
             publish=publish,
             author_id=current_user.id,
-            sources=published(),
+            sources={**published(), **(drafts or {})},
             baseline=catalogue(),
             review_required=review_required(),
         )
@@ -55,16 +70,34 @@ def _create(texts: dict[str, str], publish: bool, template: str, form):
 @bp.route("/lesson", methods=["GET", "POST"])
 @roles_required(*TRAINERS)
 def lesson():
-    cat = catalogue()
+    drafts = docs.unpublished_module_texts(db_session())
+    choices = {c.slug: c for c in module_choices(catalogue(), drafts)}
     form = NewLessonForm()
-    form.module.choices = [SelectChoice(m.slug, m.title) for m in cat.modules]
+    form.module.choices = [
+        SelectChoice(c.slug, _("%(title)s (draft)", title=c.title) if c.draft else c.title)
+        for c in choices.values()
+    ]
     if not form.is_submitted():
         return render_template("studio/new_lesson.html", form=form)
     if not form.validate():
         return render_template("studio/new_lesson.html", form=form), 400
+    module = choices[form.module.data]
     new = NewLesson(form.slug.data, form.title.data.strip(), form.order.data, form.minutes.data)
-    texts = new_lesson_texts(cat, form.module.data, new)
-    return _create(texts, bool(form.publish.data), "studio/new_lesson.html", form)
+    texts = new_lesson_texts(module, new)
+    if not module.draft:
+        return _create(texts, bool(form.publish.data), "studio/new_lesson.html", form)
+    # A lesson cannot go live before its module: it waits as a draft beside the module.
+    if form.publish.data:
+        flash(
+            _(
+                "The module %(title)s is not published yet, so this lesson is kept as a "
+                "draft. Publish the module first, then its lessons.",
+                title=module.title,
+            ),
+            "warning",
+        )
+    folder = f"{module.folder}/module.md"
+    return _create(texts, False, "studio/new_lesson.html", form, {folder: drafts[folder]})
 
 
 @bp.route("/module", methods=["GET", "POST"])

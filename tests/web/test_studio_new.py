@@ -148,3 +148,60 @@ def test_a_reviewed_new_lesson_waits_for_approval(app, trainer, db: Session):
     assert "Sent for review" in created.get_data(as_text=True)
     learner = sign_in(app.test_client(), "trainee")
     assert learner.get("/modules/alpha/third").status_code == 404
+
+
+def test_every_lesson_of_a_draft_module_can_be_written_before_learners_see_it(
+    trainer, second_worker: Flask, db: Session
+):
+    learner = sign_in(second_worker.test_client(), "trainee")
+    data = {**NEW_MODULE, "csrf_token": _token(trainer, "/author/content/new/module")}
+    assert trainer.post("/author/content/new/module", data=data).status_code == 302
+    form_page = trainer.get("/author/content/new/lesson").get_data(as_text=True)
+    assert '<option value="ethics">職業倫理 (draft)</option>' in form_page
+    second = {
+        "module": "ethics",
+        "slug": "gifts",
+        "title": "拒絕不當餽贈",
+        "order": "2",
+        "minutes": "10",
+        "publish": "y",  # asked for, but the module is not live: kept as a draft
+        "csrf_token": _token(trainer, "/author/content/new/lesson"),
+    }
+    created = trainer.post("/author/content/new/lesson", data=second, follow_redirects=True)
+    assert created.status_code == 200
+    assert "is not published yet, so this lesson is kept as a draft" in created.get_data(
+        as_text=True
+    )
+    assert learner.get("/modules/ethics").status_code == 404
+    db.rollback()
+    lesson_id = doc_id(db, "content/07-ethics/02-gifts.md")
+    assert lesson_id is not None
+    db.expire_all()
+    # Publish the module, then its two lessons: learners see both.
+    for path in (
+        "content/07-ethics/module.md",
+        "content/07-ethics/01-conflicts.md",
+        "content/07-ethics/02-gifts.md",
+    ):
+        document = doc_id(db, path)
+        form = editor_form(trainer, document)
+        published = trainer.post(f"/author/content/{document}", data={**form, "action": "publish"})
+        assert published.status_code == 302, path
+    module = learner.get("/modules/ethics").get_data(as_text=True)
+    assert 'href="/modules/ethics/conflicts"' in module
+    assert 'href="/modules/ethics/gifts"' in module
+
+
+def test_a_lesson_for_a_module_that_does_not_exist_is_refused(trainer, db: Session):
+    data = {
+        "module": "no-such-module",
+        "slug": "lost",
+        "title": "迷路",
+        "order": "1",
+        "minutes": "5",
+        "csrf_token": _token(trainer, "/author/content/new/lesson"),
+    }
+    refused = trainer.post("/author/content/new/lesson", data=data)
+    assert refused.status_code == 400
+    db.rollback()
+    assert doc_id(db, "content/no-such-module/01-lost.md") is None
