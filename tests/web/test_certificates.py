@@ -24,6 +24,9 @@ def test_learner_page_lists_requirements_and_what_is_open(client, users, course)
     assert "Lessons of 測試模組一: 0 of 2 done" in html
     assert "Loan cases: 0 of 8 decided" in html
     assert "Open" in html
+    # In Chinese the module's title is quoted, not set off by a space.
+    html = client.get("/certificate", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
+    assert "「測試模組一」的課程：已完成 0 / 2" in html
 
 
 def test_completing_everything_issues_the_certificate_on_the_page(app, client, db, users, course):
