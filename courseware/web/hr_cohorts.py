@@ -24,7 +24,7 @@ bp = Blueprint("hr_cohorts", __name__, url_prefix="/hr/cohorts")
 
 
 class CohortForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Cohort name"), validators=[DataRequired(), Length(max=100)])
     branch = StringField(_l("Branch (empty: any branch)"), validators=[Optional(), Length(max=64)])
     due_date = DateField(_l("Due date"), validators=[DataRequired()])
     reason = StringField(_l("Reason for a change (kept in the audit log)"), [Length(max=500)])

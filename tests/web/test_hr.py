@@ -285,6 +285,14 @@ def test_hr_pages_open(client, users, course, role):
     assert client.get("/hr/audit").status_code == (403 if role == "manager" else 200)
 
 
+def test_a_cohort_has_a_name_not_a_persons_name(client, users, course):
+    """zh-Hant has two words for 'name': 姓名 is a person's, 名稱 a group's."""
+    login(client, "hr")
+    page = client.get("/hr/cohorts", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
+    assert '<th scope="col">梯次名稱</th>' in page and '<th scope="col">姓名</th>' not in page
+    assert '<label for="name">梯次名稱</label>' in page
+
+
 def test_header_links_to_hr(client, users, course):
     login(client, "hr")
     assert 'href="/hr"' in client.get("/").get_data(as_text=True)

@@ -98,6 +98,9 @@ def test_unknown_module_or_lesson_is_404(as_trainee: FlaskClient):
 def test_glossary_page_has_anchors(as_trainee: FlaskClient):
     html = as_trainee.get("/glossary").get_data(as_text=True)
     assert 'id="repayment-capacity"' in html and "還款能力" in html
+    # The columns say term, English and definition (期數, a loan's term, was shown once).
+    headings = '<th scope="col">術語</th><th scope="col">英文</th><th scope="col">說明</th>'
+    assert headings in html
 
 
 def test_language_switch_remembers_english(as_trainee: FlaskClient):
