@@ -55,8 +55,11 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
         # The contents would fill a phone's first screen: folded, the lesson starts on it.
         expect(contents).to_be_hidden()
         expect(page.locator(".prose h2").first).to_be_in_viewport()
+        marker = "getComputedStyle(document.querySelector('.toc summary'), '::before').content"
+        assert "▸" in page.evaluate(marker)  # it reads as a section to open
         page.locator(".toc summary").click()
         expect(contents).to_be_visible()
+        assert "▾" in page.evaluate(marker)
         page.locator(".toc summary").click()
     else:
         expect(contents).to_be_visible()
