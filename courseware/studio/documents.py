@@ -18,6 +18,7 @@ from courseware import audit
 from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue
 from courseware.content.errors import N_, ContentError
+from courseware.content.schemas import split_front_matter
 from courseware.content.store import add_revision, kind_of
 from courseware.models import ContentDocument, ContentRevision, User
 from courseware.studio.validation import check_texts, lesson_paths, module_of
@@ -385,3 +386,83 @@ def unpublished_module_texts(session: Session) -> dict[str, str]:
         .order_by(ContentDocument.path)
     )
     return {path: body for path, body in rows}
+
+
+def draft_lessons(session: Session, module_path: str) -> list[DocumentRow]:
+    """The lessons of a module's folder that were never published and wait as drafts."""
+    folder = module_path.rsplit("/", 1)[0] + "/"
+    return [
+        row
+        for row in document_rows(session)
+        if row.path.startswith(folder)
+        and row.path != module_path
+        and row.published_number is None
+        and row.latest_status == DRAFT
+    ]
+
+
+def publish_module(
+    session: Session,
+    document_id: int,
+    typed: str,
+    base_id: int,
+    *,
+    author_id: int,
+    sources: Mapping[str, str],
+    baseline: Catalogue,
+    review_required: Collection[str] = (),
+    note: str = "",
+) -> list[Saved]:
+    """Publish (or send for review) a module that is not live yet with its draft lessons.
+
+    The module goes first, then each lesson, checked beside what went before, in the
+    caller's transaction: if one is refused, the caller rolls all of them back, so learners
+    never see a module without the lessons it was written with.
+    """
+    document = get_document(session, document_id)
+    if not document.path.endswith("/module.md") or document.published_revision_id is not None:
+        raise ValueError(document.path)
+    lessons = draft_lessons(session, document.path)
+    options = {
+        "publish": True,
+        "author_id": author_id,
+        "baseline": baseline,
+        "review_required": review_required,
+        "note": note,
+    }
+    current = dict(sources)
+    results = [save_text(session, document_id, typed, base_id, sources=current, **options)]
+    current[document.path] = _latest(session, document_id)[0].body
+    for lesson in lessons:
+        latest, _name = _latest(session, lesson.id)
+        saved = save_text(
+            session, lesson.id, latest.body, latest.id, sources=current, exact=True, **options
+        )
+        current[lesson.path] = latest.body
+        results.append(saved)
+    return results
+
+
+def sources_for(session: Session, path: str, sources: Mapping[str, str]) -> dict[str, str]:
+    """What a save of ``path`` is checked beside: the published files, plus the module's own
+    module.md when that module was never published (its lessons are drafts beside it)."""
+    parts = path.split("/")
+    module_path = "/".join(parts[:2]) + "/module.md"
+    if parts[0] != "content" or len(parts) != 3 or module_path in sources:
+        return dict(sources)
+    draft = unpublished_module_texts(session).get(module_path)
+    return {**sources, module_path: draft} if draft is not None else dict(sources)
+
+
+def draft_module_slug(session: Session, path: str) -> str | None:
+    """The slug of the never-published module a content file belongs to, if it is one."""
+    parts = path.split("/")
+    if parts[0] != "content" or len(parts) != 3:
+        return None
+    module_path = f"{parts[0]}/{parts[1]}/module.md"
+    text = unpublished_module_texts(session).get(module_path)
+    if text is None:
+        return None
+    meta, _body, _line, errors = split_front_matter(module_path, text)
+    slug = meta.get("slug") if meta and not errors else None
+    return slug if isinstance(slug, str) else None

@@ -6,7 +6,8 @@ the services in courseware.studio check, save, publish and review it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -29,6 +30,8 @@ from courseware.web.cases import LABELS
 from courseware.web.certificates import policy
 from courseware.web.database import catalogue, db_session
 from courseware.web.studio_forms import MAX_TEXT, TYPE_LABELS, BaseForm, EditForm
+
+T = TypeVar("T")
 
 bp = Blueprint("studio", __name__, url_prefix="/author/content")
 TRAINERS = ("trainer", "admin")
@@ -76,7 +79,8 @@ def copy_or_404(document_id: int) -> docs.WorkingCopy:
 
 
 def needs_review(path: str) -> bool:
-    return module_of(path, catalogue()) in review_required()
+    slug = module_of(path, catalogue()) or docs.draft_module_slug(db_session(), path)
+    return slug in review_required()
 
 
 @bp.get("")
@@ -135,6 +139,7 @@ def render_editor(copy: docs.WorkingCopy, form: EditForm, status: int = 200, **e
             is_lesson=copy.path in lesson_paths(catalogue()),
             is_case=is_case_file(copy.path),
             bank=next((b for b in catalogue().quizzes.values() if b.path == copy.path), None),
+            drafts=module_drafts(copy),
             **extra,
         ),
         status,
@@ -168,33 +173,91 @@ def save(document_id: int):
     text = form.text.data or ""
     if action == "calibrate" and is_case_file(copy.path):
         return render_editor(copy, form, calibrated=calibrate_text(published(), copy.path, text))
+    if action == "publish_module" and module_drafts(copy):
+        return _publish_module(copy, form, text)
     if action not in ("draft", "publish"):
         return render_editor(copy, form, preview=preview_of(copy.path, text, quick=False))
-    session = db_session()
-    try:
-        saved = docs.save_text(
+    saved, refusal = _try_save(
+        copy,
+        form,
+        text,
+        lambda session: docs.save_text(
             session,
             document_id,
             text,
             _base(form),
             publish=action == "publish",
             author_id=current_user.id,
-            sources=published(),
+            sources=docs.sources_for(session, copy.path, published()),
             baseline=catalogue(),
             review_required=review_required(),
             note=form.note.data or "",
             material=bool(form.material.data),
-        )
+        ),
+    )
+    if refusal is not None:
+        return refusal
+    flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
+    return redirect(url_for("studio.editor", document_id=document_id))
+
+
+def module_drafts(copy: docs.WorkingCopy) -> list[docs.DocumentRow]:
+    """For a module that was never published: its lessons waiting as drafts."""
+    if not copy.path.endswith("/module.md") or copy.published is not None:
+        return []
+    return docs.draft_lessons(db_session(), copy.path)
+
+
+def _try_save(copy: docs.WorkingCopy, form: EditForm, text: str, work: Callable[[Any], T]):
+    """Run a save in the request's transaction: (its result, None), or, when another
+    trainer saved first or the text is refused, (None, the editor with what was typed)."""
+    session = db_session()
+    try:
+        result = work(session)
     except docs.EditConflict as conflict:
         session.rollback()
         form.base.data = str(conflict.latest.id)
-        return render_editor(copy, form, 409, conflict=conflict_view(conflict, text))
+        return None, render_editor(copy, form, 409, conflict=conflict_view(conflict, text))
     except docs.EditInvalid as invalid:
         session.rollback()
-        return render_editor(copy, form, 400, errors=invalid.errors)
+        return None, render_editor(copy, form, 400, errors=invalid.errors)
     session.commit()
-    flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
-    return redirect(url_for("studio.editor", document_id=document_id))
+    return result, None
+
+
+def _publish_module(copy: docs.WorkingCopy, form: EditForm, text: str):
+    results, refusal = _try_save(
+        copy,
+        form,
+        text,
+        lambda session: docs.publish_module(
+            session,
+            copy.document_id,
+            text,
+            _base(form),
+            author_id=current_user.id,
+            sources=published(),
+            baseline=catalogue(),
+            review_required=review_required(),
+            note=form.note.data or "",
+        ),
+    )
+    if refusal is not None:
+        return refusal
+    lessons = len(results) - 1
+    if any(saved.outcome == "pending" for saved in results):
+        message = _(
+            "The module and its %(n)s lessons were sent for review: another trainer must "
+            "approve them before learners see them.",
+            n=lessons,
+        )
+    else:
+        message = _(
+            "The module and its %(n)s lessons are published. Learners see them on their next page.",
+            n=lessons,
+        )
+    flash(message, "success")
+    return redirect(url_for("studio.editor", document_id=copy.document_id))
 
 
 def conflict_view(conflict: docs.EditConflict, typed: str) -> dict[str, Any]:
@@ -288,7 +351,7 @@ def revert(document_id: int, revision_id: int):
             revision_id,
             _base(form),
             author_id=current_user.id,
-            sources=published(),
+            sources=docs.sources_for(session, copy.path, published()),
             baseline=catalogue(),
             review_required=review_required(),
             note=note,

@@ -91,13 +91,14 @@ def lesson():
         flash(
             _(
                 "The module %(title)s is not published yet, so this lesson is kept as a "
-                "draft. Publish the module first, then its lessons.",
+                "draft beside it. The module's editor publishes the module with its draft "
+                "lessons at once.",
                 title=module.title,
             ),
             "warning",
         )
-    folder = f"{module.folder}/module.md"
-    return _create(texts, False, "studio/new_lesson.html", form, {folder: drafts[folder]})
+    module_path = f"{module.folder}/module.md"
+    return _create(texts, False, "studio/new_lesson.html", form, {module_path: drafts[module_path]})
 
 
 @bp.route("/module", methods=["GET", "POST"])

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware import create_app
+from courseware.models import AuditEvent, ContentDocument, ContentRevision
 from tests.conftest import make_user
 from tests.studio.helpers import doc_id, editor_form, sign_in
 
@@ -150,14 +152,9 @@ def test_a_reviewed_new_lesson_waits_for_approval(app, trainer, db: Session):
     assert learner.get("/modules/alpha/third").status_code == 404
 
 
-def test_every_lesson_of_a_draft_module_can_be_written_before_learners_see_it(
-    trainer, second_worker: Flask, db: Session
-):
-    learner = sign_in(second_worker.test_client(), "trainee")
+def _draft_module_with_two_lessons(trainer: FlaskClient, second_lesson_text: str = "") -> None:
     data = {**NEW_MODULE, "csrf_token": _token(trainer, "/author/content/new/module")}
     assert trainer.post("/author/content/new/module", data=data).status_code == 302
-    form_page = trainer.get("/author/content/new/lesson").get_data(as_text=True)
-    assert '<option value="ethics">職業倫理 (draft)</option>' in form_page
     second = {
         "module": "ethics",
         "slug": "gifts",
@@ -172,24 +169,129 @@ def test_every_lesson_of_a_draft_module_can_be_written_before_learners_see_it(
     assert "is not published yet, so this lesson is kept as a draft" in created.get_data(
         as_text=True
     )
-    assert learner.get("/modules/ethics").status_code == 404
+
+
+def _publish_module(trainer: FlaskClient, db: Session):
     db.rollback()
-    lesson_id = doc_id(db, "content/07-ethics/02-gifts.md")
-    assert lesson_id is not None
-    db.expire_all()
-    # Publish the module, then its two lessons: learners see both.
-    for path in (
-        "content/07-ethics/module.md",
-        "content/07-ethics/01-conflicts.md",
-        "content/07-ethics/02-gifts.md",
-    ):
-        document = doc_id(db, path)
-        form = editor_form(trainer, document)
-        published = trainer.post(f"/author/content/{document}", data={**form, "action": "publish"})
-        assert published.status_code == 302, path
+    module = doc_id(db, "content/07-ethics/module.md")
+    page = trainer.get(f"/author/content/{module}").get_data(as_text=True)
+    assert (
+        'value="publish_module"' in page and "Publish the module with its 2 draft lessons" in page
+    )
+    form = editor_form(trainer, module)
+    return trainer.post(f"/author/content/{module}", data={**form, "action": "publish_module"})
+
+
+def test_a_draft_module_is_written_whole_and_published_with_its_lessons_at_once(
+    trainer, second_worker: Flask, db: Session
+):
+    learner = sign_in(second_worker.test_client(), "trainee")
+    _draft_module_with_two_lessons(trainer)
+    form_page = trainer.get("/author/content/new/lesson").get_data(as_text=True)
+    assert '<option value="ethics">職業倫理 (draft)</option>' in form_page
+    assert learner.get("/modules/ethics").status_code == 404
+
+    published = _publish_module(trainer, db)
+    assert published.status_code == 302
+    done = trainer.get(published.location).get_data(as_text=True)
+    assert "The module and its 2 lessons are published." in done
+    assert 'value="publish_module"' not in done  # nothing left to publish with it
     module = learner.get("/modules/ethics").get_data(as_text=True)
     assert 'href="/modules/ethics/conflicts"' in module
     assert 'href="/modules/ethics/gifts"' in module
+    db.rollback()
+    published_paths = [
+        after["path"]
+        for after in db.scalars(
+            select(AuditEvent.after).where(AuditEvent.action == "content.publish")
+        )
+    ]
+    assert {
+        "content/07-ethics/module.md",
+        "content/07-ethics/01-conflicts.md",
+        "content/07-ethics/02-gifts.md",
+    } <= set(published_paths)
+
+
+def test_a_broken_draft_lesson_keeps_the_whole_module_unpublished(
+    trainer, second_worker: Flask, db: Session
+):
+    learner = sign_in(second_worker.test_client(), "trainee")
+    _draft_module_with_two_lessons(trainer)
+    db.rollback()
+    gifts = doc_id(db, "content/07-ethics/02-gifts.md")
+    form = editor_form(trainer, gifts)
+    broken = form["text"].replace("minutes: 10", "minutes: ten")
+    # A draft lesson of a draft module is checked beside its module: a good edit saves ...
+    edited = form["text"] + "\n收到禮物時，先想想送禮者想換到什麼。\n"
+    saved = trainer.post(
+        f"/author/content/{gifts}", data={**form, "text": edited, "action": "draft"}
+    )
+    assert saved.status_code == 302
+    # ... and a broken one is refused, naming the field.
+    form = editor_form(trainer, gifts)
+    refused = trainer.post(
+        f"/author/content/{gifts}", data={**form, "text": broken, "action": "draft"}
+    )
+    assert refused.status_code == 400 and "minutes" in refused.get_data(as_text=True)
+    # Should a draft break anyway (written before a rule changed), the module waits whole.
+    db.rollback()
+    revision = db.scalars(
+        select(ContentRevision)
+        .where(ContentRevision.document_id == gifts)
+        .order_by(ContentRevision.id.desc())
+    ).first()
+    revision.body = broken
+    db.commit()
+    refused = _publish_module(trainer, db)
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "content/07-ethics/02-gifts.md" in text and "minutes" in text
+    assert learner.get("/modules/ethics").status_code == 404
+    db.rollback()
+    db.expire_all()
+    unpublished = db.scalars(
+        select(ContentDocument.path).where(
+            ContentDocument.path.like("content/07-ethics/%"),
+            ContentDocument.published_revision_id.is_(None),
+        )
+    ).all()
+    assert len(unpublished) == 3
+
+
+def test_a_reviewed_draft_module_goes_for_review_whole(app, trainer, db: Session):
+    from courseware.policy import LoadedPolicy, Policy, StudioRules
+
+    app.extensions["courseware.policy"] = LoadedPolicy(
+        Policy(studio=StudioRules(review_required=["ethics"])), []
+    )
+    _draft_module_with_two_lessons(trainer)
+    db.rollback()
+    module = doc_id(db, "content/07-ethics/module.md")
+    page = trainer.get(f"/author/content/{module}").get_data(as_text=True)
+    assert "Send the module and its 2 draft lessons for review" in page
+    form = editor_form(trainer, module)
+    sent = trainer.post(f"/author/content/{module}", data={**form, "action": "publish_module"})
+    assert sent.status_code == 302
+    assert "were sent for review" in trainer.get(sent.location).get_data(as_text=True)
+    db.rollback()
+    statuses = db.scalars(
+        select(ContentRevision.status)
+        .join(ContentDocument, ContentDocument.id == ContentRevision.document_id)
+        .where(ContentDocument.path.like("content/07-ethics/%"), ContentRevision.number == 2)
+    ).all()
+    assert sorted(statuses) == ["pending", "pending", "pending"]
+
+
+def test_a_published_module_offers_no_publish_with_drafts(trainer, db: Session):
+    module = doc_id(db, "content/01-alpha/module.md")
+    assert module is not None
+    page = trainer.get(f"/author/content/{module}").get_data(as_text=True)
+    assert 'value="publish_module"' not in page
+    form = editor_form(trainer, module)
+    # Asking anyway is a plain preview: nothing is published.
+    answer = trainer.post(f"/author/content/{module}", data={**form, "action": "publish_module"})
+    assert answer.status_code == 200
 
 
 def test_a_lesson_for_a_module_that_does_not_exist_is_refused(trainer, db: Session):
