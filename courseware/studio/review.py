@@ -128,6 +128,35 @@ def _waiting_revision(
     return document, revision
 
 
+def _pending_lessons(
+    session: Session, module_path: str
+) -> list[tuple[ContentDocument, ContentRevision]]:
+    """The never-published lessons beside a never-published module whose newest revision
+    waits for review: they were sent with the module, and go live with it."""
+    folder = module_path.rsplit("/", 1)[0] + "/"
+    documents = session.scalars(
+        select(ContentDocument)
+        .where(
+            ContentDocument.path.like(f"{folder}%"),
+            ContentDocument.path != module_path,
+            ContentDocument.published_revision_id.is_(None),
+            ContentDocument.deleted.is_(False),
+        )
+        .order_by(ContentDocument.path)
+    ).all()
+    found = []
+    for document in documents:
+        newest = session.scalars(
+            select(ContentRevision)
+            .where(ContentRevision.document_id == document.id)
+            .order_by(ContentRevision.id.desc())
+            .limit(1)
+        ).first()
+        if newest is not None and newest.status == PENDING:
+            found.append((document, newest))
+    return found
+
+
 def approve(
     session: Session,
     revision_id: int,
@@ -138,14 +167,36 @@ def approve(
     comment: str = "",
     now: datetime | None = None,
 ) -> ContentRevision:
-    """Publish a pending revision on a second trainer's approval."""
+    """Publish a pending revision on a second trainer's approval.
+
+    A new module (its module.md never published) is approved with the lessons waiting for
+    review beside it, so learners never see it without them; none of them may be the
+    reviewer's own.
+    """
     document, revision = _waiting_revision(session, revision_id)
-    if revision.author_id == reviewer_id:
+    together = [(document, revision)]
+    if document.path.endswith("/module.md") and document.published_revision_id is None:
+        together += _pending_lessons(session, document.path)
+    if any(r.author_id == reviewer_id for _d, r in together):
         raise OwnChange(N_("You cannot approve your own change: another trainer must."))
-    checked = check_texts(sources, {document.path: revision.body}, baseline)
+    checked = check_texts(sources, {d.path: r.body for d, r in together}, baseline)
     if not checked.ok:
         raise EditInvalid(checked.errors)
     now = now or utcnow()
+    for each_document, each_revision in together:
+        _publish(session, each_document, each_revision, reviewer_id, comment, now)
+    touch_content_version(session)
+    return revision
+
+
+def _publish(
+    session: Session,
+    document: ContentDocument,
+    revision: ContentRevision,
+    reviewer_id: int,
+    comment: str,
+    now: datetime,
+) -> None:
     previous = None
     if document.published_revision_id is not None:
         previous = session.scalar(
@@ -157,7 +208,6 @@ def approve(
     revision.published_at = now
     document.published_revision_id = revision.id
     document.deleted = False
-    touch_content_version(session)
     session.add(
         RevisionReview(
             revision_id=revision.id,
@@ -182,7 +232,6 @@ def approve(
         },
         reason=revision.note,
     )
-    return revision
 
 
 def send_back(

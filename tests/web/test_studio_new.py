@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from courseware import create_app
 from courseware.models import AuditEvent, ContentDocument, ContentRevision
 from tests.conftest import make_user
-from tests.studio.helpers import doc_id, editor_form, sign_in
+from tests.studio.helpers import doc_id, editor_form, hidden, sign_in
 
 NEW_MODULE = {
     "slug": "ethics",
@@ -281,6 +281,27 @@ def test_a_reviewed_draft_module_goes_for_review_whole(app, trainer, db: Session
         .where(ContentDocument.path.like("content/07-ethics/%"), ContentRevision.number == 2)
     ).all()
     assert sorted(statuses) == ["pending", "pending", "pending"]
+
+    # A second trainer approves the module: it goes live with the lessons sent with it.
+    make_user(db, "reviewer", role="trainer")
+    reviewer = sign_in(app.test_client(), "reviewer")
+    learner = sign_in(app.test_client(), "trainee")
+    assert learner.get("/modules/ethics").status_code == 404
+    module_revision = db.scalar(
+        select(ContentRevision.id).where(
+            ContentRevision.document_id == module, ContentRevision.status == "pending"
+        )
+    )
+    page = reviewer.get(f"/author/reviews/{module_revision}").get_data(as_text=True)
+    approved = reviewer.post(
+        f"/author/reviews/{module_revision}/approve",
+        data={"csrf_token": hidden(page, "csrf_token")},
+    )
+    assert approved.status_code == 302
+    lessons = learner.get("/modules/ethics").get_data(as_text=True)
+    assert 'href="/modules/ethics/conflicts"' in lessons
+    assert 'href="/modules/ethics/gifts"' in lessons
+    assert "content/07-ethics" not in reviewer.get("/author/reviews").get_data(as_text=True)
 
 
 def test_a_published_module_offers_no_publish_with_drafts(trainer, db: Session):
