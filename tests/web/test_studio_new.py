@@ -213,6 +213,28 @@ def test_a_draft_module_is_written_whole_and_published_with_its_lessons_at_once(
     } <= set(published_paths)
 
 
+def test_a_lesson_of_a_draft_module_cannot_go_live_alone(
+    trainer, second_worker: Flask, db: Session
+):
+    learner = sign_in(second_worker.test_client(), "trainee")
+    _draft_module_with_two_lessons(trainer)
+    db.rollback()
+    gifts = doc_id(db, "content/07-ethics/02-gifts.md")
+    form = editor_form(trainer, gifts)
+    typed = form["text"] + "\n送禮的人想換到什麼？\n"
+    refused = trainer.post(
+        f"/author/content/{gifts}", data={**form, "text": typed, "action": "publish"}
+    )
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "its module is not published yet, so the lesson cannot go live alone" in page
+    assert "送禮的人想換到什麼？" in page  # what was typed is kept
+    db.rollback()
+    db.expire_all()
+    assert db.get(ContentDocument, gifts).published_revision_id is None
+    assert learner.get("/modules/ethics").status_code == 404
+
+
 def test_a_broken_draft_lesson_keeps_the_whole_module_unpublished(
     trainer, second_worker: Flask, db: Session
 ):
