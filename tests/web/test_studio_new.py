@@ -152,7 +152,8 @@ def test_a_reviewed_new_lesson_waits_for_approval(app, trainer, db: Session):
     assert learner.get("/modules/alpha/third").status_code == 404
 
 
-def _draft_module_with_two_lessons(trainer: FlaskClient, second_lesson_text: str = "") -> None:
+def _draft_module_with_two_lessons(trainer: FlaskClient, db: Session) -> int:
+    """The new module ethics as a draft with two draft lessons; the second one's document id."""
     data = {**NEW_MODULE, "csrf_token": _token(trainer, "/author/content/new/module")}
     assert trainer.post("/author/content/new/module", data=data).status_code == 302
     second = {
@@ -169,6 +170,8 @@ def _draft_module_with_two_lessons(trainer: FlaskClient, second_lesson_text: str
     assert "is not published yet, so this lesson is kept as a draft" in created.get_data(
         as_text=True
     )
+    db.rollback()
+    return doc_id(db, "content/07-ethics/02-gifts.md")
 
 
 def _publish_module(trainer: FlaskClient, db: Session):
@@ -186,7 +189,7 @@ def test_a_draft_module_is_written_whole_and_published_with_its_lessons_at_once(
     trainer, second_worker: Flask, db: Session
 ):
     learner = sign_in(second_worker.test_client(), "trainee")
-    _draft_module_with_two_lessons(trainer)
+    _draft_module_with_two_lessons(trainer, db)
     form_page = trainer.get("/author/content/new/lesson").get_data(as_text=True)
     assert '<option value="ethics">職業倫理 (draft)</option>' in form_page
     assert learner.get("/modules/ethics").status_code == 404
@@ -217,9 +220,7 @@ def test_a_lesson_of_a_draft_module_cannot_go_live_alone(
     trainer, second_worker: Flask, db: Session
 ):
     learner = sign_in(second_worker.test_client(), "trainee")
-    _draft_module_with_two_lessons(trainer)
-    db.rollback()
-    gifts = doc_id(db, "content/07-ethics/02-gifts.md")
+    gifts = _draft_module_with_two_lessons(trainer, db)
     form = editor_form(trainer, gifts)
     typed = form["text"] + "\n送禮的人想換到什麼？\n"
     refused = trainer.post(
@@ -239,9 +240,7 @@ def test_a_broken_draft_lesson_keeps_the_whole_module_unpublished(
     trainer, second_worker: Flask, db: Session
 ):
     learner = sign_in(second_worker.test_client(), "trainee")
-    _draft_module_with_two_lessons(trainer)
-    db.rollback()
-    gifts = doc_id(db, "content/07-ethics/02-gifts.md")
+    gifts = _draft_module_with_two_lessons(trainer, db)
     form = editor_form(trainer, gifts)
     broken = form["text"].replace("minutes: 10", "minutes: ten")
     # A draft lesson of a draft module is checked beside its module: a good edit saves ...
@@ -287,7 +286,7 @@ def test_a_reviewed_draft_module_goes_for_review_whole(app, trainer, db: Session
     app.extensions["courseware.policy"] = LoadedPolicy(
         Policy(studio=StudioRules(review_required=["ethics"])), []
     )
-    _draft_module_with_two_lessons(trainer)
+    _draft_module_with_two_lessons(trainer, db)
     db.rollback()
     module = doc_id(db, "content/07-ethics/module.md")
     page = trainer.get(f"/author/content/{module}").get_data(as_text=True)
