@@ -176,12 +176,13 @@ class LiveSite:
                 )
                 db.commit()
 
-    def attempt(self, user: User, module: str, *, submit: bool) -> int:
-        """A real attempt at a module's quiz: left open, or sent in blank (and failed)."""
+    def attempt(self, user: User, module: str, *, submit: bool, rng: Any = None) -> int:
+        """A real attempt at a module's quiz: left open, or sent in blank (and failed).
+        ``rng`` fixes the draw (the engine's own generator otherwise)."""
         bank = self.catalogue().quizzes[module]
         with self.session() as db:
             begin_write(db)
-            attempt = quiz_engine.start_attempt(db, user.id, bank)
+            attempt = quiz_engine.start_attempt(db, user.id, bank, rng=rng)
             db.commit()
             if submit:
                 begin_write(db)
