@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session, aliased
 
 from courseware import audit
@@ -186,7 +186,8 @@ def _audit(
     )
 
 
-def _published_number(session: Session, document: ContentDocument) -> int | None:
+def published_number(session: Session, document: ContentDocument) -> int | None:
+    """The number of the revision learners see, or None before the first publish."""
     if document.published_revision_id is None:
         return None
     return session.scalar(
@@ -232,7 +233,7 @@ def save_text(
         status = (
             PENDING if module_of(document.path, checked.catalogue) in review_required else PUBLISHED
         )
-    previous = _published_number(session, document)
+    previous = published_number(session, document)
     revision = add_revision(
         session,
         document,
@@ -342,22 +343,27 @@ class DocumentRow:
         return self.latest_status
 
 
-def document_rows(session: Session) -> list[DocumentRow]:
-    """Every document with its published revision number and newest revision, in one query."""
-    newest = (
+def newest_revisions() -> Subquery:
+    """Each document's newest revision: a subquery of ``document_id`` and ``id``."""
+    return (
         select(
             ContentRevision.document_id.label("document_id"),
-            func.max(ContentRevision.id).label("latest_id"),
+            func.max(ContentRevision.id).label("id"),
         )
         .group_by(ContentRevision.document_id)
         .subquery()
     )
+
+
+def document_rows(session: Session) -> list[DocumentRow]:
+    """Every document with its published revision number and newest revision, in one query."""
+    newest = newest_revisions()
     latest = aliased(ContentRevision)
     published = aliased(ContentRevision)
     rows = session.execute(
         select(ContentDocument, latest, published.number)
         .join(newest, newest.c.document_id == ContentDocument.id)
-        .join(latest, latest.id == newest.c.latest_id)
+        .join(latest, latest.id == newest.c.id)
         .outerjoin(published, published.id == ContentDocument.published_revision_id)
         .order_by(ContentDocument.path)
     )
@@ -369,11 +375,7 @@ def document_rows(session: Session) -> list[DocumentRow]:
 
 def unpublished_module_texts(session: Session) -> dict[str, str]:
     """Modules created in the browser and not published yet: module.md path -> newest text."""
-    newest = (
-        select(func.max(ContentRevision.id).label("id"))
-        .group_by(ContentRevision.document_id)
-        .subquery()
-    )
+    newest = newest_revisions()
     rows = session.execute(
         select(ContentDocument.path, ContentRevision.body)
         .join(ContentRevision, ContentRevision.document_id == ContentDocument.id)

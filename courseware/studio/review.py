@@ -28,6 +28,8 @@ from courseware.studio.documents import (
     DocumentNotFound,
     EditInvalid,
     get_document,
+    newest_revisions,
+    published_number,
 )
 from courseware.studio.validation import check_texts
 
@@ -134,27 +136,21 @@ def _pending_lessons(
     """The never-published lessons beside a never-published module whose newest revision
     waits for review: they were sent with the module, and go live with it."""
     folder = module_path.rsplit("/", 1)[0] + "/"
-    documents = session.scalars(
-        select(ContentDocument)
+    newest = newest_revisions()
+    rows = session.execute(
+        select(ContentDocument, ContentRevision)
+        .join(ContentRevision, ContentRevision.document_id == ContentDocument.id)
+        .join(newest, newest.c.id == ContentRevision.id)
         .where(
             ContentDocument.path.like(f"{folder}%"),
             ContentDocument.path != module_path,
             ContentDocument.published_revision_id.is_(None),
             ContentDocument.deleted.is_(False),
+            ContentRevision.status == PENDING,
         )
         .order_by(ContentDocument.path)
-    ).all()
-    found = []
-    for document in documents:
-        newest = session.scalars(
-            select(ContentRevision)
-            .where(ContentRevision.document_id == document.id)
-            .order_by(ContentRevision.id.desc())
-            .limit(1)
-        ).first()
-        if newest is not None and newest.status == PENDING:
-            found.append((document, newest))
-    return found
+    )
+    return [(document, revision) for document, revision in rows]
 
 
 def approve(
@@ -197,13 +193,7 @@ def _publish(
     comment: str,
     now: datetime,
 ) -> None:
-    previous = None
-    if document.published_revision_id is not None:
-        previous = session.scalar(
-            select(ContentRevision.number).where(
-                ContentRevision.id == document.published_revision_id
-            )
-        )
+    previous = published_number(session, document)
     revision.status = PUBLISHED
     revision.published_at = now
     document.published_revision_id = revision.id
