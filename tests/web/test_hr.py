@@ -382,6 +382,21 @@ def test_the_sort_can_be_chosen_in_the_form_and_the_form_keeps_it(client, db, us
     assert [row[3] for row in ascending] == sorted(branches)
 
 
+def test_the_table_pages_keep_its_filters(client, db, users, course):
+    seed(db, 60)
+    login(client, "hr")
+    first = client.get("/hr/learners?q=學員&per_page=25&sort=branch", headers=EN)
+    page = first.get_data(as_text=True)
+    assert "Page 1 of 3" in page and 'rel="prev"' not in page
+    following = re.search(r'<a href="([^"]+)" rel="next">', page)
+    assert following is not None
+    link = following.group(1).replace("&amp;", "&")
+    assert "page=2" in link and "sort=branch" in link and "per_page=25" in link
+    second = client.get(link, headers=EN).get_data(as_text=True)
+    assert "Page 2 of 3" in second and 'rel="prev"' in second and 'rel="next"' in second
+    assert set(map(tuple, table_rows(second))).isdisjoint(map(tuple, table_rows(page)))
+
+
 def test_status_filter_applies_to_page_and_export(client, db, users, course):
     seed(db, 30)
     login(client, "hr")
