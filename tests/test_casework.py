@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from courseware.content.store import published_sources
 from courseware.lending.cases import Case
 from courseware.lending.simulation import evaluate_options, simulate_path
 from courseware.models import AuditEvent, CaseDecision, CaseTicket
+from tests.concurrency import in_threads
 from tests.conftest import make_user
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -281,26 +281,6 @@ def test_a_case_changed_since_the_ticket_is_refused(db, cases, revisions, learne
     assert _count(db) == 0
 
 
-def _threads(count, work):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
-
-
 def test_twenty_concurrent_submits_of_one_token_record_one_decision(
     app, db, cases, revisions, learner
 ):
@@ -329,7 +309,7 @@ def test_twenty_concurrent_submits_of_one_token_record_one_decision(
             session.commit()
             return ("recorded", decision.id)
 
-    results = _threads(20, submit)
+    results = in_threads(20, submit)
     recorded = [r for r in results if r[0] == "recorded"]
     assert len(recorded) == 1
     assert _count(db) == 1
@@ -346,7 +326,7 @@ def test_ten_concurrent_openings_serve_one_ticket(app, db, cases, revisions, lea
             session.commit()
             return ticket.token
 
-    assert len(set(_threads(10, open_case))) == 1
+    assert len(set(in_threads(10, open_case))) == 1
     assert _count(db, CaseTicket) == 1
 
 

@@ -6,7 +6,6 @@ tested in the quiz and case tests); lessons go through the progress service.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from courseware.models import (
     User,
 )
 from courseware.policy import CertificationRules, Policy, RenewalRules
+from tests.concurrency import in_threads
 from tests.conftest import make_user
 
 START = datetime(2026, 1, 10, 2, 0, tzinfo=UTC)
@@ -298,29 +298,16 @@ def test_two_requests_completing_the_last_requirement_issue_one_certificate(
 ):
     complete_everything(db, learner, catalogue)
     sessions = app.extensions["courseware.db"].sessions
-    barrier = threading.Barrier(20)
-    results: list[object] = []
 
-    def worker() -> None:
+    def issue() -> Certificate | None:
         with sessions() as session:
-            barrier.wait()
-            try:
-                begin_write(session)  # as the web layer does for a request that writes
-                results.append(
-                    certification.check_and_issue(session, learner.id, catalogue, POLICY)
-                )
-                session.commit()
-            except Exception as exc:  # noqa: BLE001 - recorded and asserted below
-                results.append(exc)
+            begin_write(session)  # as the web layer does for a request that writes
+            found = certification.check_and_issue(session, learner.id, catalogue, POLICY)
+            session.commit()
+            return found
 
-    threads = [threading.Thread(target=worker) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = in_threads(20, issue)
     issued = [r for r in results if isinstance(r, Certificate)]
-    errors = [r for r in results if isinstance(r, Exception)]
-    assert not errors, errors
     assert len(issued) == 1
     assert db.scalar(select(func.count()).select_from(Certificate)) == 1
 

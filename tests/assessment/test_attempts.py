@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from courseware.assessment import attempts as engine
 from courseware.assessment.services import quiz_standings
 from courseware.models import AttemptQuestion, QuizAttempt
 from tests.assessment.helpers import all_right, all_wrong, form_for
+from tests.concurrency import in_threads
 from tests.conftest import make_user
 
 
@@ -204,26 +204,6 @@ def test_an_expired_attempt_is_closed_when_next_seen(db, banks, learner, fixed_c
     assert old.status == "expired" and old.score == 0 and not old.passed
 
 
-def _threads(count, work):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(work())
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return results
-
-
 def test_twenty_threads_submitting_one_attempt_record_one_submission(
     app, db, banks, learner, fixed_clock
 ):
@@ -237,7 +217,7 @@ def test_twenty_threads_submitting_one_attempt_record_one_submission(
             session.commit()
             return outcome.result
 
-    results = _threads(20, submit)
+    results = in_threads(20, submit)
     assert sorted(results) == ["already_closed"] * 19 + ["submitted"]
     db.rollback()  # a fresh snapshot
     graded = db.scalar(
@@ -257,7 +237,7 @@ def test_ten_threads_starting_at_once_open_one_attempt(app, db, banks, learner, 
             session.commit()
             return attempt.id
 
-    ids = _threads(10, start)
+    ids = in_threads(10, start)
     assert len(set(ids)) == 1
     assert db.scalar(select(func.count()).select_from(QuizAttempt)) == 1
 

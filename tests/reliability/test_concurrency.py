@@ -5,7 +5,6 @@ Exactly one is recorded; every other request gets a clean answer (never a 5xx)."
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 
 from flask import Flask
@@ -15,6 +14,7 @@ from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
 from courseware.models import CaseDecision, Certificate, LessonProgress, QuizAttempt
 from tests.assessment.helpers import all_right
+from tests.concurrency import in_threads
 from tests.conftest import csrf_token, login, post
 from tests.test_certification import decide, pass_quiz
 
@@ -23,26 +23,15 @@ THREADS = 20
 
 def _at_once(app: Flask, cookie: str, send: Callable) -> list[int]:
     """Run ``send(client)`` from THREADS clients sharing one signed-in session."""
-    barrier = threading.Barrier(THREADS)
-    statuses: list[int] = []
-    lock = threading.Lock()
 
-    def worker() -> None:
+    def one() -> int:
         client = app.test_client()
         client.set_cookie("session", cookie)
-        barrier.wait()
         response = send(client)
         response.get_data()
-        with lock:
-            statuses.append(response.status_code)
+        return response.status_code
 
-    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert len(statuses) == THREADS
-    return statuses
+    return in_threads(THREADS, one)
 
 
 def _signed_in(app: Flask, username: str):
