@@ -198,30 +198,8 @@ def _publish(
     revision.published_at = now
     document.published_revision_id = revision.id
     document.deleted = False
-    session.add(
-        RevisionReview(
-            revision_id=revision.id,
-            reviewer_id=reviewer_id,
-            decision="approved",
-            comment=comment.strip(),
-            at=now,
-        )
-    )
-    audit.record(
-        session,
-        reviewer_id,
-        "content.publish",
-        "content_document",
-        document.id,
-        after={
-            "path": document.path,
-            "revision": revision.number,
-            "previous": previous,
-            "author_id": revision.author_id,
-            "approved_by": reviewer_id,
-        },
-        reason=revision.note,
-    )
+    after = {"previous": previous, "author_id": revision.author_id, "approved_by": reviewer_id}
+    _record(session, document, revision, reviewer_id, "approved", comment, now, after)
 
 
 def send_back(
@@ -235,22 +213,38 @@ def send_back(
     document, revision = _waiting_revision(session, revision_id)
     now = now or utcnow()
     revision.status = RETURNED
+    _record(session, document, revision, reviewer_id, "returned", comment, now, {})
+    return revision
+
+
+def _record(
+    session: Session,
+    document: ContentDocument,
+    revision: ContentRevision,
+    reviewer_id: int,
+    decision: str,
+    comment: str,
+    now: datetime,
+    after: dict[str, object],
+) -> None:
+    """The review beside the revision, and its line in the audit trail: an approval is a
+    publish (its reason the author's note), a return gives the reviewer's comment."""
     session.add(
         RevisionReview(
             revision_id=revision.id,
             reviewer_id=reviewer_id,
-            decision="returned",
+            decision=decision,
             comment=comment.strip(),
             at=now,
         )
     )
+    approved = decision == "approved"
     audit.record(
         session,
         reviewer_id,
-        "content.return",
+        "content.publish" if approved else "content.return",
         "content_document",
         document.id,
-        after={"path": document.path, "revision": revision.number},
-        reason=comment.strip(),
+        after={"path": document.path, "revision": revision.number, **after},
+        reason=revision.note if approved else comment.strip(),
     )
-    return revision
