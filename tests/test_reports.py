@@ -102,6 +102,37 @@ def join(db: Session, user_id: int, cohort_id: int) -> None:
     )
 
 
+def decision_row(user_id: int, n: int, **changes: object) -> dict[str, object]:
+    """A case decision row for bulk inserts: case c, option a approved, repaid on time."""
+    row: dict[str, object] = {
+        "user_id": user_id,
+        "case_slug": "c",
+        "case_revision_id": 1,
+        "content_hash": "h",
+        "seed": 1,
+        "ticket_token": f"tok{n}",
+        "kind": "assessment",
+        "first_key": f"{user_id}:c",
+        "option_id": "a",
+        "option_kind": "approve",
+        "flags": [],
+        "reasons": [],
+        "score_total": 75,
+        "score_decision": 0,
+        "score_flags": 0,
+        "score_reasons": 0,
+        "score_portfolio": 0,
+        "best_option_id": "a",
+        "expected_profit": 0,
+        "best_expected_profit": 0,
+        "outcome": "on_time",
+        "lender_profit": 0,
+        "record": {},
+        "decided_at": NOW - DAY,
+    }
+    return {**row, **changes}
+
+
 def add_activity(db: Session, user_id: int, module: str = "m1", lesson: str = "l1") -> None:
     db.execute(
         insert(LessonProgress),
@@ -378,32 +409,13 @@ def test_progress_counts_on_the_page(db, catalogue):
     db.execute(
         insert(CaseDecision),
         [
-            {
-                "user_id": user_id,
-                "case_slug": "c",
-                "case_revision_id": 1,
-                "content_hash": "h",
-                "seed": 1,
-                "ticket_token": f"tok{n}",
-                "kind": "assessment",
-                "first_key": f"{user_id}:c{n}" if n < 2 else None,
-                "option_id": "a",
-                "option_kind": "approve",
-                "flags": [],
-                "reasons": [],
-                "score_total": 80,
-                "score_decision": 0,
-                "score_flags": 0,
-                "score_reasons": 0,
-                "score_portfolio": 0,
-                "best_option_id": "a",
-                "expected_profit": 0,
-                "best_expected_profit": 0,
-                "outcome": "on_time",
-                "lender_profit": 0,
-                "record": {},
-                "decided_at": NOW,
-            }
+            decision_row(
+                user_id,
+                n,
+                first_key=f"{user_id}:c{n}" if n < 2 else None,
+                score_total=80,
+                decided_at=NOW,
+            )
             for n in range(3)
         ],
     )

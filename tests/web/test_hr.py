@@ -37,6 +37,7 @@ from tests.test_reports import (
     add_certificate,
     add_cohort,
     add_learner,
+    decision_row,
     join,
 )
 
@@ -207,34 +208,7 @@ def seed(db, count: int, start: int = 0, branches=("台北分行", "台中分行
                 }
             )
         if n % 6 == 0:
-            decisions.append(
-                {
-                    "user_id": user_id,
-                    "case_slug": "c",
-                    "case_revision_id": 1,
-                    "content_hash": "h",
-                    "seed": 1,
-                    "ticket_token": f"tok{n}",
-                    "kind": "assessment",
-                    "first_key": f"{user_id}:c",
-                    "option_id": "a",
-                    "option_kind": "approve",
-                    "flags": [],
-                    "reasons": [],
-                    "score_total": 75,
-                    "score_decision": 0,
-                    "score_flags": 0,
-                    "score_reasons": 0,
-                    "score_portfolio": 0,
-                    "best_option_id": "a",
-                    "expected_profit": 0,
-                    "best_expected_profit": 0,
-                    "outcome": "on_time",
-                    "lender_profit": 0,
-                    "record": {},
-                    "decided_at": NOW - DAY,
-                }
-            )
+            decisions.append(decision_row(user_id, n))
         if n % 9 == 0:
             reminders.append(
                 {
