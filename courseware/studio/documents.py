@@ -225,6 +225,8 @@ def save_text(
     live = document.published_revision_id == latest.id
     if text == latest.body and (not publish or (live and latest.status == PUBLISHED)):
         return Saved(_info(latest, name), "unchanged")
+    if publish and _goes_live_before_its_module(session, document.path, review_required):
+        raise EditInvalid([_module_first(document.path)])
     checked = check_texts(sources, {document.path: text}, baseline)
     if not checked.ok:
         raise EditInvalid(checked.errors)
@@ -249,6 +251,28 @@ def save_text(
         _audit(session, author_id, document, revision, previous, origin=origin)
     author = session.get(User, author_id)
     return Saved(_info(revision, author.display_name if author else None), status)
+
+
+def _goes_live_before_its_module(
+    session: Session, path: str, review_required: Collection[str]
+) -> bool:
+    """A lesson of a module that was never published goes live with its module, not alone
+    (where the module needs review, the lesson waits for its approval instead)."""
+    if path.endswith("/module.md"):
+        return False
+    slug = draft_module_slug(session, path)
+    return slug is not None and slug not in review_required
+
+
+def _module_first(path: str) -> ContentError:
+    return ContentError(
+        path,
+        "",
+        N_(
+            "its module is not published yet, so the lesson cannot go live alone: publish the "
+            "module with its draft lessons from the module's editor, or save this as a draft"
+        ),
+    )
 
 
 def revert(

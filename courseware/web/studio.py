@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from courseware.content.catalogue import GLOSSARY_PATH, Catalogue
-from courseware.content.errors import N_, ContentError
+from courseware.content.errors import ContentError
 from courseware.content.render import render_markdown
 from courseware.content.schemas import split_front_matter
 from courseware.content.store import published_sources
@@ -177,8 +177,6 @@ def save(document_id: int):
         return _publish_module(copy, form, text)
     if action not in ("draft", "publish"):
         return render_editor(copy, form, preview=preview_of(copy.path, text, quick=False))
-    if action == "publish" and waits_for_its_module(copy.path):
-        return render_editor(copy, form, 400, errors=[module_first(copy.path)])
     saved, refusal = _try_save(
         copy,
         form,
@@ -206,24 +204,6 @@ def save(document_id: int):
         return refusal
     flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
     return redirect(url_for("studio.editor", document_id=document_id))
-
-
-def waits_for_its_module(path: str) -> bool:
-    """A lesson of a module that was never published goes live with its module, not alone."""
-    if path.endswith("/module.md"):
-        return False
-    return docs.draft_module_slug(db_session(), path) is not None
-
-
-def module_first(path: str) -> ContentError:
-    return ContentError(
-        path,
-        "",
-        N_(
-            "its module is not published yet, so the lesson cannot go live alone: publish the "
-            "module with its draft lessons from the module's editor, or save this as a draft"
-        ),
-    )
 
 
 def module_drafts(copy: docs.WorkingCopy) -> list[docs.DocumentRow]:
