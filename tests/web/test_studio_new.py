@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from courseware import create_app
@@ -331,9 +331,15 @@ def test_a_published_module_offers_no_publish_with_drafts(trainer, db: Session):
     page = trainer.get(f"/author/content/{module}").get_data(as_text=True)
     assert 'value="publish_module"' not in page
     form = editor_form(trainer, module)
-    # Asking anyway is a plain preview: nothing is published.
-    answer = trainer.post(f"/author/content/{module}", data={**form, "action": "publish_module"})
-    assert answer.status_code == 200
+    live = db.get(ContentDocument, module).published_revision_id
+    # Asking anyway (with a changed text) is a plain preview: nothing is saved or published.
+    changed = {**form, "text": form["text"] + "\n補充一句。\n", "action": "publish_module"}
+    answer = trainer.post(f"/author/content/{module}", data=changed)
+    assert answer.status_code == 200 and "補充一句。" in answer.get_data(as_text=True)
+    db.rollback()
+    db.expire_all()
+    assert db.get(ContentDocument, module).published_revision_id == live
+    assert db.scalar(select(func.count()).where(ContentRevision.document_id == module)) == 1
 
 
 def test_a_lesson_for_a_module_that_does_not_exist_is_refused(trainer, db: Session):
