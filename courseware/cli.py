@@ -388,3 +388,66 @@ def register(app: Flask) -> None:
     for name, command in main.commands.items():
         if name != "run":
             app.cli.add_command(command, name)
+
+
+@main.group()
+def cases() -> None:
+    """Loan cases: check the rubric against gaming."""
+
+
+@cases.command("audit")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON object on one line.")
+@click.option("--variants", type=click.IntRange(1, 10_000), default=200, show_default=True)
+@click.option("--seeds", type=click.IntRange(10, 5_000), default=200, show_default=True)
+@click.option("--case-dir", type=click.Path(file_okay=False), default=None)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--check", is_flag=True, help="Exit 1 when a naive strategy passes or the expert fails."
+)
+def cases_audit(
+    as_json: bool, variants: int, seeds: int, case_dir: str | None, workers: int, check: bool
+) -> None:
+    """Play naive strategies and the expert on every case template's variants."""
+    import json
+
+    from courseware.lending.audit import audit_cases, audit_failures
+    from courseware.lending.cases import load_case_dir
+
+    with _app() as app:
+        folder = case_dir or app.config["CASE_DIR"]
+        rules = load_policy(app.config.get("SETTINGS_FILE")).policy.certification
+    loaded, errors = load_case_dir(folder)
+    for error in errors:
+        click.echo(error.text(_tr), err=True)
+    if errors:
+        sys.exit(1)
+    report = audit_cases(
+        loaded,
+        variants=variants,
+        seeds=seeds,
+        pass_mark=float(rules.case_average_min),
+        cases_required=rules.cases_required,
+        workers=workers,
+    )
+    names = list(report.strategies)
+    click.echo(f"{'case':30}" + "".join(f"{n[:12]:>13}" for n in names))
+    for slug, means in report.per_case.items():
+        click.echo(f"{slug:30}" + "".join(f"{means[n]:13.1f}" for n in names))
+    click.echo("")
+    click.echo(f"{'strategy':24}{'mean':>8}{'spread':>8}{'certified':>11}  certifies")
+    for name, r in report.strategies.items():
+        click.echo(f"{name:24}{r.mean:8.1f}{r.spread:8.1f}{r.certify_rate:11.1%}  {r.certifies}")
+    click.echo(
+        f"expert's book: PAR30 {report.expert_par30:.1%}, "
+        f"written off {report.expert_write_off_rate:.1%} a year"
+    )
+    for slug, counts in report.best_options.items():
+        spread = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        click.echo(f"best options in {slug}: {spread}")
+    problems = audit_failures(report)
+    for problem in problems:
+        click.echo(f"FAIL: {problem}", err=True)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, sort_keys=True))
+    if check and problems:
+        sys.exit(1)

@@ -167,6 +167,16 @@ class Collateral(Strict):
     label: Text | None = None
 
 
+class Procedure(Strict):
+    """What follows from deferring, referring or reporting, as shares of the loan size:
+    ``lender`` (e.g. a fraud ring's other applications stopped) and ``client`` (e.g. a
+    household kept out of a debt spiral; negative for one wrongly reported)."""
+
+    lender: float = Field(default=0.0, ge=-5, le=5)
+    client: float = Field(default=0.0, ge=-5, le=5)
+    note: Text | None = None
+
+
 class Option(Strict):
     id: Ident
     label: Text
@@ -184,6 +194,7 @@ class Option(Strict):
         default=None, max_length=10
     )
     grace_months: int = Field(default=0, ge=0, le=12)
+    procedure: Procedure | None = None  # defer, refer, report: what follows
 
 
 # Hidden model parameters ---------------------------------------------------------
@@ -231,7 +242,7 @@ class Member(Strict):
     def household(self, base: Household) -> Household:
         fields = set(Household.model_fields)
         merged = {k: getattr(base, k) for k in fields}
-        merged.update({k: v for k, v in self.model_dump(exclude_unset=True).items() if k in fields})
+        merged.update({k: v for k, v in self.model_dump(exclude_none=True).items() if k in fields})
         return Household(**merged)
 
 
@@ -247,8 +258,24 @@ class ExistingLoan(Strict):
     arrears_installments: int = Field(default=0, ge=0, le=12)
 
 
+class LoanUse(Strict):
+    """How the borrower uses the loan money, as the dossier tells it (shares add up to 1)."""
+
+    business: Share
+    household: Share = 0.0
+    diverted: Share = 0.0
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> LoanUse:
+        if abs(self.business + self.household + self.diverted - 1) > 1e-6:
+            raise ValueError(N_("business, household and diverted must add up to 1"))
+        return self
+
+
 class Params(Household):
     money_scale: float = Field(gt=0, le=1e6)
+    loan_use: LoanUse | None = None  # unset: model.yaml's invested_share in the business
+    repeat_client: bool = False  # a strategic borrower keeps paying to keep the next loan
     start_month: Month = 1
     harvest_months: list[Month] = Field(default_factory=list, max_length=12)
     guarantor: GuarantorParams | None = None
@@ -265,18 +292,85 @@ class KeyFlag(Strict):
     severity: Severity
 
 
+ReasonSide = Literal["approve", "decline", "neutral"]
+
+
 class Reason(Strict):
+    """A reason a trainee may give. ``side``: the decision it argues for (approve: lend,
+    in some form; decline: do not lend). Its text may name the variant's figures as
+    {ratio}, {installment}, {surplus}, {sales}, {expenses} (see lending.variants); a
+    reason with ``ratio_below`` / ``ratio_above`` is true only in variants where the
+    requested installment's share of the dossier's surplus is below / above it."""
+
     id: Ident
     text: Text
+    side: ReasonSide = "neutral"
+    ratio_below: Annotated[float, Field(gt=0, le=10)] | None = None
+    ratio_above: Annotated[float, Field(ge=0, le=10)] | None = None
 
 
 class Key(Strict):
     red_flags: list[Ident | KeyFlag] = Field(min_length=1, max_length=20)
-    key_reasons: list[Ident] = Field(min_length=3, max_length=3)
+    key_reasons: list[Ident] = Field(min_length=1, max_length=3)
     best_option: Ident
     debrief: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=150, max_length=400)
     ]
+
+
+# Variation: every attempt draws a variant of the case ------------------------------
+
+
+class Spread(Strict):
+    """A factor drawn uniformly from min to max for each variant."""
+
+    min: float = Field(gt=0, le=10)
+    max: float = Field(gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Spread:
+        if self.min > self.max:
+            raise ValueError(N_("min must not be larger than max"))
+        return self
+
+
+class ToggleParams(Strict):
+    other_debt_service: Money = 0.0  # added to the household's other debt service
+    savings_factor: Annotated[float, Field(ge=0, le=10)] = 1.0
+    willingness: Willingness | None = None
+    guarantor_capacity_factor: Annotated[float, Field(ge=0, le=10)] = 1.0
+
+
+class Toggle(Strict):
+    """A fact that is present in some variants: its red flag, the story lines that show
+    it, what it changes in the hidden figures and in the key."""
+
+    id: Ident
+    prob: Share
+    flag: Ident | None = None
+    severity: Severity | None = None
+    site_visit: list[LongText] = Field(default_factory=list, max_length=6)
+    site_visit_absent: list[LongText] = Field(default_factory=list, max_length=6)
+    references: list[Reference] = Field(default_factory=list, max_length=6)
+    documents: list[Document] = Field(default_factory=list, max_length=6)
+    bureau: list[BureauLine] = Field(default_factory=list, max_length=6)
+    expenses: list[LineItem] = Field(default_factory=list, max_length=6)
+    params: ToggleParams | None = None
+    reasons: list[Reason] = Field(default_factory=list, max_length=4)
+    key_reasons_add: list[Ident] = Field(default_factory=list, max_length=3)
+    key_reasons_drop: list[Ident] = Field(default_factory=list, max_length=3)
+    procedures: dict[Ident, Procedure] = Field(default_factory=dict)
+
+
+class Variation(Strict):
+    """How the figures of a case vary between attempts; each factor scales the dossier's
+    figures and the hidden ones together, so the case stays coherent."""
+
+    sales: Spread | None = None  # daily sales and base_sales
+    expenses: Spread | None = None  # household expense lines and household_expenses
+    fixed_costs: Spread | None = None  # business fixed costs
+    income: Spread | None = None  # other household income
+    toggles: list[Toggle] = Field(default_factory=list, max_length=6)
 
 
 class CaseFile(Strict):
@@ -289,5 +383,6 @@ class CaseFile(Strict):
     allowed: Allowed
     options: list[Option] = Field(min_length=3, max_length=8)
     params: Params
-    reasons: list[Reason] = Field(min_length=6, max_length=10)
+    reasons: list[Reason] = Field(min_length=6, max_length=12)
     key: Key
+    variation: Variation | None = None

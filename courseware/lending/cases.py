@@ -23,6 +23,7 @@ from courseware.lending.params import (
     load_red_flags,
     override_model,
 )
+from courseware.lending.pricing import check_prices
 from courseware.lending.terms import (
     OPTION_KINDS,
     OptionKind,
@@ -30,6 +31,7 @@ from courseware.lending.terms import (
     harvest_loan_months,
     resolve_terms,
 )
+from courseware.lending.variants import check_template, key_flags_of
 
 __all__ = [
     "OPTION_KINDS",
@@ -54,6 +56,10 @@ class Case:
     catalogue: RedFlagCatalogue
     key_flags: Mapping[str, str]  # red-flag id -> severity in this case
     content_hash: str
+    # Set on a variant drawn from this case as a template (lending.variants):
+    variant_seed: int | None = None
+    toggles: tuple[str, ...] = ()  # the optional facts present in this variant
+    template_hash: str | None = None  # the template's content hash
 
     @property
     def slug(self) -> str:
@@ -275,16 +281,13 @@ def parse_case(
     if model is None:
         return None, errors
     errors = _check_case(path, spec, catalogue, model)
+    if not errors:
+        errors = check_prices(path, spec, model) + check_template(path, spec)
     if errors:
         return None, errors
-    key_flags: dict[str, str] = {}
-    for entry in spec.key.red_flags:
-        if isinstance(entry, KeyFlag):
-            key_flags[entry.id] = entry.severity
-        else:
-            flag = catalogue.get(entry)
-            key_flags[entry] = flag.severity if flag else "minor"
-    return Case(spec, model, catalogue, key_flags, content_hash(spec, model)), []
+    return Case(
+        spec, model, catalogue, key_flags_of(spec, catalogue), content_hash(spec, model)
+    ), []
 
 
 def load_case_sources(

@@ -1,12 +1,17 @@
 """The monthly loop of DOMAIN.md section 3, vectorised over seeds (S) and borrowers (B).
 
-Each month: the household's cash flow arrives; a willing borrower pays what is
-owed up to her cash plus a consumption squeeze (kappa x household expenses);
-a group covers a member's shortfall from its spare cash; a guarantor is called
-once arrears pass 30 days; days past due (DPD) are counted from the oldest
-unpaid installment; at 90 DPD the loan defaults and collateral and unsecured
-recovery are realised. The lender's profit of one loan is
-fee + payments + recoveries - principal - cost of funds - operating costs.
+The borrower's character is drawn once per simulated loan (the first number of
+the willingness stream): willing (pays what cash allows, up to a consumption
+squeeze of kappa x household expenses), strategic (pays while something is at
+stake, a guarantor, collateral or the next loan; otherwise stops once arrears
+reach 30 days), or a fraud (a ghost borrower: never pays). Each month the
+household's cash flow arrives; a group covers a member's shortfall from its
+spare cash; a guarantor is called once arrears pass 30 days; days past due
+(DPD) count from the first missed payment; at 90 DPD the loan is in default and
+collection goes on until write-off at 180 DPD, when collateral is seized and
+the unsecured rest partly recovered. The lender's profit of one loan is
+fee + payments + recoveries - principal - cost of funds - operating costs; the
+household's welfare is the change in its net worth against having no loan.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Trace:
     sacrifice: np.ndarray
     squeezed: np.ndarray
     dpd: np.ndarray
+    written_off: np.ndarray
     contagion_month: np.ndarray  # (S,), 0 when none
 
 
@@ -52,13 +58,16 @@ class RunResult:
     member_outcome: np.ndarray  # (S, B)
     member_sacrifice: np.ndarray  # (S, B)
     paid: np.ndarray  # (S, B)
-    default_month: np.ndarray  # (S, B), 0 when none
+    default_month: np.ndarray  # (S, B), month the loan reached 90 DPD, 0 when never
+    write_off_month: np.ndarray  # (S, B), month written off (the loan's default), 0 when none
     close_month: np.ndarray  # (S, B), month fully repaid, 0 when not
     ead: np.ndarray  # (S, B), exposure at default
     recovery: np.ndarray  # (S, B)
     income: np.ndarray  # interest and fees received
     par30_balance: np.ndarray  # principal outstanding when first > 30 DPD, or restructured
     balance_months: np.ndarray  # sum of month-opening balances (for yield)
+    welfare: np.ndarray  # (S,) change in the households' net worth against no loan
+    asset_loss: np.ndarray  # (S,) bool: collateral seized from a household
     trace: Trace | None = field(default=None)
 
 
@@ -70,13 +79,14 @@ def _repaid(plan: LoanPlan, paid: np.ndarray) -> np.ndarray:
 
 
 def _dpd(plan: LoanPlan, paid: np.ndarray, month: int, eps: np.ndarray) -> np.ndarray:
-    """Days past due at the end of ``month``: 30 x months since the oldest unpaid
-    installment fell due (an installment missed this month is 0 days late today)."""
+    """Days past due at the end of ``month``, counted from the first missed payment:
+    installments fall due at the start of a month, so one unpaid at the end of the
+    month it fell due is 30 days late, and 30 more for each month it stays unpaid."""
     cum = plan.cum_due
     oldest = (cum[None, :, :] <= paid[:, :, None] + eps[None, :, None]).sum(axis=2)
     current = plan.prior + month - 1  # index of the installment falling due this month
-    late = (oldest < current) & (oldest < cum.shape[1])
-    return np.where(late, 30 * (current - oldest), 0)
+    late = (oldest <= current) & (oldest < cum.shape[1])
+    return np.where(late, 30 * (current - oldest + 1), 0)
 
 
 def run_plan(
@@ -86,7 +96,9 @@ def run_plan(
     seeds = d.sales_z.shape[0]
     shape = (seeds, plan.due.shape[0])
     months = plan.months
-    cash_flow = world.cash_flow[:, :, :months] + plan.invested_return[None, :, None]
+    fraud = np.broadcast_to(people.fraud[None, :], shape)
+    invested_return = np.where(people.fraud, 0.0, plan.invested_return)  # the money left
+    cash_flow = world.cash_flow[:, :, :months] + invested_return[None, :, None]
     if not plan.insured:
         cash_flow = cash_flow - world.illness_cost[:, :, :months]
     premium_months = np.arange(1, months + 1) <= plan.term
@@ -99,16 +111,23 @@ def run_plan(
     tol = 1e-6 * max(1.0, float(total_due.max()))
     cof_rate = model.cost_of_funds_annual / 12
     costs = model.costs
-    default_dpd = model.default_dpd
+    default_dpd, write_off_dpd = model.default_dpd, model.write_off_dpd
     call_after = model.guarantor.call_after_dpd
+    # Character, drawn once per loan: the first number of the willingness stream.
+    character_u = d.willingness_u[:, :, 0]
+    limit = np.broadcast_to(people.willingness[None, :], shape).copy()
+    keeps_paying = plan.stakes and model.strategic.stakes_keep_paying
+    stopped = np.zeros(shape, dtype=bool)  # a strategic borrower who no longer pays
+    lost_heart = np.zeros(shape, dtype=bool)  # a group member after contagion
 
     cash = np.broadcast_to(people.savings[None, :], shape).astype(float)
     paid = np.zeros(shape)
     repaid = np.zeros(shape)
+    household_paid = np.zeros(shape)  # own payments, cover given and the guarantor's
     active = np.broadcast_to(plan.in_loan[None, :], shape).copy()
-    willingness = np.broadcast_to(people.willingness[None, :], shape).copy()
     capacity = np.broadcast_to(plan.guarantor_capacity[None, :], shape).copy()
     default_month = np.zeros(shape, dtype=np.int32)
+    write_off_month = np.zeros(shape, dtype=np.int32)
     close_month = np.zeros(shape, dtype=np.int32)
     missed = np.zeros(shape, dtype=bool)  # some installment was not paid on its due date
     sacrifices = np.zeros(shape, dtype=np.int32)
@@ -126,6 +145,7 @@ def run_plan(
     if plan.write_off:
         active[:] = False
         default_month[:, plan.in_loan] = 1
+        write_off_month[:, plan.in_loan] = 1
         arrears_months[:, plan.in_loan] = 1
         months = 0
 
@@ -144,8 +164,9 @@ def run_plan(
         cash = cash + cash_flow[:, :, i]
         cash = np.where(cash < 0, carried * cash, cash)
         owed = np.where(active, np.maximum(due_now - paid, 0.0), 0.0)
-        willing = d.willingness_u[:, :, i] < willingness
-        pay = np.where(willing & (owed > 0), np.minimum(owed, np.maximum(cash + squeeze, 0.0)), 0.0)
+        willing = (character_u < limit) & ~fraud & ~lost_heart
+        payer = willing | (~fraud & ~lost_heart & ~stopped)
+        pay = np.where(payer & (owed > 0), np.minimum(owed, np.maximum(cash + squeeze, 0.0)), 0.0)
         own_cash = np.maximum(cash, 0.0)
         sacrificed = pay > own_cash + tol
         squeezed = np.where(sacrificed, pay - own_cash, 0.0)
@@ -155,6 +176,7 @@ def run_plan(
             cash >= 0, np.maximum(cash - pay, 0.0), np.minimum(cash + squeeze - pay, 0.0)
         )
         paid += pay
+        household_paid += pay
 
         received = given = None
         if plan.group:
@@ -179,33 +201,38 @@ def run_plan(
             )
             paid += received
             cash -= given
+            household_paid += given
             uncovered = short - received > eps[None, :]
             uncovered_streak = np.where(uncovered, uncovered_streak + 1, 0)
             left_alone = uncovered_streak >= model.group.contagion_after_uncovered_months
             hit = left_alone.any(axis=1)
             contagion[hit & (contagion == 0)] = m
-            # The other members lose heart: their willingness drops for the rest of the loan.
+            # The other members lose heart: those whose character draw lies above the
+            # contagion willingness stop paying for the rest of the loan.
             others = hit[:, None] & ~left_alone
-            limit = model.group.contagion_willingness
-            willingness = np.where(others, np.minimum(willingness, limit), willingness)
+            lost_heart |= others & (character_u >= model.group.contagion_willingness)
 
         dpd = _dpd(plan, paid, m, eps)
-        defaulted = active & (dpd >= default_dpd)
-        called = active & ~defaulted & (capacity > 0)
+        called = active & (capacity > 0)
         called &= (dpd > call_after) | ((m == 1) & plan.call_guarantor_now & (dpd > 0))
         agrees = called & (d.guarantor_u[:, :, i] < plan.guarantor_prob[None, :])
         g_pay = np.where(agrees, np.minimum(np.maximum(due_now - paid, 0.0), capacity), 0.0)
         paid += g_pay
+        household_paid += g_pay  # the guarantor is repaid by the household in the end
         capacity -= g_pay
         if agrees.any():
             dpd = np.where(agrees, _dpd(plan, paid, m, eps), dpd)
+        if not keeps_paying:
+            stopped |= dpd >= model.strategic.stops_after_dpd
 
         first_par = is_open & (dpd > 30) & (par30 == 0)
         par30 = np.where(first_par, balance, par30)
         arrears_months += is_open & (dpd > 0)
         missed |= is_open & (paid < due_now - eps[None, :])
-        default_month[defaulted] = m
-        active &= ~defaulted
+        default_month[active & (dpd >= default_dpd) & (default_month == 0)] = m
+        written = active & (dpd >= write_off_dpd)
+        write_off_month[written] = m
+        active &= ~written
         done = active & (paid >= total_due[None, :] - eps[None, :])
         close_month[done] = m
         active &= ~done
@@ -218,25 +245,27 @@ def run_plan(
                 ("own_paid", pay),
                 ("guarantor_paid", g_pay),
                 ("guarantor_refused", called & ~agrees),
-                ("unwilling", (owed > 0) & ~willing),
+                ("unwilling", (owed > 0) & ~payer),
                 ("sacrifice", sacrificed),
                 ("squeezed", squeezed),
                 ("cover_received", received if received is not None else 0.0),
                 ("cover_given", given if given is not None else 0.0),
+                ("written_off", written),
             ):
                 rec[key][:, :, i] = value
-            # Days past due while the loan is open; frozen at default; 0 once repaid.
+            # Days past due while the loan is open; frozen at write-off; 0 once repaid.
             frozen = rec["dpd"][:, :, i - 1] if i else 0
-            rec["dpd"][:, :, i] = np.where(is_open, dpd, np.where(default_month > 0, frozen, 0))
+            rec["dpd"][:, :, i] = np.where(is_open, dpd, np.where(write_off_month > 0, frozen, 0))
 
-    # A loan still open after the collection window is in default.
+    # A loan still unpaid after the collection window is written off.
     leftover = active & (paid < total_due[None, :] - eps[None, :])
-    default_month[leftover] = max(months, 1)
+    write_off_month[leftover] = max(months, 1)
+    default_month[leftover & (default_month == 0)] = max(months, 1)
 
-    is_default = default_month > 0
-    ead = np.where(is_default, np.maximum(plan.principal0[None, :] - repaid, 0.0), 0.0)
+    is_written = write_off_month > 0
+    ead = np.where(is_written, np.maximum(plan.principal0[None, :] - repaid, 0.0), 0.0)
     secured = np.minimum(ead, plan.secured_recovery[None, :])
-    recovery = np.where(is_default, secured + model.unsecured_recovery * (ead - secured), 0.0)
+    recovery = np.where(is_written, secured + model.unsecured_recovery * (ead - secured), 0.0)
     operating = (
         plan.upfront_cost[None, :]
         + money_scale * costs.servicing_per_month * plan.servicing_share * open_months
@@ -247,11 +276,20 @@ def run_plan(
     loan_profit_b -= operating
     loan_profit_b = np.where(plan.in_loan[None, :], loan_profit_b, 0.0)
 
+    welfare_b = _welfare(plan, world, model, money_scale, months, household_paid, sacrifices)
+    seized = is_written & (plan.collateral_value[None, :] > 0)
+    welfare_b -= np.where(seized, model.welfare.collateral_loss_share * plan.collateral_value, 0.0)
+    # A written-off debt is still owed (interest included) less what the collateral paid:
+    # a defaulter never ends richer than a payer.
+    debt_left = np.maximum(total_due[None, :] - paid - secured, 0.0)
+    welfare_b -= np.where(is_written, debt_left + model.welfare.default_cost * money_scale, 0.0)
+    welfare_b = np.where(plan.in_loan[None, :] & ~fraud, welfare_b, 0.0)
+
     outcome_b = np.where(missed | (plan.prior > 0), LATE, ON_TIME)
     if plan.restructured:
         outcome_b = np.full(shape, RESTRUCTURED)
         par30 = np.broadcast_to(plan.principal0[None, :], shape).copy()
-    outcome_b = np.where(is_default, DEFAULT, outcome_b)
+    outcome_b = np.where(is_written, DEFAULT, outcome_b)
     outcome_b = np.where(plan.in_loan[None, :], outcome_b, ON_TIME)
     member_sacrifice = np.where(plan.in_loan[None, :], sacrifices, 0)
     loan_profit = loan_profit_b.sum(axis=1)
@@ -265,14 +303,40 @@ def run_plan(
         member_sacrifice=member_sacrifice,
         paid=paid,
         default_month=default_month,
+        write_off_month=write_off_month,
         close_month=close_month,
         ead=ead,
         recovery=recovery,
         income=income,
         par30_balance=np.where(plan.in_loan[None, :], par30, 0.0).sum(axis=1),
         balance_months=balance_months.sum(axis=1),
+        welfare=welfare_b.sum(axis=1) if plan.moves_money else np.zeros(seeds),
+        asset_loss=seized.any(axis=1),
     )
     if rec is not None:
         rec["contagion_month"] = contagion
         result.trace = Trace(**rec)
     return result
+
+
+def _welfare(
+    plan: LoanPlan,
+    world: World,
+    model: ModelParams,
+    money_scale: float,
+    months: int,
+    household_paid: np.ndarray,
+    sacrifices: np.ndarray,
+) -> np.ndarray:
+    """(S, B) the household's gain from the loan before a default's losses: what the money
+    is worth to it (invested, spent at home; diverted money is worth nothing), what the
+    invested part earned, insurance received, less all it paid and its sacrifice months."""
+    w = model.welfare
+    received = plan.principal0 - np.where(plan.in_loan, plan.fee, 0.0)
+    worth = received * (plan.business_share + w.household_use_value * plan.household_share)
+    earned = plan.invested_return * months
+    premiums = plan.premium * min(plan.term, months)
+    gain = (worth + earned - premiums)[None, :] - household_paid
+    if plan.insured and months:
+        gain = gain + world.illness_cost[:, :, :months].sum(axis=2)
+    return gain - w.sacrifice_month_cost * money_scale * sacrifices

@@ -32,7 +32,8 @@ EVENT_KINDS = (
     "guarantor_paid",  # amount
     "guarantor_refused",  # (none)
     "past_due",  # dpd
-    "default",  # dpd, exposure, recovery
+    "default",  # dpd: 90 days past due reached; collection goes on
+    "loan_written_off",  # exposure, recovery, collateral (bool): written off at 180 DPD
     "repaid",  # late (bool)
 )
 
@@ -90,7 +91,7 @@ def build_events(
         )
 
     ends = [
-        int(max(result.default_month[0, b], result.close_month[0, b]))
+        int(max(result.write_off_month[0, b], result.close_month[0, b]))
         for b in range(len(names))
         if plan.in_loan[b]
     ]
@@ -117,7 +118,7 @@ def build_events(
         for b in range(len(names)):
             if not plan.in_loan[b]:
                 continue
-            end_b = max(result.default_month[0, b], result.close_month[0, b])
+            end_b = max(result.write_off_month[0, b], result.close_month[0, b])
             if end_b and m > end_b:
                 continue
             if world.illness_start[0, b, i]:
@@ -147,16 +148,18 @@ def build_events(
             dpd = int(trace.dpd[0, b, i])
             previous = int(trace.dpd[0, b, i - 1]) if i else 0
             if result.default_month[0, b] == m:
-                add(
-                    m,
-                    "default",
-                    b,
-                    dpd=dpd,
-                    exposure=_money(result.ead[0, b]),
-                    recovery=_money(result.recovery[0, b]),
-                )
+                add(m, "default", b, dpd=dpd)
             elif dpd > previous:
                 add(m, "past_due", b, dpd=dpd)
+            if result.write_off_month[0, b] == m:
+                add(
+                    m,
+                    "loan_written_off",
+                    b,
+                    exposure=_money(result.ead[0, b]),
+                    recovery=_money(result.recovery[0, b]),
+                    collateral=bool(plan.collateral_value[b] > 0),
+                )
             if result.close_month[0, b] == m:
                 late = bool(trace.dpd[0, b, :m].max() > 0) or plan.prior > 0
                 add(m, "repaid", b, late=late)

@@ -105,14 +105,19 @@ class ScoringParams(Strict):
     flag_points: float = Field(ge=0, le=100)
     reason_points: float = Field(ge=0, le=100)
     portfolio_points: float = Field(ge=0, le=100)
-    ev_tolerance_share_of_loan: float = Field(gt=0, le=5)
+    decision_tolerance_share_of_spread: float = Field(gt=0, le=1)
+    portfolio_tolerance_share_of_spread: float = Field(gt=0, le=1)
     protection_cap_points: float = Field(ge=0, le=100)
     protection_sacrifice_months: int = Field(ge=1, le=36)
     protection_max_sacrifice_prob: Share
     protection_max_installment_ratio: float = Field(gt=0, le=5)
     severity_weights: SeverityWeights
-    false_tick_weight: float = Field(ge=0, le=5)
+    flag_point_value: float = Field(ge=0, le=35)
+    false_flag_cost: float = Field(ge=0, le=35)
     missed_critical_penalty: float = Field(ge=0, le=100)
+    wrong_reason_cost: float = Field(ge=0, le=10)
+    approve_after_fraud_flag_penalty: float = Field(ge=0, le=100)
+    decline_with_approval_reasons_penalty: float = Field(ge=0, le=100)
 
     @model_validator(mode="after")
     def _adds_to_100(self) -> ScoringParams:
@@ -120,6 +125,20 @@ class ScoringParams(Strict):
         if abs(total + self.portfolio_points - 100) > 1e-9:
             raise ValueError(N_("the four parts of the score must add up to 100"))
         return self
+
+
+class StrategicParams(Strict):
+    stakes_keep_paying: bool
+    stops_after_dpd: int = Field(ge=0, le=180)
+
+
+class WelfareParams(Strict):
+    # ``lambda`` is a Python keyword: the YAML key is read through an alias.
+    weight: float = Field(alias="lambda", ge=0, le=10)
+    household_use_value: float = Field(ge=0, le=2)
+    sacrifice_month_cost: float = Field(ge=0)
+    default_cost: float = Field(ge=0)
+    collateral_loss_share: float = Field(ge=0, le=2)
 
 
 class RatioBands(Strict):
@@ -148,6 +167,11 @@ class ModelParams(Strict):
     fee_rate: Annotated[float, Field(ge=0, lt=1)]
     collection_window_months: int = Field(ge=3, le=24)
     default_dpd: int = Field(ge=30, le=360)
+    write_off_dpd: int = Field(ge=60, le=720)
+    legal_max_effective_annual_rate: float = Field(gt=0, le=10)
+    strategic: StrategicParams
+    welfare: WelfareParams
+    procedural_cost: float = Field(ge=0)
     group: GroupParams
     insurance: InsuranceParams
     installment_ratio_bands: RatioBands
@@ -181,7 +205,7 @@ def override_model(
         return base, []
     if not isinstance(overrides, Mapping):
         return None, [ContentError(path, prefix, N_("must be a mapping of keys to values"))]
-    merged = deep_merge(base.model_dump(), overrides)
+    merged = deep_merge(base.model_dump(by_alias=True), overrides)
     return validate_model(ModelParams, path, merged, prefix=prefix)
 
 

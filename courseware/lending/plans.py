@@ -20,6 +20,7 @@ from courseware.lending.arithmetic import (
     restructure_schedule,
 )
 from courseware.lending.cases import OPTION_KINDS, Case, Terms, harvest_loan_months
+from courseware.lending.pricing import effective_annual_rate
 from courseware.lending.world import Households
 
 
@@ -50,10 +51,16 @@ class LoanPlan:
     guarantor_prob: np.ndarray  # (B,)
     call_guarantor_now: bool
     secured_recovery: np.ndarray  # (B,) haircut x collateral value
+    collateral_value: np.ndarray  # (B,) the pledged collateral's full value to the household
+    business_share: float  # share of the loan money invested in the business
+    household_share: float  # share spent in the household (the rest is diverted)
+    stakes: bool  # a strategic borrower has something to lose: guarantor, collateral, repeat loan
     term: int  # T: months with installments from now on
     months: int  # T + collection window
     installment: float  # largest amount due in one month, any borrower
     installment_ratio: float  # sum due / expected pre-loan surplus over the term, worst borrower
+    worst_month_ratio: float  # max over months of due / expected surplus that month (seasonal)
+    effective_annual_rate: float | None  # fees included; None when the option prices nothing
     terms: Terms
 
 
@@ -130,14 +137,16 @@ def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
     principal0 = np.array(s.principal0, dtype=float)
     in_loan = principal0 > 0
     fee_rate = terms.fee_rate
+    business_share, household_share = loan_use(case)
     if existing:
         upfront = model.costs.restructuring if option.kind == "restructure" else 0.0
         invested = np.zeros(borrowers)
+        business_share = household_share = 0.0  # the money was lent and used long ago
     else:
         upfront = model.costs.origination
         upfront += model.costs.guarantor_check if terms.guarantor else 0.0
         upfront += model.costs.collateral_registration if terms.collateral else 0.0
-        invested = model.return_on_capital * model.invested_share * principal0
+        invested = model.return_on_capital * business_share * principal0
     if borrowers > 1:
         upfront *= model.group.cost_share_per_member
     premium_rate = model.insurance.premium_share_per_year / 12 if terms.insurance else 0.0
@@ -148,18 +157,21 @@ def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
         capacity[:] = guarantor.capacity / borrowers
         prob[:] = guarantor.pay_prob if guarantor.pay_prob is not None else model.guarantor.pay_prob
     secured = np.zeros(borrowers)
+    collateral_value = np.zeros(borrowers)
     if terms.collateral is not None and principal0.sum() > 0:
         haircut = getattr(model.collateral_haircut, terms.collateral.type)
-        secured = haircut * terms.collateral.value * principal0 / principal0.sum()
+        collateral_value = terms.collateral.value * principal0 / principal0.sum()
+        secured = haircut * collateral_value
     future = due[:, s.prior :]
     term = future.shape[1]
     expected = people.expected_surplus[:, :term].sum(axis=1)
     owed = due.sum(axis=1)
-    ratios = [
-        (owed[b] / expected[b] if expected[b] > 0 else float("inf"))
-        for b in range(borrowers)
-        if in_loan[b] and option.kind != "write_off"  # a written-off loan asks for nothing
-    ]
+    counted = [b for b in range(borrowers) if in_loan[b] and option.kind != "write_off"]
+    ratios = [(owed[b] / expected[b] if expected[b] > 0 else float("inf")) for b in counted]
+    worst = [_worst_month(future[b], people.expected_surplus[b, :term]) for b in counted]
+    stakes = bool(
+        terms.guarantor or terms.collateral is not None or params.repeat_client or existing
+    )
     return LoanPlan(
         option_id=option_id,
         kind=option.kind,
@@ -184,12 +196,39 @@ def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
         guarantor_prob=prob,
         call_guarantor_now=option.kind == "call_guarantor",
         secured_recovery=secured,
+        collateral_value=collateral_value,
+        business_share=business_share,
+        household_share=household_share,
+        stakes=stakes,
         term=term,
         months=term + model.collection_window_months,
         installment=float(future.max()) if future.size and ratios else 0.0,
         installment_ratio=max(ratios) if ratios else 0.0,
+        worst_month_ratio=max(worst) if worst else 0.0,
+        effective_annual_rate=effective_annual_rate(case.spec, option, model),
         terms=terms,
     )
+
+
+def loan_use(case: Case) -> tuple[float, float]:
+    """(business share, household share) of the loan money; the rest is diverted."""
+    use = case.spec.params.loan_use
+    if use is None:
+        invested = case.model.invested_share
+        return invested, 1.0 - invested
+    return use.business, use.household
+
+
+def _worst_month(due: np.ndarray, surplus: np.ndarray) -> float:
+    """The largest share of a month's expected surplus (seasons included) that falls due."""
+    worst = 0.0
+    for amount, month_surplus in zip(due, surplus, strict=False):
+        if amount <= 0:
+            continue
+        if month_surplus <= 0:
+            return float("inf")
+        worst = max(worst, float(amount / month_surplus))
+    return worst
 
 
 PlanBuilder = Callable[[Case, str, Households], LoanPlan]

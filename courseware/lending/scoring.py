@@ -1,12 +1,21 @@
 """Grade a loan decision with the rubric of DOMAIN.md section 4, and sum up a portfolio.
 
-decision quality (40): 40 x max(0, 1 - (EV_best - EV_chosen) / (0.3 x loan)); at most
-    20 when the chosen option breaks client protection (P(>= 3 sacrifice months) > 20%,
-    or installment > 80% of the surplus), however profitable.
-red flags (35): 35 x (weight ticked correctly - 0.5 x weight ticked falsely) / total key
-    weight; approving while missing a critical flag costs 10 more; never below 0.
-rationale (10): the trainee's (up to) 3 reasons against the case's 3 key reasons.
-portfolio (15): this loan's contribution, EV_chosen against EV_best, clipped to [0, 15].
+Every option has a value V = the lender's expected profit + lambda x the household's
+expected welfare (lending.simulation), so a reject of a creditworthy applicant
+costs what both sides lose, and a harmful approval costs the client too.
+
+decision quality (40): 40 x max(0, 1 - x / t), x = (V_best - V_chosen) / (V_best - V_worst)
+    within the case's variant, t = ``decision_tolerance_share_of_spread``; at most 20 when
+    the chosen option breaks client protection (P(>= 3 sacrifice months) > 20%, or an
+    installment above 80% of the surplus in the worst month), however valuable.
+red flags (35): found, not recognised: each flag carries fixed points by severity
+    (``flag_point_value`` x weight), lost when missed; each false flag costs
+    ``false_flag_cost``; approving while missing a critical flag costs 10 more.
+rationale (10): a key reason scores only when it argues for the decision chosen; a
+    reason that is false in this variant or argues the other way costs.
+consistency (subtracted from the total): approving after marking a critical fraud flag;
+    declining with only reasons that argue for lending.
+portfolio (15): 15 x max(0, 1 - x / ``portfolio_tolerance_share_of_spread``).
 All the numbers come from model.yaml (``scoring``), so a trainer can change them.
 """
 
@@ -17,6 +26,8 @@ from dataclasses import dataclass
 
 from courseware.lending.cases import OPTION_KINDS, Case
 from courseware.lending.simulation import LoanPath, OptionStats
+
+APPROVE, DECLINE = "approve", "decline"
 
 
 class DecisionInvalid(ValueError):
@@ -39,8 +50,18 @@ class ScoreBreakdown:
     reasons_hit: tuple[str, ...]
     cap_applied: bool  # the chosen option breaks client protection: decision points <= 20
     critical_penalty: bool  # approved while missing a critical flag
-    ev_chosen: float
+    ev_chosen: float  # the chosen option's value (profit + lambda x welfare)
     ev_best: float
+    wrong_reasons: tuple[str, ...] = ()  # false here, or arguing for the other decision
+    consistency: tuple[str, ...] = ()  # approved_after_fraud_flag, declined_with_approval_reasons
+    consistency_points: float = 0.0  # subtracted from the total
+    gap_share: float = 0.0  # (V_best - V_chosen) / (V_best - V_worst)
+
+
+def decision_side(kind: str) -> str:
+    """approve: the decision extends credit (or relief); decline: it does not."""
+    found = OPTION_KINDS.get(kind)
+    return APPROVE if found is not None and found.approval else DECLINE
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -78,7 +99,53 @@ def _best(stats: Sequence[OptionStats]) -> OptionStats:
     if marked:
         return marked[0]
     pool = [s for s in stats if s.client_protection_ok] or list(stats)
-    return max(pool, key=lambda s: s.expected_profit)
+    return max(pool, key=lambda s: s.value)
+
+
+def gap_share(stats: Sequence[OptionStats], chosen: OptionStats) -> float:
+    """How far down from the best option towards the worst the chosen one lies (0 to 1+)."""
+    best = _best(stats)
+    worst = min(s.value for s in stats)
+    spread = best.value - worst
+    if spread <= 1e-9:
+        return 0.0
+    return max(0.0, (best.value - chosen.value) / spread)
+
+
+FlagResult = tuple[float, tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]
+
+
+def _flag_points(case: Case, ticked: set[str], approving: bool) -> FlagResult:
+    rules = case.model.scoring
+    weights = rules.severity_weights
+    key = case.key_flags
+    order = case.catalogue.ids
+    found = tuple(f for f in order if f in ticked and f in key)
+    missed = tuple(f for f in order if f in key and f not in ticked)
+    false = tuple(f for f in order if f in ticked and f not in key)
+    lost = sum(float(getattr(weights, key[f])) for f in missed) * rules.flag_point_value
+    points = rules.flag_points - lost - rules.false_flag_cost * len(false)
+    missed_critical = tuple(f for f in missed if key[f] == "critical")
+    penalty = approving and bool(missed_critical)
+    if penalty:
+        points -= rules.missed_critical_penalty
+    return _clip(points, 0.0, rules.flag_points), found, missed, false, missed_critical, penalty
+
+
+def _reason_points(
+    case: Case, side: str, reasons: Sequence[str]
+) -> tuple[float, tuple[str, ...], tuple[str, ...], bool]:
+    """(points, key reasons hit, wrong reasons, all given reasons argue for lending)."""
+    rules = case.model.scoring
+    sides = {r.id: r.side for r in case.spec.reasons}
+    key = list(case.spec.key.key_reasons)
+    fits = {side, "neutral"}
+    hit = tuple(r for r in key if r in reasons and sides.get(r) in fits)
+    wrong = tuple(r for r in reasons if r not in hit)
+    points = rules.reason_points * len(hit) / max(len(key), 1)
+    points -= rules.wrong_reason_cost * len(wrong)
+    pro_lending = bool(reasons) and all(sides.get(r) == APPROVE for r in reasons)
+    return _clip(points, 0.0, rules.reason_points), hit, wrong, pro_lending
 
 
 def score_decision(
@@ -88,54 +155,43 @@ def score_decision(
     flags: set[str],
     reasons: list[str],
 ) -> ScoreBreakdown:
-    """Score one decision; the order of flags and reasons never matters."""
+    """Score one decision; the order of options, flags and reasons never matters."""
     ticked = set(flags)
     _check(case, option_id, ticked, reasons)
     rules = case.model.scoring
     table = _by_id(stats, case)
     chosen, best = table[option_id], _best(stats)
+    side = decision_side(chosen.kind)
+    approving = side == APPROVE
 
-    tolerance = rules.ev_tolerance_share_of_loan * case.loan_size
-    gap = best.expected_profit - chosen.expected_profit
-    decision = rules.decision_points * _clip(1 - gap / tolerance, 0.0, 1.0)
+    x = gap_share(stats, chosen)
+    decision = rules.decision_points * _clip(1 - x / rules.decision_tolerance_share_of_spread, 0, 1)
     cap = not chosen.client_protection_ok
     if cap:
         decision = min(decision, rules.protection_cap_points)
+    flag_points, found, missed, false, missed_critical, penalty = _flag_points(
+        case, ticked, approving
+    )
+    reason_points, hit, wrong, pro_lending = _reason_points(case, side, reasons)
 
-    weights = rules.severity_weights
-    key = case.key_flags
-    order = case.catalogue.ids
-    found = tuple(f for f in order if f in ticked and f in key)
-    missed = tuple(f for f in order if f in key and f not in ticked)
-    false = tuple(f for f in order if f in ticked and f not in key)
+    consistency: list[str] = []
+    deduction = 0.0
+    fraud_marked = False
+    for flag in ticked:
+        entry = case.catalogue.get(flag)
+        if entry is not None and entry.category == "fraud" and entry.severity == "critical":
+            fraud_marked = True
+    if approving and fraud_marked and OPTION_KINDS[chosen.kind].moves_money:
+        consistency.append("approved_after_fraud_flag")
+        deduction += rules.approve_after_fraud_flag_penalty
+    if not approving and pro_lending:
+        consistency.append("declined_with_approval_reasons")
+        deduction += rules.decline_with_approval_reasons_penalty
 
-    def weight_of(flag: str, severity: str | None = None) -> float:
-        if severity is None:
-            entry = case.catalogue.get(flag)
-            severity = entry.severity if entry else "minor"
-        return float(getattr(weights, severity))
-
-    total_weight = sum(weight_of(f, s) for f, s in key.items())
-    correct = sum(weight_of(f, key[f]) for f in found)
-    wrong = sum(weight_of(f) for f in false)
-    flag_points = rules.flag_points * (correct - rules.false_tick_weight * wrong)
-    flag_points /= max(total_weight, 1e-9)
-    missed_critical = tuple(f for f in missed if key[f] == "critical")
-    penalty = OPTION_KINDS[chosen.kind].approval and bool(missed_critical)
-    if penalty:
-        flag_points -= rules.missed_critical_penalty
-    flag_points = _clip(flag_points, 0.0, rules.flag_points)
-
-    hit = tuple(r for r in case.spec.key.key_reasons if r in set(reasons))
-    reason_points = rules.reason_points * len(hit) / len(case.spec.key.key_reasons)
-
-    if best.expected_profit > 0:
-        share = chosen.expected_profit / best.expected_profit
-    else:
-        share = 1 - gap / tolerance
-    portfolio = rules.portfolio_points * _clip(share, 0.0, 1.0)
-
-    total = _clip(decision + flag_points + reason_points + portfolio, 0.0, 100.0)
+    portfolio = rules.portfolio_points * _clip(
+        1 - x / rules.portfolio_tolerance_share_of_spread, 0, 1
+    )
+    total = _clip(decision + flag_points + reason_points + portfolio - deduction, 0.0, 100.0)
     return ScoreBreakdown(
         option_id=option_id,
         best_option_id=best.option_id,
@@ -151,8 +207,12 @@ def score_decision(
         reasons_hit=hit,
         cap_applied=cap,
         critical_penalty=penalty,
-        ev_chosen=chosen.expected_profit,
-        ev_best=best.expected_profit,
+        ev_chosen=chosen.value,
+        ev_best=best.value,
+        wrong_reasons=wrong,
+        consistency=tuple(consistency),
+        consistency_points=deduction,
+        gap_share=x,
     )
 
 
@@ -190,8 +250,8 @@ def decision_record(case: Case, stats: Sequence[OptionStats], path: LoanPath) ->
         income=path.income if money else 0.0,
         par30_balance=path.par30_balance if money else 0.0,
         balance_months=path.balance_months if money else 0.0,
-        ev_chosen=table[path.option_id].expected_profit,
-        ev_best=_best(stats).expected_profit,
+        ev_chosen=table[path.option_id].value,
+        ev_best=_best(stats).value,
     )
 
 

@@ -48,6 +48,7 @@ class LoanPath:
     outcome: str  # on_time | late | restructured | default (for a rejection: would-be outcome)
     lender_profit: float  # 0 for a rejection
     loan_profit: float  # the profit the loan made or would have made
+    welfare: float  # the household's net-worth change (0 for a rejection)
     sacrifice_months: int
     principal: float
     income: float  # interest and fees received
@@ -60,10 +61,13 @@ class LoanPath:
 class OptionStats:
     """One option over K seeds. Money in the case currency; shares are fractions.
 
-    For a rejection the lender's figures are 0 (no money moves) and the
-    ``counterfactual_*`` fields describe the loan as requested. ``installment_ratio``
-    is float("inf") when the pre-loan surplus is not positive. Treat the mappings
-    as read-only: results are cached and shared.
+    ``value`` = expected lender profit + lambda x expected household welfare (the
+    change in its net worth against no loan): what grading compares. For a
+    rejection no money moves: the lender's figures are 0 and the ``counterfactual_*``
+    fields describe the loan as requested; a procedural option (defer, refer,
+    report) carries the value its case gives it. ``installment_ratio`` (average)
+    and ``worst_month_ratio`` are float("inf") when a surplus is not positive.
+    Treat the mappings as read-only: results are cached and shared.
     """
 
     option_id: str
@@ -84,6 +88,15 @@ class OptionStats:
     counterfactual_default_rate: float  # the loan as requested, for a rejection
     counterfactual_expected_profit: float
     counterfactual_outcome_shares: Mapping[str, float]
+    expected_welfare: float
+    value: float
+    worst_month_ratio: float
+    p_asset_loss: float  # P(collateral seized from the household)
+    effective_annual_rate: float | None  # fees included; None where nothing is priced
+    principal: float = 0.0  # lent (or at stake) under this option; 0 for a rejection
+    mean_par30_balance: float = 0.0  # for the book's PAR30: balance ever > 30 DPD
+    mean_written_off: float = 0.0  # principal written off
+    mean_balance_months: float = 0.0  # sum of month-opening balances (a year is 12)
 
 
 def _world(case: Case, seeds: list[int]) -> World:
@@ -132,6 +145,7 @@ def simulate_path(case: Case, option_id: str, seed: int) -> LoanPath:
         outcome=OUTCOMES[int(result.outcome[0])],
         lender_profit=float(result.profit[0]),
         loan_profit=float(result.loan_profit[0]),
+        welfare=float(result.welfare[0]),
         sacrifice_months=int(result.sacrifice_months[0]),
         principal=float(plan.principal0.sum()),
         income=float(result.income[0]),
@@ -149,6 +163,7 @@ def _shares(outcome: np.ndarray) -> dict[str, float]:
 def _stats(case: Case, plan: LoanPlan, result: RunResult) -> OptionStats:
     rules = case.model.scoring
     seeds = result.outcome.size
+    weight = case.model.welfare.weight
     cf_default = float(np.mean(result.outcome == DEFAULT))
     cf_profit = float(result.loan_profit.mean())
     cf_shares = _shares(result.outcome)
@@ -156,8 +171,9 @@ def _stats(case: Case, plan: LoanPlan, result: RunResult) -> OptionStats:
         p_sacrifice = float(np.mean(result.sacrifice_months >= rules.protection_sacrifice_months))
         ok = (
             p_sacrifice <= rules.protection_max_sacrifice_prob
-            and plan.installment_ratio <= rules.protection_max_installment_ratio
+            and plan.worst_month_ratio <= rules.protection_max_installment_ratio
         )
+        welfare = float(result.welfare.mean())
         return OptionStats(
             option_id=plan.option_id,
             kind=plan.kind,
@@ -177,16 +193,26 @@ def _stats(case: Case, plan: LoanPlan, result: RunResult) -> OptionStats:
             counterfactual_default_rate=cf_default,
             counterfactual_expected_profit=cf_profit,
             counterfactual_outcome_shares=cf_shares,
+            expected_welfare=welfare,
+            value=cf_profit + weight * welfare,
+            worst_month_ratio=plan.worst_month_ratio,
+            p_asset_loss=float(np.mean(result.asset_loss)),
+            effective_annual_rate=plan.effective_annual_rate,
+            principal=float(plan.principal0.sum()),
+            mean_par30_balance=float(result.par30_balance.mean()),
+            mean_written_off=float(result.ead.sum(axis=1).mean()),
+            mean_balance_months=float(result.balance_months.mean()),
         )
+    lender, client = procedure_value(case, plan.option_id)
     return OptionStats(
         option_id=plan.option_id,
         kind=plan.kind,
         moves_money=False,
         seeds=seeds,
         default_rate=0.0,
-        expected_profit=0.0,
-        profit_p10=0.0,
-        profit_p90=0.0,
+        expected_profit=lender,
+        profit_p10=lender,
+        profit_p90=lender,
         p_sacrifice=0.0,
         mean_sacrifice_months=0.0,
         installment=0.0,
@@ -197,16 +223,41 @@ def _stats(case: Case, plan: LoanPlan, result: RunResult) -> OptionStats:
         counterfactual_default_rate=cf_default,
         counterfactual_expected_profit=cf_profit,
         counterfactual_outcome_shares=cf_shares,
+        expected_welfare=client,
+        value=lender + weight * client,
+        worst_month_ratio=0.0,
+        p_asset_loss=0.0,
+        effective_annual_rate=None,
     )
 
 
+def procedure_value(case: Case, option_id: str) -> tuple[float, float]:
+    """(lender, client) value of an option that lends nothing, in the case currency.
+
+    A plain rejection is worth 0 to both. Deferring, referring and reporting cost the
+    lender staff time (model.yaml ``procedural_cost``) and are worth what follows from
+    them in this case (the option's ``procedure``: shares of the loan size), never a
+    free zero: a deferral that only makes the applicant wait is worth less than a
+    clear answer.
+    """
+    option = case.option(option_id)
+    if option is None or option.kind == "reject":
+        return 0.0, 0.0
+    cost = case.model.procedural_cost * case.spec.params.money_scale
+    procedure = option.procedure
+    if procedure is None:
+        return -cost, 0.0
+    size = case.loan_size
+    return procedure.lender * size - cost, procedure.client * size
+
+
 def best_option_id(stats: list[OptionStats], prefer: str | None = None) -> str:
-    """Highest expected profit among the options that respect client protection
-    (among all options when none does); a tie goes to ``prefer`` (the expert's pick),
-    then to the earlier option."""
+    """Highest value (lender's profit + lambda x client welfare) among the options that
+    respect client protection (among all options when none does); a tie goes to
+    ``prefer`` (the expert's pick), then to the earlier option."""
     pool = [s for s in stats if s.client_protection_ok] or stats
-    top = max(s.expected_profit for s in pool)
-    tied = [s.option_id for s in pool if s.expected_profit >= top - 1e-9]
+    top = max(s.value for s in pool)
+    tied = [s.option_id for s in pool if s.value >= top - 1e-9]
     return prefer if prefer in tied else tied[0]
 
 

@@ -108,7 +108,8 @@ class Households:
     requested: np.ndarray
     household_expenses: np.ndarray
     savings: np.ndarray
-    willingness: np.ndarray
+    willingness: np.ndarray  # chance the borrower is willing (character drawn once per loan)
+    fraud: np.ndarray  # (B,) bool: a ghost borrower, the money leaves and nothing is paid
     expected_surplus: np.ndarray  # (B, M): pre-loan surplus with no shocks and mean noise
 
 
@@ -209,6 +210,7 @@ def build_world(
         household_expenses=expenses,
         savings=np.array([h.savings for _, h, _ in people]),
         willingness=np.array([_willingness(h, model) for _, h, _ in people]),
+        fraud=np.array([h.willingness == "ghost" for _, h, _ in people]),
         expected_surplus=expected,
     )
     return World(

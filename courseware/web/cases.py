@@ -115,7 +115,15 @@ EVENTS = {
     "guarantor_refused": _l("The guarantor was asked to pay and did not."),
     "past_due": _l("%(dpd)s days past due."),
     "default": _l(
-        "Default at %(dpd)s days past due: %(exposure)s at stake, %(recovery)s recovered."
+        "Default: %(dpd)s days past due. Collection goes on (guarantor, collateral) "
+        "until the loan is written off."
+    ),
+    "loan_written_off": _l(
+        "Written off after 180 days past due: %(exposure)s still owed, %(recovery)s recovered."
+    ),
+    "loan_written_off_collateral": _l(
+        "Written off after 180 days past due: %(exposure)s still owed, %(recovery)s recovered; "
+        "the pledged collateral was seized from the household."
     ),
     "repaid": _l("Repaid in full."),
     "repaid_late": _l("Repaid in full, after being late."),
@@ -212,6 +220,8 @@ def event_text(event: dict[str, Any]) -> str:
         key = f"harvest_{params.get('quality', 'poor')}"
     elif kind == "repaid" and params.get("late"):
         key = "repaid_late"
+    elif kind == "loan_written_off" and params.get("collateral"):
+        key = "loan_written_off_collateral"
     template = EVENTS.get(key)
     if template is None:
         return kind

@@ -1,0 +1,298 @@
+"""How far can a trainee get without judgement? Naive strategies against the rubric.
+
+``audit_cases`` plays each strategy on the same variants of every case template
+(variant seeds 0..V-1, each graded over the same K simulation seeds) and reports
+each strategy's mean score, its spread, and how often a learner who always
+played it would be certified (the certification rule: the average of the best
+``cases_required`` case scores at least ``pass_mark``). The expert plays the
+best option with the variant's red flags and key reasons, and its loan book
+(PAR30, write-offs a year) is reported too. Naive strategies never look at the
+hidden key; they only see what a trainee sees.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from courseware.lending.cases import OPTION_KINDS, Case
+from courseware.lending.scoring import decision_side, score_decision
+from courseware.lending.simulation import OptionStats, evaluate_options
+from courseware.lending.variants import draw_variant, shuffled_reasons
+
+Choice = tuple[str, set[str], list[str]]  # option id, flags ticked, reasons given
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a strategy may look at: the variant as served, and the reasons in served order."""
+
+    case: Case
+    stats: Sequence[OptionStats]
+    reasons: list[str]
+    common_flags: list[str]
+    rng: random.Random
+
+
+def _first(seen: Seen, kinds: Sequence[str]) -> str | None:
+    for kind in kinds:
+        for option in seen.case.options:
+            if option.kind == kind:
+                return option.id
+    return None
+
+
+def _approve_as_requested(seen: Seen) -> str:
+    return (
+        _first(seen, ("approve", "restructure", "approve_modified", "collect"))
+        or seen.case.options[0].id
+    )
+
+
+def _lending(seen: Seen) -> list[Any]:
+    return [o for o in seen.case.options if OPTION_KINDS[o.kind].moves_money]
+
+
+def _smallest(seen: Seen) -> str:
+    lending = _lending(seen) or seen.case.options
+    return min(lending, key=lambda o: seen.case.terms(o.id).amount).id
+
+
+def _most_secured(seen: Seen) -> str:
+    lending = _lending(seen) or seen.case.options
+
+    def security(option: Any) -> tuple[int, float]:
+        terms = seen.case.terms(option.id)
+        held = int(terms.guarantor) + int(terms.collateral is not None) + int(terms.insurance)
+        return held, -terms.amount
+
+    return max(lending, key=security).id
+
+
+def _reject(seen: Seen) -> str:
+    return _first(seen, ("reject", "reject_refer", "reject_report", "defer", "write_off")) or (
+        seen.case.options[-1].id
+    )
+
+
+def _defer(seen: Seen) -> str:
+    return _first(seen, ("defer", "reject_refer", "reject", "reject_report", "write_off")) or (
+        seen.case.options[-1].id
+    )
+
+
+def _expert(seen: Seen) -> Choice:
+    best = next(s.option_id for s in seen.stats if s.is_best)
+    return best, set(seen.case.key_flags), list(seen.case.spec.key.key_reasons)
+
+
+def _random(seen: Seen) -> Choice:
+    rng = seen.rng
+    option = rng.choice(seen.case.options).id
+    flags = set(rng.sample(list(seen.case.catalogue.ids), rng.randint(0, 3)))
+    return option, flags, rng.sample(seen.reasons, min(3, len(seen.reasons)))
+
+
+STRATEGIES: dict[str, Callable[[Seen], Choice]] = {
+    "expert": _expert,
+    "always-reject": lambda s: (_reject(s), set(s.common_flags), s.reasons[:3]),
+    "approve-as-requested": lambda s: (_approve_as_requested(s), set(), s.reasons[:3]),
+    "smallest-amount": lambda s: (_smallest(s), set(), s.reasons[:3]),
+    "most-secured": lambda s: (_most_secured(s), set(), s.reasons[:3]),
+    "always-defer": lambda s: (_defer(s), set(), s.reasons[:3]),
+    "random-option": _random,
+    "first-listed-reasons": lambda s: (s.case.options[0].id, set(), s.reasons[:3]),
+    "all-flags": lambda s: (
+        _approve_as_requested(s),
+        set(s.case.catalogue.ids),
+        s.reasons[:3],
+    ),
+}
+NAIVE = tuple(name for name in STRATEGIES if name != "expert")
+
+
+@dataclass
+class Book:
+    """The expert's loans summed over every variant, for PAR30 and write-offs a year."""
+
+    principal: float = 0.0
+    par30_balance: float = 0.0
+    written_off: float = 0.0
+    balance_months: float = 0.0
+
+    def add(self, stats: OptionStats) -> None:
+        self.principal += stats.principal
+        self.par30_balance += stats.mean_par30_balance
+        self.written_off += stats.mean_written_off
+        self.balance_months += stats.mean_balance_months
+
+    @property
+    def par30(self) -> float:
+        return self.par30_balance / self.principal if self.principal else 0.0
+
+    @property
+    def write_off_rate(self) -> float:
+        """Written off / average gross portfolio, a year."""
+        return 12 * self.written_off / self.balance_months if self.balance_months else 0.0
+
+
+@dataclass
+class CaseAudit:
+    slug: str
+    scores: dict[str, list[float]] = field(default_factory=dict)  # strategy -> per variant
+    best_options: Counter[str] = field(default_factory=Counter)
+    book: Book = field(default_factory=Book)
+
+
+def common_flags(cases: Mapping[str, Case], count: int = 2) -> list[str]:
+    """The flags most often in the templates' keys: what a guesser would tick."""
+    tally: Counter[str] = Counter()
+    for case in cases.values():
+        tally.update(list(case.key_flags))
+    return [flag for flag, _ in tally.most_common(count)]
+
+
+def audit_case(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> CaseAudit:
+    result = CaseAudit(case.slug, {name: [] for name in STRATEGIES})
+    for v in range(variants):
+        variant = draw_variant(case, v)
+        stats = evaluate_options(variant, seeds)
+        order = [r.id for r in shuffled_reasons(variant.spec.reasons, v, variant.slug)]
+        best = next(s for s in stats if s.is_best)
+        result.best_options[best.option_id] += 1
+        if OPTION_KINDS[best.kind].moves_money and decision_side(best.kind) == "approve":
+            result.book.add(best)
+        for name, strategy in STRATEGIES.items():
+            rng = random.Random(f"{case.slug}\x1f{v}\x1f{name}")  # noqa: S311 - a simulation
+            seen = Seen(variant, stats, order, list(flags), rng)
+            option, ticked, reasons = strategy(seen)
+            score = score_decision(variant, stats, option, ticked, reasons)
+            result.scores[name].append(score.total)
+    return result
+
+
+def _audit_one(args: tuple[Case, int, int, list[str]]) -> CaseAudit:
+    return audit_case(*args)
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    mean: float
+    spread: float  # standard deviation of one learner's average over the cases
+    certify_rate: float
+    certifies: bool
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    pass_mark: float
+    cases_required: int
+    variants: int
+    seeds: int
+    strategies: Mapping[str, StrategyResult]
+    per_case: Mapping[str, Mapping[str, float]]  # slug -> strategy -> mean
+    best_options: Mapping[str, Mapping[str, int]]  # slug -> option -> variants where best
+    expert_par30: float
+    expert_write_off_rate: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "pass_mark": self.pass_mark,
+            "cases_required": self.cases_required,
+            "variants": self.variants,
+            "seeds": self.seeds,
+            "expert_book": {
+                "par30": round(self.expert_par30, 4),
+                "write_off_rate": round(self.expert_write_off_rate, 4),
+            },
+            "strategies": {
+                name: {
+                    "mean": round(r.mean, 2),
+                    "spread": round(r.spread, 2),
+                    "certify_rate": round(r.certify_rate, 4),
+                    "certifies": r.certifies,
+                }
+                for name, r in self.strategies.items()
+            },
+        }
+
+
+CERTIFY_SHARE = 0.01  # a strategy "certifies" when 1 learner in 100 following it would
+
+
+def audit_cases(
+    cases: Mapping[str, Case],
+    variants: int = 200,
+    seeds: int = 200,
+    pass_mark: float = 70.0,
+    cases_required: int = 8,
+    workers: int = 1,
+) -> AuditReport:
+    """Play every strategy on variants 0..variants-1 of every case (see the module doc)."""
+    flags = common_flags(cases)
+    jobs = [(cases[slug], variants, seeds, flags) for slug in sorted(cases)]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            audits = list(pool.map(_audit_one, jobs))
+    else:
+        audits = [_audit_one(job) for job in jobs]
+    book = Book()
+    for a in audits:
+        for name in ("principal", "par30_balance", "written_off", "balance_months"):
+            setattr(book, name, getattr(book, name) + getattr(a.book, name))
+    required = min(cases_required, len(audits))
+    results: dict[str, StrategyResult] = {}
+    for name in STRATEGIES:
+        table = np.array([a.scores[name] for a in audits])  # (cases, variants)
+        # Learner v plays variant v of every case; the rule averages their best scores.
+        best = np.sort(table, axis=0)[::-1][:required] if len(audits) else table
+        certified = best.mean(axis=0) >= pass_mark if len(audits) else np.zeros(0, bool)
+        rate = float(certified.mean()) if certified.size else 0.0
+        averages = table.mean(axis=0) if len(audits) else np.zeros(1)
+        results[name] = StrategyResult(
+            mean=float(table.mean()) if table.size else 0.0,
+            spread=float(averages.std()),
+            certify_rate=rate,
+            certifies=rate >= CERTIFY_SHARE if name != "expert" else rate >= 0.5,
+        )
+    return AuditReport(
+        pass_mark=pass_mark,
+        cases_required=cases_required,
+        variants=variants,
+        seeds=seeds,
+        strategies=results,
+        per_case={a.slug: {n: float(np.mean(s)) for n, s in a.scores.items()} for a in audits},
+        best_options={a.slug: dict(a.best_options) for a in audits},
+        expert_par30=book.par30,
+        expert_write_off_rate=book.write_off_rate,
+    )
+
+
+def audit_failures(
+    report: AuditReport, naive_max: float = 50.0, expert_min: float = 85.0
+) -> list[str]:
+    """What CI refuses: a naive strategy above half the points or certifying, an expert
+    below 85, or an expert's book above PAR30 5% or write-offs 2% a year."""
+    problems = []
+    for name, r in report.strategies.items():
+        if name == "expert":
+            if r.mean < expert_min:
+                problems.append(f"expert averages {r.mean:.1f} < {expert_min:g}")
+            continue
+        if r.mean > naive_max:
+            problems.append(f"{name} averages {r.mean:.1f} > {naive_max:g}")
+        if r.certifies:
+            problems.append(f"{name} certifies {r.certify_rate:.1%} of learners")
+    if report.expert_par30 > 0.05:
+        problems.append(f"the expert's book runs PAR30 {report.expert_par30:.1%} > 5%")
+    if report.expert_write_off_rate > 0.02:
+        problems.append(
+            f"the expert's book writes off {report.expert_write_off_rate:.1%} a year > 2%"
+        )
+    return problems
