@@ -68,9 +68,9 @@ def test_at_least_six_loan_blocks_and_all_valid(course: Catalogue):
     assert all(spec is not None for spec in blocks)
 
 
-def test_glossary_has_at_least_forty_terms(course: Catalogue):
+def test_glossary_has_at_least_eighty_terms(course: Catalogue):
     assert course.glossary is not None
-    assert len(course.glossary.terms) >= 40
+    assert len(course.glossary.terms) >= 80
 
 
 @pytest.mark.parametrize("term", ["微貸", "還款", "擔保", "過度負債", "PAR30"])
