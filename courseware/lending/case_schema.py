@@ -310,7 +310,7 @@ class Reason(Strict):
 
 
 class Key(Strict):
-    red_flags: list[Ident | KeyFlag] = Field(min_length=1, max_length=20)
+    red_flags: list[Ident | KeyFlag] = Field(default_factory=list, max_length=20)
     key_reasons: list[Ident] = Field(min_length=1, max_length=3)
     best_option: Ident
     debrief: Annotated[

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from courseware.content.errors import N_, ContentError
 from courseware.lending.arithmetic import installment_declining, installment_flat
@@ -150,13 +151,19 @@ def draw_factors(spec: CaseFile, seed: int) -> Draw:
     return Draw(factors, frozenset(present))
 
 
-def _round(value: float, step: float) -> float:
+def _nice(value: float) -> float:
+    """A figure as a dossier would state it: to 100 from 1,000, to 10 from 100."""
+    step = 100 if value >= 1000 else 10 if value >= 100 else 1
     return float(max(0.0, round(value / step) * step))
 
 
-def _scale_items(items: list[dict[str, Any]], factor: float) -> None:
+def _scale_items(items: list[dict[str, Any]], factor: float) -> float:
+    """Scale the dossier's lines; the factor they actually moved by (after rounding)."""
+    before = sum(item["amount"] for item in items)
     for item in items:
-        item["amount"] = _round(item["amount"] * factor, 100)
+        item["amount"] = _nice(item["amount"] * factor)
+    after = sum(item["amount"] for item in items)
+    return after / before if before else factor
 
 
 def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
@@ -165,11 +172,16 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
     f = draw.factors
     fs, fe, ff, fi = (f.get(k, 1.0) for k in ("sales", "expenses", "fixed_costs", "income"))
     business = dossier["business"]
+    sales = business["sales"]
+    before = sales["good_day"] + sales["normal_day"] + sales["slow_day"]
     for key in ("good_day", "normal_day", "slow_day"):
-        business["sales"][key] = _round(business["sales"][key] * fs, 10)
-    _scale_items(business["fixed_costs"], ff)
-    _scale_items(dossier["household_budget"]["expenses"], fe)
-    _scale_items(dossier["household_budget"]["income"], fi)
+        sales[key] = _nice(sales[key] * fs)
+    after = sales["good_day"] + sales["normal_day"] + sales["slow_day"]
+    # The hidden figures move exactly as far as the dossier's rounded ones did.
+    fs = after / before if before else fs
+    ff = _scale_items(business["fixed_costs"], ff)
+    fe = _scale_items(dossier["household_budget"]["expenses"], fe)
+    fi = _scale_items(dossier["household_budget"]["income"], fi)
     people = [params, *(params.get("members") or [])]
     for person in people:
         for key, factor in (
@@ -382,13 +394,15 @@ def check_template(path: str, spec: CaseFile) -> list[ContentError]:
     for draw in corner_draws(spec):
         try:
             variant = variant_spec(spec, draw)
-        except ValueError as exc:
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
             errors.append(
                 ContentError(
                     path,
                     "variation",
-                    N_("a variant does not validate: %(problem)s"),
-                    {"problem": str(exc).splitlines()[0]},
+                    N_("a variant does not validate: %(field)s: %(problem)s"),
+                    {"field": where, "problem": first["msg"]},
                 )
             )
             break
