@@ -348,7 +348,8 @@ class Toggle(Strict):
     id: Ident
     prob: Share
     flag: Ident | None = None
-    severity: Severity | None = None
+    flags: list[Ident] = Field(default_factory=list, max_length=4)  # more than one
+    severity: Severity | None = None  # for every flag the toggle brings
     site_visit: list[LongText] = Field(default_factory=list, max_length=6)
     site_visit_absent: list[LongText] = Field(default_factory=list, max_length=6)
     references: list[Reference] = Field(default_factory=list, max_length=6)

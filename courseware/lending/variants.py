@@ -33,6 +33,8 @@ from courseware.lending.world import stream_key
 PLACEHOLDERS = ("ratio", "installment", "surplus", "sales", "expenses")
 # Capacity flags the variant's own figures decide (where the dossier gives daily sales).
 RATIO_FLAGS = {"installment-over-50": 0.5, "installment-over-80": 0.8}
+NEGATIVE_FLAG = "negative-or-volatile-surplus"  # added where the dossier's surplus is <= 0
+NO_SURPLUS = "無法計算（盈餘為零或負數）"  # {ratio} where there is no positive surplus
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,10 @@ def placeholder_values(figures: DossierFigures) -> dict[str, str]:
         values["sales"] = f"{figures.monthly_sales:,.0f}"
     if figures.surplus is not None:
         values["surplus"] = f"{figures.surplus:,.0f}"
-    if figures.ratio is not None and math.isfinite(figures.ratio):
-        values["ratio"] = f"{round(figures.ratio * 100)}%"
+    if figures.ratio is not None:
+        # No positive surplus: the installment is no share of it; the text says so.
+        finite = math.isfinite(figures.ratio)
+        values["ratio"] = f"{round(figures.ratio * 100)}%" if finite else NO_SURPLUS
     return values
 
 
@@ -216,9 +220,13 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
                 params["willingness"] = tp.willingness
             if params.get("guarantor") is not None:
                 params["guarantor"]["capacity"] *= tp.guarantor_capacity_factor
-        if toggle.flag is not None:
+        present = {_flag_id(f) for f in key["red_flags"]}
+        for flag in ([toggle.flag] if toggle.flag else []) + list(toggle.flags):
+            if flag in present:
+                continue
+            present.add(flag)
             key["red_flags"].append(
-                {"id": toggle.flag, "severity": toggle.severity} if toggle.severity else toggle.flag
+                {"id": flag, "severity": toggle.severity} if toggle.severity else flag
             )
         data["reasons"].extend(r.model_dump() for r in toggle.reasons)
         for option in data["options"]:
@@ -258,6 +266,9 @@ def _finish(spec: CaseFile, data: dict[str, Any]) -> dict[str, Any]:
         for flag_id, threshold in RATIO_FLAGS.items():
             if figures.ratio > threshold:
                 flags.append(flag_id)
+        present = {_flag_id(f) for f in flags}
+        if not math.isfinite(figures.ratio) and NEGATIVE_FLAG not in present:
+            flags.append(NEGATIVE_FLAG)
         key["red_flags"] = flags
     for r in data["reasons"]:
         r["text"] = _fill(r["text"], values)
