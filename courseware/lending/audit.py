@@ -147,19 +147,21 @@ class Book:
     """The expert's loans summed over every variant, for PAR30 and write-offs a year."""
 
     principal: float = 0.0
-    par30_balance: float = 0.0
+    par30_months: float = 0.0
     written_off: float = 0.0
     balance_months: float = 0.0
 
     def add(self, stats: OptionStats) -> None:
         self.principal += stats.principal
-        self.par30_balance += stats.mean_par30_balance
+        self.par30_months += stats.mean_par30_months
         self.written_off += stats.mean_written_off
         self.balance_months += stats.mean_balance_months
 
     @property
     def par30(self) -> float:
-        return self.par30_balance / self.principal if self.principal else 0.0
+        """The book's PAR30 as a lender reports it month by month, averaged: the balance of
+        loans more than 30 days past due (restructured loans included) over the portfolio."""
+        return self.par30_months / self.balance_months if self.balance_months else 0.0
 
     @property
     def write_off_rate(self) -> float:
@@ -279,7 +281,7 @@ def audit_cases(
         audits = [_audit_one(job) for job in jobs]
     book = Book()
     for a in audits:
-        for name in ("principal", "par30_balance", "written_off", "balance_months"):
+        for name in ("principal", "par30_months", "written_off", "balance_months"):
             setattr(book, name, getattr(book, name) + getattr(a.book, name))
     required = min(cases_required, len(audits))
     results: dict[str, StrategyResult] = {}

@@ -67,6 +67,7 @@ class RunResult:
     income: np.ndarray  # interest and fees received
     par30_balance: np.ndarray  # principal outstanding when first > 30 DPD, or restructured
     balance_months: np.ndarray  # sum of month-opening balances (for yield)
+    par30_months: np.ndarray  # (S,) sum of month-end balances more than 30 DPD (or restructured)
     welfare: np.ndarray  # (S,) change in the households' net worth against no loan
     asset_loss: np.ndarray  # (S,) bool: collateral seized from a household
     trace: Trace | None = field(default=None)
@@ -138,6 +139,7 @@ def run_plan(
     arrears_months = np.zeros(shape)
     balance_months = np.zeros(shape)
     par30 = np.zeros(shape)
+    at_risk = np.zeros(shape)  # balance-months more than 30 days past due: the book's PAR30
     uncovered_streak = np.zeros(shape, dtype=np.int32)
     contagion = np.zeros(seeds, dtype=np.int32)
     rec = None
@@ -230,6 +232,7 @@ def run_plan(
 
         first_par = is_open & (dpd > 30) & (par30 == 0)
         par30 = np.where(first_par, balance, par30)
+        at_risk += np.where(is_open & ((dpd > 30) | plan.restructured), balance, 0.0)
         arrears_months += is_open & (dpd > 0)
         missed |= is_open & (paid < due_now - eps[None, :])
         default_month[active & (dpd >= default_dpd) & (default_month == 0)] = m
@@ -313,6 +316,7 @@ def run_plan(
         income=income,
         par30_balance=np.where(plan.in_loan[None, :], par30, 0.0).sum(axis=1),
         balance_months=balance_months.sum(axis=1),
+        par30_months=np.where(plan.in_loan[None, :], at_risk, 0.0).sum(axis=1),
         welfare=welfare_b.sum(axis=1) if plan.moves_money else np.zeros(seeds),
         asset_loss=seized.any(axis=1),
     )

@@ -97,6 +97,7 @@ class OptionStats:
     mean_par30_balance: float = 0.0  # for the book's PAR30: balance ever > 30 DPD
     mean_written_off: float = 0.0  # principal written off
     mean_balance_months: float = 0.0  # sum of month-opening balances (a year is 12)
+    mean_par30_months: float = 0.0  # balance-months more than 30 days past due
 
 
 def _world(case: Case, seeds: list[int]) -> World:
@@ -202,6 +203,7 @@ def _stats(case: Case, plan: LoanPlan, result: RunResult) -> OptionStats:
             mean_par30_balance=float(result.par30_balance.mean()),
             mean_written_off=float(result.ead.sum(axis=1).mean()),
             mean_balance_months=float(result.balance_months.mean()),
+            mean_par30_months=float(result.par30_months.mean()),
         )
     lender, client = procedure_value(case, plan.option_id)
     return OptionStats(
