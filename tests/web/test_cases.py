@@ -11,9 +11,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from courseware import clock
+from courseware import casework, clock
+from courseware.casework.dossier import calculate
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import add_revision, published_sources
+from courseware.lending.cases import Case, load_case_dir
+from courseware.lending.simulation import evaluate_options
+from courseware.lending.variants import shuffled_reasons
 from courseware.models import CaseDecision, CaseTicket, Certificate, ContentDocument
 from tests.conftest import DATA, csrf_token, login, make_user, post
 from tests.test_certification import finish_lessons, pass_quiz
@@ -44,6 +48,31 @@ def _form(client: FlaskClient, slug: str) -> dict[str, str]:
     return found
 
 
+def _template(slug: str) -> Case:
+    """The fixture course's case file, as the site imported it."""
+    cases, errors = load_case_dir(DATA / "case_studies")
+    assert not errors
+    return cases[slug]
+
+
+def _served(slug: str, form: dict[str, str]) -> Case:
+    """The variant the page served with this form's seed."""
+    return casework.variant_of(_template(slug), int(form["seed"]))
+
+
+def _expert(slug: str, form: dict[str, str]) -> tuple[str, list[str], list[str]]:
+    """The best option, the red flags and the key reasons of the served variant."""
+    variant = _served(slug, form)
+    best = next(s.option_id for s in evaluate_options(variant, casework.SEEDS) if s.is_best)
+    return best, sorted(variant.key_flags), list(variant.spec.key.key_reasons)
+
+
+def _decide_as_expert(client, slug):
+    form = _form(client, slug)
+    option, flags, reasons = _expert(slug, form)
+    return _decide(client, slug, option, flags, reasons, form=form)
+
+
 def _decide(client, slug, option, flags=(), reasons=(), form=None, **changes):
     data = dict(form or _form(client, slug))
     data.update({"option": option, "flags": list(flags), "reasons": list(reasons)})
@@ -64,20 +93,30 @@ def test_open_decide_see_the_outcome_and_the_loan_book(trainee, db):
     listing = _text(trainee.get("/cases"))
     assert "巷口雜貨店的第四次貸款" in listing and "Not started" in listing
 
+    form = _form(trainee, GOOD)
     page = _text(trainee.get(f"/cases/{GOOD}"))
     for section in ("Applicant", "Business", "Household budget a month", "Credit bureau"):
         assert section in page
     assert "Site visit" in page and "The request" in page and "林秀琴" in page
-    assert "Civil Code caps agreed interest at 16% a year" in page  # the rate-cap note
-    assert "about 2.5% a month" in page
+    assert "fees included, is at most 16% (Civil Code art. 205)" in page  # the rate note
     assert 'name="amount" type="text" value="24000"' in page  # the calculator, pre-filled
-    assert "9,364" in page  # the surplus worked out from the dossier
-    assert "2,340" in page  # the installment of the request
+    # The dossier's figures are the served variant's, worked out as the calculator does.
+    calc = calculate(_served(GOOD, form))
+    assert f"{round(float(calc.surplus)):,}" in page  # the surplus from the dossier
+    assert f"{round(calc.installment):,}" in page  # the installment of the request
+    rates = {
+        s.option_id: s.effective_annual_rate for s in evaluate_options(_served(GOOD, form), 50)
+    }
+    shown = f"{rates['approve-as-requested'] * 100:.1f}%"
+    assert f"effective annual rate {shown}, fees included" in page  # each priced option's rate
     assert "Counts toward certification" in page
     assert 'src="/static/js/cases.js?v=' in page  # fingerprinted (courseware/web/assets.py)
     assert " style=" not in page and "<script>" not in page
+    # The checklist is the whole catalogue, without severities: flags are found, not read off.
+    assert "Critical" not in page and "badge-critical" not in page
 
-    response = _decide(trainee, GOOD, "approve-as-requested", ["sector-downturn"], KEY_REASONS)
+    option, flags, reasons = _expert(GOOD, form)
+    response = _decide(trainee, GOOD, option, flags, reasons, form=form)
     assert response.status_code == 303
     outcome = response.location
     assert re.fullmatch(rf"/cases/{GOOD}/decisions/\d+", outcome)
@@ -86,14 +125,16 @@ def test_open_decide_see_the_outcome_and_the_loan_book(trainee, db):
     for part in ("Decision quality", "Risk factors found", "Rationale", "Portfolio contribution"):
         assert part in html
     assert "100.0" in html  # the expert's choice, every flag and every key reason
-    for label in ("依申請條件核准", "核准兩萬四千元，但縮短為六期", "只核准一萬五千元", "婉拒"):
-        assert label in html  # every option in the table
+    for o in _template(GOOD).options:
+        assert o.label in html  # every option in the table
     assert "Default rate" in html and "Expected profit" in html and "Sacrifice risk" in html
+    assert "Household&#39;s expected gain" in html and "Effective annual rate" in html
+    assert "This case was drawn for you from its template" in html
     assert '<svg class="chart path-chart" viewBox="0 0 400 380" width="100%" role="img"' in html
-    assert 'class="chart-event"' in html and "Loan paid out: 24,000 over 12 months" in html
+    assert 'class="chart-event"' in html and "Loan paid out:" in html
     assert "The same figures as a table" in html
     assert "The lender's profit" in html or "The lender's loss" in html
-    assert "The expert's debrief" in html and "這是一筆條件清楚的好貸款" in html
+    assert "The expert's debrief" in html
     assert " style=" not in html and "<script>" not in html
 
     listing = _text(trainee.get("/cases"))
@@ -173,7 +214,7 @@ def test_a_case_edited_after_it_was_opened_is_refused(trainee, db):
 
 
 def test_the_first_decision_counts_and_later_ones_are_practice(trainee, db):
-    first = _decide(trainee, GOOD, "approve-as-requested", ["sector-downturn"], KEY_REASONS)
+    first = _decide_as_expert(trainee, GOOD)
     page = _text(trainee.get(f"/cases/{GOOD}"))
     assert "You have decided this case before: this decision is practice." in page
     second = _decide(trainee, GOOD, "reject-competition")
@@ -256,11 +297,33 @@ def test_calibration_lists_every_option_of_a_case(client, users, course):
     assert login(client, "trainer").status_code == 302
     post(client, "/language", {"lang": "en", "next": "/"})
     html = _text(client.get(f"/author/cases/{BAD}/calibration"))
-    for option in ("approve-as-requested", "approve-smaller-longer", "approve-with-guarantor"):
-        assert f"<code>{option}</code>" in html
-    assert "<code>reject</code>" in html
-    assert html.count("Breaks client protection") == 3 and "★ Best" in html
-    assert "Surplus is negative" in html and "97.8%" in html
+    template = _template(BAD)
+    for option in template.options:
+        assert f"<code>{option.id}</code>" in html
+    stats = evaluate_options(template, casework.SEEDS)
+    broken = sum(not s.client_protection_ok for s in stats)
+    assert broken and html.count("Breaks client protection") == broken and "★ Best" in html
+    assert "Surplus is negative" in html
+    # The spread across variants: how often each option is the best.
+    assert "Across variants" in html and "Default rate, lowest to highest" in html
+
+
+def test_two_trainees_see_different_figures_and_reason_orders(app, db, course):
+    pages = []
+    for name in ("amy", "ben"):
+        make_user(db, name)
+        learner = app.test_client()
+        assert login(learner, name).status_code == 302
+        form = _form(learner, GOOD)
+        html = _text(learner.get(f"/cases/{GOOD}"))
+        order = re.findall(r'name="reasons" value="([^"]+)"', html)
+        variant = _served(GOOD, form)
+        # The reasons are the variant's, in the order drawn for this attempt.
+        expected = [r.id for r in shuffled_reasons(variant.spec.reasons, int(form["seed"]), GOOD)]
+        assert order == expected
+        pages.append((form["seed"], order, variant.spec.dossier))
+    (seed_a, order_a, dossier_a), (seed_b, order_b, dossier_b) = pages
+    assert seed_a != seed_b and order_a != order_b and dossier_a != dossier_b
 
 
 def test_trainers_see_how_trainees_decided(app, client, users, course, db):
