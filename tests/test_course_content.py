@@ -39,7 +39,7 @@ def _length(body: str) -> int:
 def test_six_modules_with_the_outline_titles(course: Catalogue):
     assert [m.title for m in course.modules] == TITLES
     for module in course.modules:
-        assert 3 <= len(module.lessons) <= 5, module.slug
+        assert 3 <= len(module.lessons) <= 7, module.slug
         assert module.summary and module.objectives and module.estimated_minutes > 0
 
 
@@ -50,7 +50,8 @@ def test_every_lesson_has_objectives_example_callout_and_review(course: Catalogu
             headings = re.findall(r"^## (.+)$", lesson.body, re.M)
             assert headings[0].strip() == "學習目標", where
             assert headings[-1].strip() == "重點回顧", where
-            assert 1200 <= _length(lesson.body) <= 2600, (where, _length(lesson.body))
+            # Course v2 (issue 22) teaches the core skills at depth: several thousand characters.
+            assert 1200 <= _length(lesson.body) <= 12000, (where, _length(lesson.body))
             has_table = re.search(r"^\|.*\|\s*$", lesson.body, re.M) is not None
             assert has_table or find_loan_blocks(lesson.body), where
             assert CALLOUT.search(lesson.body), where
@@ -67,9 +68,9 @@ def test_at_least_six_loan_blocks_and_all_valid(course: Catalogue):
     assert all(spec is not None for spec in blocks)
 
 
-def test_glossary_has_at_least_forty_terms(course: Catalogue):
+def test_glossary_has_at_least_eighty_terms(course: Catalogue):
     assert course.glossary is not None
-    assert len(course.glossary.terms) >= 40
+    assert len(course.glossary.terms) >= 80
 
 
 @pytest.mark.parametrize("term", ["微貸", "還款", "擔保", "過度負債", "PAR30"])

@@ -17,6 +17,7 @@ from courseware.casework.decisions import (
     open_ticket,
     serve_ticket,
     submit_decision,
+    variant_of,
 )
 from courseware.casework.queries import (
     CalibrationRow,
@@ -35,6 +36,7 @@ from courseware.casework.queries import (
     learner_decisions,
     portfolio,
     renewal_order,
+    variant_spread,
 )
 
 __all__ = [
@@ -65,4 +67,6 @@ __all__ = [
     "renewal_order",
     "serve_ticket",
     "submit_decision",
+    "variant_of",
+    "variant_spread",
 ]

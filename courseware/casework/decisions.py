@@ -28,6 +28,7 @@ from courseware.content.errors import N_
 from courseware.lending.cases import Case
 from courseware.lending.scoring import decision_record, score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path
+from courseware.lending.variants import draw_variant
 from courseware.models import CaseDecision, CaseTicket
 
 TICKET_KINDS = ("assessment", "practice", "renewal")
@@ -167,6 +168,12 @@ def serve_ticket(
 # Submitting -----------------------------------------------------------------------
 
 
+def variant_of(case: Case, seed: int) -> Case:
+    """The variant of a case template a ticket's seed serves (the seed also drives the
+    realised run): the dossier shown and the grading both read it."""
+    return draw_variant(case, seed)
+
+
 def check_choices(
     case: Case, option_id: str, flags: Iterable[str], reasons: Sequence[str]
 ) -> tuple[set[str], list[str]]:
@@ -282,20 +289,23 @@ def submit_decision(
     The caller rolls back on DecisionRefused and commits otherwise.
     """
     now = now or utcnow()
-    ticked, chosen = check_choices(case, option_id, flags, reasons)
     seed = _as_int(posted_seed)
     revision_ok, revision = _revision(posted_revision)
     if seed is None or not 0 <= seed < SEED_LIMIT or not revision_ok or not token:
+        check_choices(case, option_id, flags, reasons)
         raise _refusal(session, user_id, token, case, seed, revision_ok, revision)
+    # Graded on the variant this ticket served; a forged seed fails the update below.
+    variant = variant_of(case, seed)
+    ticked, chosen = check_choices(variant, option_id, flags, reasons)
 
     # The heavy work comes before any write, so the ticket's lock is held briefly.
-    stats = evaluate_options(case, SEEDS)
-    score = score_decision(case, stats, option_id, ticked, chosen)
-    path = simulate_path(case, option_id, seed)
-    loan = decision_record(case, stats, path)
-    expert_path = simulate_path(case, score.best_option_id, seed)
-    expert = decision_record(case, stats, expert_path)
-    record = build_record(case, stats, score, path, loan, expert_path, expert, chosen, SEEDS)
+    stats = evaluate_options(variant, SEEDS)
+    score = score_decision(variant, stats, option_id, ticked, chosen)
+    path = simulate_path(variant, option_id, seed)
+    loan = decision_record(variant, stats, path)
+    expert_path = simulate_path(variant, score.best_option_id, seed)
+    expert = decision_record(variant, stats, expert_path)
+    record = build_record(variant, stats, score, path, loan, expert_path, expert, chosen, SEEDS)
 
     revision_match = (
         CaseTicket.case_revision_id.is_(None)
@@ -347,6 +357,7 @@ def submit_decision(
             outcome=path.outcome,
             lender_profit=path.lender_profit,
             record=record,
+            case_model=2,
             decided_at=now,
         )
 

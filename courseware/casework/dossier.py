@@ -17,53 +17,18 @@ from courseware.content.errors import N_
 from courseware.lending.arithmetic import installment_declining, installment_flat
 from courseware.lending.cases import OPTION_KINDS, Case, Terms
 from courseware.lending.simulation import OptionStats
+from courseware.lending.variants import DossierFigures, dossier_figures
 
 MAX_RATE_PERCENT = 10.0  # the calculator accepts monthly rates up to 10%
 
 
-@dataclass(frozen=True)
-class SurplusEstimate:
-    """A month of the household's cash flow before the new loan, from the dossier's figures.
-
-    ``monthly_sales`` is None when the dossier gives no number of good, normal and slow
-    days (a seasonal business): the trainee then estimates the surplus themselves.
-    """
-
-    monthly_sales: float | None
-    margin: float
-    gross_profit: float | None
-    fixed_costs: float
-    household_income: float
-    household_expenses: float
-    other_debt_service: float
-    surplus: float | None
+# A month of the household's cash flow before the new loan, from the dossier alone:
+# the same computation fills the {ratio} and {surplus} of the case's texts.
+SurplusEstimate = DossierFigures
 
 
 def surplus_estimate(case: Case) -> SurplusEstimate:
-    dossier = case.spec.dossier
-    business = dossier.business
-    days = business.sales_days
-    sales = None
-    if days is not None:
-        s = business.sales
-        sales = s.good_day * days.good + s.normal_day * days.normal + s.slow_day * days.slow
-    fixed = sum(item.amount for item in business.fixed_costs)
-    income = sum(item.amount for item in dossier.household_budget.income)
-    expenses = sum(item.amount for item in dossier.household_budget.expenses)
-    existing = dossier.existing_loan
-    debts = sum(
-        line.installment
-        for line in dossier.credit_bureau.lenders
-        # The loan being decided on is in the bureau too: it is not "other" debt.
-        if existing is None
-        or not (
-            math.isclose(line.balance, existing.balance)
-            and math.isclose(line.installment, existing.installment)
-        )
-    )
-    gross = sales * business.margin if sales is not None else None
-    surplus = gross - fixed + income - expenses - debts if gross is not None else None
-    return SurplusEstimate(sales, business.margin, gross, fixed, income, expenses, debts, surplus)
+    return dossier_figures(case.spec)
 
 
 @dataclass(frozen=True)
@@ -77,10 +42,12 @@ class OptionView:
     terms: Terms | None  # None for a rejection
     installment: float  # the largest amount due in one month (0 for a rejection)
     existing_loan: bool
+    effective_annual_rate: float | None  # fees included; None where nothing is priced
 
 
 def option_views(case: Case, stats: list[OptionStats]) -> list[OptionView]:
     installments = {s.option_id: s.installment for s in stats}
+    rates = {s.option_id: s.effective_annual_rate for s in stats}
     views = []
     for option in case.options:
         kind = OPTION_KINDS[option.kind]
@@ -93,6 +60,7 @@ def option_views(case: Case, stats: list[OptionStats]) -> list[OptionView]:
                 terms=case.terms(option.id) if kind.moves_money else None,
                 installment=installments.get(option.id, 0.0) if kind.moves_money else 0.0,
                 existing_loan=kind.existing_loan,
+                effective_annual_rate=rates.get(option.id),
             )
         )
     return views

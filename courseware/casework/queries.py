@@ -17,6 +17,7 @@ from courseware.casework.record import decision_record_of
 from courseware.lending.cases import Case
 from courseware.lending.scoring import PortfolioSummary, portfolio_summary
 from courseware.lending.simulation import OptionStats, evaluate_options
+from courseware.lending.variants import draw_variant
 from courseware.models import CaseDecision, CaseTicket
 
 
@@ -305,4 +306,43 @@ def calibration(case: Case, seeds: int = 500) -> list[CalibrationRow]:
     return [
         CalibrationRow(s.option_id, option.label, option.kind, s)
         for s, option in zip(evaluate_options(case, seeds), case.options, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class VariantSpreadRow:
+    option_id: str
+    label: str
+    kind: str
+    best_share: float  # share of the variants where this option is the best
+    default_min: float
+    default_mean: float
+    default_max: float
+    value_mean: float
+
+
+def variant_spread(case: Case, variants: int = 24, seeds: int = 200) -> list[VariantSpreadRow]:
+    """How the options fare across variants 0..variants-1 of a case template: where each
+    is the best, and the range of its default rate (for the calibration page)."""
+    best: dict[str, int] = dict.fromkeys((o.id for o in case.options), 0)
+    rates: dict[str, list[float]] = {o.id: [] for o in case.options}
+    values: dict[str, list[float]] = {o.id: [] for o in case.options}
+    for seed in range(variants):
+        variant = draw_variant(case, seed)
+        for s in evaluate_options(variant, seeds):
+            rates[s.option_id].append(s.default_rate)
+            values[s.option_id].append(s.value)
+            best[s.option_id] += int(s.is_best)
+    return [
+        VariantSpreadRow(
+            option.id,
+            option.label,
+            option.kind,
+            best[option.id] / variants,
+            min(rates[option.id]),
+            sum(rates[option.id]) / variants,
+            max(rates[option.id]),
+            sum(values[option.id]) / variants,
+        )
+        for option in case.options
     ]

@@ -18,7 +18,7 @@ from courseware.lending.cases import Case
 from courseware.lending.scoring import DecisionRecord, ScoreBreakdown
 from courseware.lending.simulation import LoanPath, OptionStats
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: a variant of a case template (loan cases v2)
 
 
 def plain(value: Any) -> Any:
@@ -57,6 +57,12 @@ def _option_row(case: Case, s: OptionStats) -> dict[str, Any]:
         "counterfactual_default_rate": s.counterfactual_default_rate,
         "counterfactual_expected_profit": s.counterfactual_expected_profit,
         "outcome_shares": dict(s.outcome_shares),
+        "expected_welfare": s.expected_welfare,
+        "value": s.value,
+        "worst_month_ratio": s.worst_month_ratio,
+        "p_asset_loss": s.p_asset_loss,
+        "effective_annual_rate": s.effective_annual_rate,
+        "procedure_note": option.procedure.note if option and option.procedure else None,
     }
 
 
@@ -77,6 +83,7 @@ def path_data(path: LoanPath) -> dict[str, Any]:
         "outcome": path.outcome,
         "lender_profit": path.lender_profit,
         "loan_profit": path.loan_profit,
+        "welfare": path.welfare,
         "sacrifice_months": path.sacrifice_months,
         "principal": path.principal,
         "borrowers": [b for b in path.borrowers if b],
@@ -104,7 +111,9 @@ def build_record(
     best = case.option(score.best_option_id)
     rules = case.model.scoring
     reason_text = {r.id: r.text for r in case.spec.reasons}
+    reason_side = {r.id: r.side for r in case.spec.reasons}
     key_reasons = set(case.spec.key.key_reasons)
+    wrong = set(score.wrong_reasons)
     record = {
         "version": RECORD_VERSION,
         "seeds": seeds,
@@ -114,6 +123,13 @@ def build_record(
             "currency": case.spec.currency,
             "loan_size": case.loan_size,
         },
+        "variant": {
+            "seed": case.variant_seed,
+            "toggles": list(case.toggles),
+            "template_hash": case.template_hash,
+            "key_flags": sorted(case.key_flags),
+        },
+        "welfare_lambda": case.model.welfare.weight,
         "option": {
             "id": path.option_id,
             "label": chosen.label if chosen else path.option_id,
@@ -135,6 +151,10 @@ def build_record(
             "protection_cap": rules.protection_cap_points,
             "missed_critical_penalty": rules.missed_critical_penalty,
             "sacrifice_months": rules.protection_sacrifice_months,
+            "wrong_reason_cost": rules.wrong_reason_cost,
+            "false_flag_cost": rules.false_flag_cost,
+            "approve_after_fraud_flag_penalty": rules.approve_after_fraud_flag_penalty,
+            "decline_with_approval_reasons_penalty": rules.decline_with_approval_reasons_penalty,
         },
         "flags": {
             "found": [_flag(case, f) for f in score.found_flags],
@@ -142,7 +162,14 @@ def build_record(
             "false": [_flag(case, f) for f in score.false_flags],
         },
         "reasons": [
-            {"id": r, "text": reason_text.get(r, r), "key": r in key_reasons} for r in reasons
+            {
+                "id": r,
+                "text": reason_text.get(r, r),
+                "key": r in key_reasons,
+                "side": reason_side.get(r, "neutral"),
+                "wrong": r in wrong,
+            }
+            for r in reasons
         ],
         "key_reasons": [
             {"id": r, "text": reason_text.get(r, r)} for r in case.spec.key.key_reasons

@@ -29,6 +29,8 @@ class CaseEvidence:
     score: float
     case_revision_id: int | None
     decided_at: datetime
+    seed: int | None = None  # the variant of the case template it was decided on
+    case_model: int = 1  # 1: a fixed v1 case; 2: a variant (loan cases v2)
 
 
 @dataclass
@@ -99,6 +101,8 @@ def gather_evidence(session: Session, user_ids: Sequence[int] | None = None) -> 
             CaseDecision.case_revision_id,
             CaseDecision.decided_at,
             CaseDecision.first_key,
+            CaseDecision.seed,
+            CaseDecision.case_model,
         ).where(
             CaseDecision.reset_at.is_(None),
             (CaseDecision.first_key.is_not(None)) | (CaseDecision.kind == "renewal"),
@@ -106,7 +110,13 @@ def gather_evidence(session: Session, user_ids: Sequence[int] | None = None) -> 
         )
     ):
         item = CaseEvidence(
-            row.id, row.case_slug, row.score_total, row.case_revision_id, row.decided_at
+            row.id,
+            row.case_slug,
+            row.score_total,
+            row.case_revision_id,
+            row.decided_at,
+            row.seed,
+            row.case_model,
         )
         if row.kind == "renewal":
             found[row.user_id].renewal_cases.append(item)

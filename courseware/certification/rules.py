@@ -154,6 +154,10 @@ def snapshot(catalogue: Catalogue, policy: Policy, evidence: Evidence) -> dict[s
                 "score": round(c.score, 1),
                 "decision_id": c.decision_id,
                 "case_revision_id": c.case_revision_id,
+                # The variant of the case template the decision was made on (v2), or the
+                # fixed v1 case: enough to draw the very same case again.
+                "case_model": c.case_model,
+                "variant_seed": c.seed if c.case_model >= 2 else None,
             }
             for c in best_cases
         ],

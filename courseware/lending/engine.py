@@ -3,8 +3,8 @@
 The borrower's character is drawn once per simulated loan (the first number of
 the willingness stream): willing (pays what cash allows, up to a consumption
 squeeze of kappa x household expenses), strategic (pays while something is at
-stake, a guarantor, collateral or the next loan; otherwise stops once arrears
-reach 30 days), or a fraud (a ghost borrower: never pays). Each month the
+stake, a guarantor, collateral or the next loan; with nothing to lose, never),
+or a fraud (a ghost borrower: never pays). Each month the
 household's cash flow arrives; a group covers a member's shortfall from its
 spare cash; a guarantor is called once arrears pass 30 days; days past due
 (DPD) count from the first missed payment; at 90 DPD the loan is in default and
@@ -116,8 +116,9 @@ def run_plan(
     # Character, drawn once per loan: the first number of the willingness stream.
     character_u = d.willingness_u[:, :, 0]
     limit = np.broadcast_to(people.willingness[None, :], shape).copy()
+    # A strategic borrower pays only while something is at stake; with nothing to lose he
+    # lets the first installment go unanswered and never pays.
     keeps_paying = plan.stakes and model.strategic.stakes_keep_paying
-    stopped = np.zeros(shape, dtype=bool)  # a strategic borrower who no longer pays
     lost_heart = np.zeros(shape, dtype=bool)  # a group member after contagion
 
     cash = np.broadcast_to(people.savings[None, :], shape).astype(float)
@@ -165,7 +166,7 @@ def run_plan(
         cash = np.where(cash < 0, carried * cash, cash)
         owed = np.where(active, np.maximum(due_now - paid, 0.0), 0.0)
         willing = (character_u < limit) & ~fraud & ~lost_heart
-        payer = willing | (~fraud & ~lost_heart & ~stopped)
+        payer = willing | (~fraud & ~lost_heart & keeps_paying)
         pay = np.where(payer & (owed > 0), np.minimum(owed, np.maximum(cash + squeeze, 0.0)), 0.0)
         own_cash = np.maximum(cash, 0.0)
         sacrificed = pay > own_cash + tol
@@ -222,8 +223,6 @@ def run_plan(
         capacity -= g_pay
         if agrees.any():
             dpd = np.where(agrees, _dpd(plan, paid, m, eps), dpd)
-        if not keeps_paying:
-            stopped |= dpd >= model.strategic.stops_after_dpd
 
         first_par = is_open & (dpd > 30) & (par30 == 0)
         par30 = np.where(first_par, balance, par30)
@@ -334,7 +333,10 @@ def _welfare(
     w = model.welfare
     received = plan.principal0 - np.where(plan.in_loan, plan.fee, 0.0)
     worth = received * (plan.business_share + w.household_use_value * plan.household_share)
-    earned = plan.invested_return * months
+    # The invested money earns over the case's common horizon, whatever this option's term:
+    # a longer loan does not make the business earn longer.
+    horizon = world.cash_flow.shape[2] if months else 0
+    earned = plan.invested_return * horizon
     premiums = plan.premium * min(plan.term, months)
     gain = (worth + earned - premiums)[None, :] - household_paid
     if plan.insured and months:

@@ -129,7 +129,6 @@ class ScoringParams(Strict):
 
 class StrategicParams(Strict):
     stakes_keep_paying: bool
-    stops_after_dpd: int = Field(ge=0, le=180)
 
 
 class WelfareParams(Strict):

@@ -141,7 +141,8 @@ def _reason_points(
     key = list(case.spec.key.key_reasons)
     fits = {side, "neutral"}
     hit = tuple(r for r in key if r in reasons and sides.get(r) in fits)
-    wrong = tuple(r for r in reasons if r not in hit)
+    given = set(reasons)
+    wrong = tuple(r.id for r in case.spec.reasons if r.id in given and r.id not in hit)
     points = rules.reason_points * len(hit) / max(len(key), 1)
     points -= rules.wrong_reason_cost * len(wrong)
     pro_lending = bool(reasons) and all(sides.get(r) == APPROVE for r in reasons)

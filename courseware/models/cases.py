@@ -71,6 +71,9 @@ class CaseDecision(Base):
     lender_profit: Mapped[float] = mapped_column(Float)
     # Everything the outcome page and the loan book need, as computed at the time.
     record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # 1: made on a fixed v1 case (scored by the v1 rubric, kept as it was); 2: made on a
+    # variant drawn from the case template (loan cases v2). The variant is in ``record``.
+    case_model: Mapped[int] = mapped_column(Integer, default=2, server_default="1")
     # A reset by a trainer or HR takes a decision out of certification, keeping it.
     reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

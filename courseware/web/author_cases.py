@@ -19,6 +19,7 @@ from courseware.web.database import catalogue, db_session
 
 bp = Blueprint("author_cases", __name__, url_prefix="/author/cases")
 TRAINERS = ("trainer", "admin")
+VARIANTS, VARIANT_SEEDS = 24, 200  # the calibration page's spread over the template
 
 
 @bp.context_processor
@@ -65,5 +66,8 @@ def calibration(slug: str):
         case=found,
         rows=casework.calibration(found, casework.SEEDS),
         seeds=casework.SEEDS,
+        spread=casework.variant_spread(found, VARIANTS, VARIANT_SEEDS),
+        variants=VARIANTS,
+        variant_seeds=VARIANT_SEEDS,
         revision=(catalogue().extras.get("case_revisions") or {}).get(slug),
     )

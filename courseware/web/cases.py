@@ -20,6 +20,7 @@ from courseware.clock import utcnow
 from courseware.content.render import render_plain
 from courseware.lending.cases import Case
 from courseware.lending.simulation import evaluate_options
+from courseware.lending.variants import shuffled_reasons
 from courseware.web.certificates import policy
 from courseware.web.charts import ChartText, event_markers, path_chart
 from courseware.web.database import catalogue, db_session
@@ -294,7 +295,8 @@ def portfolio():
     return render_template("cases/portfolio.html", book=book)
 
 
-def _render_case(case: Case, ticket: Any, chosen: dict[str, Any], error: Any = None):
+def _render_case(template: Case, ticket: Any, chosen: dict[str, Any], error: Any = None):
+    case = casework.variant_of(template, ticket.seed)
     calc = calculate(case, request.args)
     form = CalculatorForm(data={k: getattr(calc, k) for k in ("amount", "term", "rate", "surplus")})
     for name, (message, params) in calc.errors.items():
@@ -313,6 +315,7 @@ def _render_case(case: Case, ticket: Any, chosen: dict[str, Any], error: Any = N
         calc_form=form,
         options=option_views(case, evaluate_options(case, casework.SEEDS)),
         flag_groups=flags,
+        reasons=shuffled_reasons(case.spec.reasons, ticket.seed, case.slug),
         chosen=chosen,
         error=error,
     ), 400 if error else 200
@@ -375,7 +378,7 @@ def outcome(slug: str, decision_id: int):
         abort(404)
     if decision.case_slug != slug or not decision.record.get("path"):
         abort(404)
-    record = decision.record
+    record = _with_defaults(decision.record)
     return render_template(
         "cases/outcome.html",
         decision=decision,
@@ -386,6 +389,36 @@ def outcome(slug: str, decision_id: int):
         debrief=render_plain(record["debrief"]),
         chosen_stats=next(o for o in record["options"] if o["id"] == decision.option_id),
     )
+
+
+# Figures a v1 decision's record (made before loan cases v2) does not hold.
+V2_OPTION_FIELDS = (
+    "expected_welfare",
+    "value",
+    "worst_month_ratio",
+    "p_asset_loss",
+    "effective_annual_rate",
+    "procedure_note",
+)
+
+
+def _with_defaults(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a stored record with the v2 fields present (None where it lacks them)."""
+    copy = dict(record)
+    copy["options"] = [{**dict.fromkeys(V2_OPTION_FIELDS), **o} for o in record["options"]]
+    copy.setdefault("variant", None)
+    copy.setdefault("welfare_lambda", None)
+    copy["reasons"] = [{"wrong": False, **r} for r in record.get("reasons", [])]
+    rubric = dict(record.get("rubric", {}))
+    for name in (
+        "wrong_reason_cost",
+        "false_flag_cost",
+        "approve_after_fraud_flag_penalty",
+        "decline_with_approval_reasons_penalty",
+    ):
+        rubric.setdefault(name, None)
+    copy["rubric"] = rubric
+    return copy
 
 
 def _axis_money(value: float) -> str:

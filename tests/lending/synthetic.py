@@ -11,7 +11,8 @@ from courseware.lending.cases import Case, load_shared, parse_case
 
 CASE_DIR = Path(__file__).resolve().parents[2] / "case_studies"
 
-REQUEST_INSTALLMENT = 100.46  # 1,000 over 12 months at 3%/month, declining balance
+REQUEST_RATE = 0.0105  # a month: 13.4% a year, lawful with the 0.5% fee (under 16%)
+REQUEST_INSTALLMENT = 89.07  # 1,000 over 12 months at 1.05%/month, declining balance
 
 
 def shared() -> tuple[Any, Any]:
@@ -30,6 +31,8 @@ def synthetic_data(
     willingness: str = "honest",
     guarantor_capacity: float = 600.0,
     extra_options: list[dict[str, Any]] | None = None,
+    red_flags: list[Any] | None = None,
+    variation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A household whose pre-loan surplus makes the requested installment ``ratio`` of it.
 
@@ -67,7 +70,7 @@ def synthetic_data(
             "request": {
                 "amount": 1000,
                 "term": 12,
-                "monthly_rate": 0.03,
+                "monthly_rate": REQUEST_RATE,
                 "purpose": "進貨",
             },
         },
@@ -86,13 +89,17 @@ def synthetic_data(
             "willingness": willingness,
             "guarantor": {"capacity": guarantor_capacity},
         },
-        "reasons": [{"id": f"r{i}", "text": f"理由{i}"} for i in range(1, 7)],
+        "reasons": [
+            {"id": f"r{i}", "text": f"理由{i}", "side": "approve" if i <= 3 else "decline"}
+            for i in range(1, 7)
+        ],
         "key": {
-            "red_flags": ["installment-over-80"],
+            "red_flags": red_flags or ["installment-over-80"],
             "key_reasons": ["r1", "r2", "r3"],
             "best_option": "approve",
             "debrief": "這是合成案例的講評。" * 16,
         },
+        **({"variation": variation} if variation else {}),
     }
 
 

@@ -134,7 +134,7 @@ def test_options_default_to_the_request(catalogue_and_model: tuple) -> None:
     case, errors = _parse(synthetic_data(0.8), catalogue_and_model)
     assert case is not None, errors
     terms = case.terms("approve")
-    assert (terms.amount, terms.term, terms.monthly_rate) == (1000, 12, 0.03)
+    assert (terms.amount, terms.term, terms.monthly_rate) == (1000, 12, 0.0105)
     assert terms.fee_rate == case.model.fee_rate
     assert case.terms("term18").term == 18
     assert case.terms("guarantor").guarantor is True

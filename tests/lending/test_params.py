@@ -37,11 +37,16 @@ def test_model_defaults_match_the_domain_notes() -> None:
     assert model.collateral_haircut.household_goods == 0.5
     assert model.collateral_haircut.titled_land == 0.7
     assert model.unsecured_recovery == 0.10
-    assert model.cost_of_funds_annual == 0.10
-    assert (model.costs.origination, model.costs.servicing_per_month) == (25, 3)
-    assert model.costs.collection_per_month_in_arrears == 10
-    assert model.fee_rate == 0.02
+    # Loan cases v2: costs calibrated so a sound loan at a lawful price (<= 16% a year,
+    # fees included) is profitable; DOMAIN.md asks for 2-3% a year cost of funds.
+    assert 0.02 <= model.cost_of_funds_annual <= 0.03
+    assert (model.costs.origination, model.costs.servicing_per_month) == (10, 1.5)
+    assert model.costs.collection_per_month_in_arrears == 5
+    assert model.fee_rate == 0.005
     assert model.default_dpd == 90
+    assert model.write_off_dpd == 180
+    assert model.legal_max_effective_annual_rate == 0.16
+    assert model.welfare.weight == 1.0  # lambda, DOMAIN.md section 3
     assert model.group.contagion_willingness == 0.7
     rules = model.scoring
     assert (rules.decision_points, rules.flag_points, rules.reason_points) == (40, 35, 10)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from courseware.lending.cases import OPTION_KINDS, Case
+from courseware.lending.cases import OPTION_KINDS, Case, parse_case
 from courseware.lending.events import EVENT_KINDS
 from courseware.lending.simulation import (
     clear_cache,
     evaluate_options,
     simulate_path,
 )
+from courseware.lending.variants import draw_variant
 from courseware.lending.world import normals, stream_key, uniforms
 from tests.lending.synthetic import synthetic_case
 
@@ -95,34 +97,138 @@ def test_a_rejected_loan_never_moves_the_lenders_money(
 def test_rejections_have_zero_expected_profit(library: dict[str, Case]) -> None:
     for case in library.values():
         for stats in evaluate_options(case, 200):
-            if not stats.moves_money:
-                assert stats.expected_profit == 0.0
-                assert stats.default_rate == 0.0
-                assert stats.counterfactual_outcome_shares["default"] == pytest.approx(
-                    stats.counterfactual_default_rate
-                )
+            if stats.moves_money:
+                continue
+            assert stats.default_rate == 0.0
+            assert stats.counterfactual_outcome_shares["default"] == pytest.approx(
+                stats.counterfactual_default_rate
+            )
+            if stats.kind == "reject":
+                assert stats.expected_profit == 0.0 and stats.value == 0.0
 
 
-def test_a_ghost_borrower_always_defaults() -> None:
+def test_a_ghost_borrower_never_pays_and_is_written_off_at_180_days() -> None:
     case = synthetic_case(0.42, willingness="ghost")
+    model, scale = case.model, case.spec.params.money_scale
     stats = {s.option_id: s for s in evaluate_options(case, 300)}
     assert stats["approve"].default_rate == 1.0
-    # DOMAIN.md: about -980 on a 1,000 loan.
-    assert stats["approve"].expected_profit == pytest.approx(-980, abs=30)
-    for seed in range(5):
+    assert stats["approve"].expected_welfare == 0.0  # no real household behind it
+    # Nothing is paid: the month-1 installment is 30 days late at the end of month 1, the
+    # loan defaults at 90 days (month 3), collection goes on, write-off at 180 (month 6).
+    path = simulate_path(case, "approve", 4)
+    assert path.outcome == "default" and sum(path.paid) == 0
+    assert list(path.dpd[:6]) == [30, 60, 90, 120, 150, 180]
+    kinds = [(e.month, e.kind) for e in path.events]
+    assert (3, "default") in kinds and (6, "loan_written_off") in kinds
+    # The lender's loss, by hand: principal less fee and unsecured recovery, six months of
+    # cost of funds, servicing and collection, and the origination cost.
+    principal, fee = 1000.0, 1000.0 * model.fee_rate
+    months = 6
+    expected = (
+        fee
+        + model.unsecured_recovery * principal
+        - principal
+        - model.cost_of_funds_annual / 12 * principal * months
+        - scale * model.costs.origination
+        - scale * model.costs.servicing_per_month * months
+        - scale * model.costs.collection_per_month_in_arrears * months
+    )
+    assert stats["approve"].expected_profit == pytest.approx(expected, abs=0.5)
+
+
+def test_days_past_due_count_from_the_first_missed_payment(library: dict[str, Case]) -> None:
+    for case in library.values():
+        for option in case.options:
+            path = simulate_path(case, option.id, 9)
+            if not path.moves_money or path.counterfactual:
+                continue
+            for month in range(path.months):
+                short = path.paid[month] < path.due[month] - 0.5
+                if short and (month == 0 or path.dpd[month - 1] == 0):
+                    # A month left unpaid is already late at its end.
+                    assert path.dpd[month] >= 30, (case.slug, option.id, month)
+
+
+def test_character_is_drawn_once_per_loan() -> None:
+    # Weak references: 40% of borrowers are strategic. With nothing at stake a strategic
+    # borrower never pays; with a guarantor at stake he keeps paying.
+    case = synthetic_case(0.42, willingness="weak_references")
+    stats = {s.option_id: s for s in evaluate_options(case, 1000)}
+    assert stats["approve"].default_rate == pytest.approx(0.4, abs=0.06)
+    assert stats["guarantor"].default_rate < 0.05
+    for seed in range(40):
         path = simulate_path(case, "approve", seed)
-        assert path.outcome == "default"
-        assert sum(path.paid) == 0
+        months = [e.month for e in path.events if e.kind == "unwilling"]
+        if months:  # once he stops, he never pays again: not a monthly coin flip
+            assert all(p == 0 for p in path.paid[months[0] - 1 :]), seed
+
+
+def test_a_defaulter_never_ends_richer_than_a_payer() -> None:
+    payer = synthetic_case(0.6)
+    defaulter = synthetic_case(0.6, willingness="weak_references")
+    compared = 0
+    for seed in range(60):
+        paid = simulate_path(payer, "approve", seed)
+        gone = simulate_path(defaulter, "approve", seed)
+        if paid.outcome != "default" and gone.outcome == "default":
+            compared += 1
+            assert gone.welfare < paid.welfare, seed
+    assert compared >= 5
+
+
+def test_seized_collateral_leaves_the_household() -> None:
+    pledge = {
+        "id": "pledge",
+        "label": "以機車設定擔保",
+        "kind": "approve_modified",
+        "collateral": {"type": "vehicle", "value": 800},
+    }
+    case = synthetic_case(1.3, extra_options=[pledge])
+    stats = {s.option_id: s for s in evaluate_options(case, 500)}
+    assert stats["pledge"].p_asset_loss > 0
+    assert stats["approve"].p_asset_loss == 0
+    for seed in range(80):
+        path = simulate_path(case, "pledge", seed)
+        if path.outcome == "default":
+            written = [e for e in path.events if e.kind == "loan_written_off"]
+            assert written and written[0].params["collateral"] is True
+            break
+    else:
+        pytest.fail("no default with collateral in 80 runs")
+
+
+def test_loan_money_is_used_as_the_dossier_says() -> None:
+    from tests.lending.synthetic import shared, synthetic_data
+
+    catalogue, model = shared()
+    texts = {}
+    for name, use in (
+        ("invested", {"business": 1.0}),
+        ("diverted", {"business": 0.0, "diverted": 1.0}),
+    ):
+        data = synthetic_data(0.42, slug=f"use-{name}")
+        data["params"]["loan_use"] = use
+        texts[name] = yaml.safe_dump(data, allow_unicode=True)
+    invested, _ = parse_case("use-invested.yaml", texts["invested"], catalogue, model)
+    diverted, _ = parse_case("use-diverted.yaml", texts["diverted"], catalogue, model)
+    assert invested is not None and diverted is not None
+    a = evaluate_options(invested, 300)[0]
+    b = evaluate_options(diverted, 300)[0]
+    # Diverted money earns nothing and is worth nothing to the household.
+    assert b.expected_welfare < 0 < a.expected_welfare
+    assert b.default_rate >= a.default_rate
 
 
 def test_maize_farmer_needs_a_harvest_schedule(library: dict[str, Case]) -> None:
     stats = {s.option_id: s for s in evaluate_options(library["maize-farmer"], 500)}
-    assert stats["approve-equal-monthly"].default_rate >= 0.95
-    assert stats["approve-harvest-aligned"].default_rate <= 0.25
-    # Equal installments fail before the harvest (loan months 5 and 6).
-    path = simulate_path(library["maize-farmer"], "approve-equal-monthly", 0)
-    default = [e for e in path.events if e.kind == "default"]
-    assert default and default[0].month < 5
+    equal = stats["approve-equal-monthly"]
+    harvest = stats["approve-harvest-aligned"]
+    # Equal monthly installments fall due in months with no income: judged on the worst
+    # month, not the average, they break client protection.
+    assert not equal.client_protection_ok
+    assert equal.worst_month_ratio > 0.8 >= harvest.worst_month_ratio
+    assert harvest.client_protection_ok
+    assert harvest.default_rate < equal.default_rate
 
 
 def test_default_rate_rises_with_the_installment_ratio() -> None:
@@ -132,41 +238,43 @@ def test_default_rate_rises_with_the_installment_ratio() -> None:
         stats = evaluate_options(synthetic_case(ratio, slug="sweep"), 500)
         rates.append(stats[0].default_rate)
     assert rates == sorted(rates)
-    assert rates[0] < 0.02 < 0.15 < rates[-1]
+    assert rates[0] < 0.02 < 0.08 < rates[-1]
 
 
-# DOMAIN.md's sanity figures from a reference prototype (1,000 seeds), and how close this
-# model must stay: default rates within 5 points, expected profit within 30 (per 1,000 lent).
-PD_TOLERANCE = 0.05
-EV_TOLERANCE = 30.0
-SANITY = [(0.42, 0.0, 107), (0.80, 0.034, 82), (1.00, 0.11, 34), (1.30, 0.25, -49)]
-
-
-@pytest.mark.parametrize(("ratio", "pd", "ev"), SANITY)
-def test_sanity_figures(ratio: float, pd: float, ev: float) -> None:
-    stats = evaluate_options(synthetic_case(ratio), 1000)
-    approve = stats[0]
-    assert approve.installment_ratio == pytest.approx(ratio, abs=0.01)
-    assert approve.default_rate == pytest.approx(pd, abs=PD_TOLERANCE)
-    assert approve.expected_profit == pytest.approx(ev, abs=EV_TOLERANCE)
+def test_a_sound_loan_at_a_lawful_price_is_profitable() -> None:
+    # DOMAIN.md: calibrate costs so that a sound loan at <= 16% a year earns money.
+    case = synthetic_case(0.2)
+    stats = evaluate_options(case, 500)[0]
+    assert stats.effective_annual_rate is not None and stats.effective_annual_rate <= 0.16
+    # Only the few strategic borrowers (1 - 0.98) with nothing at stake default.
+    assert stats.default_rate <= 1 - case.model.willingness.honest + 0.01
+    model, scale = case.model, case.spec.params.money_scale
+    plan_interest = 12 * 89.1297 - 1000
+    costs = scale * (model.costs.origination + 12 * model.costs.servicing_per_month)
+    funds = model.cost_of_funds_annual / 12 * stats.mean_balance_months
+    repaid = plan_interest + 1000 * model.fee_rate - costs - funds
+    # A strategic borrower who never pays is written off at 180 days (as a ghost is).
+    ghost = evaluate_options(synthetic_case(0.2, willingness="ghost"), 50)[0].expected_profit
+    pd = stats.default_rate
+    assert stats.expected_profit == pytest.approx((1 - pd) * repaid + pd * ghost, abs=3)
+    assert stats.expected_profit > 0
 
 
 def test_guarantor_and_longer_term_lower_the_default_rate() -> None:
-    stats = {s.option_id: s for s in evaluate_options(synthetic_case(0.8), 1000)}
+    stats = {s.option_id: s for s in evaluate_options(synthetic_case(1.0), 1000)}
     base = stats["approve"]
-    # Reference: guarantor 1.0% (+100), 18 months 1.7% (+147).
     assert stats["guarantor"].default_rate < base.default_rate
-    assert stats["guarantor"].default_rate == pytest.approx(0.010, abs=PD_TOLERANCE)
-    assert stats["guarantor"].expected_profit == pytest.approx(100, abs=EV_TOLERANCE)
     assert stats["term18"].default_rate < base.default_rate
-    assert stats["term18"].default_rate == pytest.approx(0.017, abs=PD_TOLERANCE)
-    assert stats["term18"].expected_profit == pytest.approx(147, abs=EV_TOLERANCE)
+    assert stats["term18"].worst_month_ratio < base.worst_month_ratio
 
 
-def test_a_repaid_reference_loan_earns_about_107() -> None:
-    stats = evaluate_options(synthetic_case(0.2), 300)[0]
-    assert stats.default_rate == 0
-    assert stats.expected_profit == pytest.approx(107, abs=5)
+def test_every_priced_option_is_lawful(library: dict[str, Case]) -> None:
+    for template in library.values():
+        for seed in range(4):
+            case = draw_variant(template, seed)
+            for s in evaluate_options(case, 50):
+                if s.effective_annual_rate is not None:
+                    assert s.effective_annual_rate <= 0.16 + 1e-9, (case.slug, s.option_id)
 
 
 def test_group_shortfalls_are_covered_and_can_spread(library: dict[str, Case]) -> None:
@@ -189,7 +297,8 @@ def test_restructured_loans_count_as_restructured_and_in_par(library: dict[str, 
     write_off = simulate_path(case, "write-off", 5)
     assert write_off.outcome == "default"
     balance = case.spec.params.existing_loan.balance
-    assert write_off.lender_profit == pytest.approx(-0.9 * balance, rel=0.05)
+    # Written off at once: 10% of the unsecured balance recovered, less a month's costs.
+    assert write_off.lender_profit == pytest.approx(-0.9 * balance, rel=0.1)
 
 
 def test_collateral_and_insurance_pay_off(library: dict[str, Case]) -> None:
