@@ -31,13 +31,16 @@ Choice = tuple[str, set[str], list[str]]  # option id, flags ticked, reasons giv
 
 @dataclass(frozen=True)
 class Seen:
-    """What a strategy may look at: the variant as served, and the reasons in served order."""
+    """What a strategy may look at: the variant as served, the reasons in served order, and
+    (for the memorising strategy) the expert's answer to another variant of the same case,
+    as a trainee would have it from a colleague or from the outcome page last time."""
 
     case: Case
     stats: Sequence[OptionStats]
     reasons: list[str]
     common_flags: list[str]
     rng: random.Random
+    last_answer: Choice | None = None
 
 
 def _first(seen: Seen, kinds: Sequence[str]) -> str | None:
@@ -99,6 +102,19 @@ def _random(seen: Seen) -> Choice:
     return option, flags, rng.sample(seen.reasons, min(3, len(seen.reasons)))
 
 
+def _sided(seen: Seen, side: str) -> list[str]:
+    sides = {r.id: r.side for r in seen.case.spec.reasons}
+    return [r for r in seen.reasons if sides.get(r) == side][:3]
+
+
+def _last_answer(seen: Seen) -> Choice:
+    """Replay the answer another variant of this case had: memorised or shared."""
+    assert seen.last_answer is not None
+    option, flags, reasons = seen.last_answer
+    known = set(seen.case.reason_ids)
+    return option, set(flags), [r for r in reasons if r in known]
+
+
 STRATEGIES: dict[str, Callable[[Seen], Choice]] = {
     "expert": _expert,
     "always-reject": lambda s: (_reject(s), set(s.common_flags), s.reasons[:3]),
@@ -113,6 +129,15 @@ STRATEGIES: dict[str, Callable[[Seen], Choice]] = {
         set(s.case.catalogue.ids),
         s.reasons[:3],
     ),
+    # Strategies beyond the issue's list: reasons picked by the side they argue for (which
+    # the wording gives away), and the answer another variant had.
+    "reject-with-decline-reasons": lambda s: (_reject(s), set(), _sided(s, "decline")),
+    "approve-with-approve-reasons": lambda s: (
+        _approve_as_requested(s),
+        set(),
+        _sided(s, "approve"),
+    ),
+    "last-time-answer": _last_answer,
 }
 NAIVE = tuple(name for name in STRATEGIES if name != "expert")
 
@@ -158,8 +183,16 @@ def common_flags(cases: Mapping[str, Case], count: int = 2) -> list[str]:
     return [flag for flag, _ in tally.most_common(count)]
 
 
+def _expert_answer(case: Case, seed: int, seeds: int) -> Choice:
+    variant = draw_variant(case, seed)
+    stats = evaluate_options(variant, seeds)
+    best = next(s.option_id for s in stats if s.is_best)
+    return best, set(variant.key_flags), list(variant.spec.key.key_reasons)
+
+
 def audit_case(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> CaseAudit:
     result = CaseAudit(case.slug, {name: [] for name in STRATEGIES})
+    last = _expert_answer(case, variants, seeds)  # the answer to a variant not in the audit
     for v in range(variants):
         variant = draw_variant(case, v)
         stats = evaluate_options(variant, seeds)
@@ -170,10 +203,12 @@ def audit_case(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> C
             result.book.add(best)
         for name, strategy in STRATEGIES.items():
             rng = random.Random(f"{case.slug}\x1f{v}\x1f{name}")  # noqa: S311 - a simulation
-            seen = Seen(variant, stats, order, list(flags), rng)
+            seen = Seen(variant, stats, order, list(flags), rng, last)
             option, ticked, reasons = strategy(seen)
             score = score_decision(variant, stats, option, ticked, reasons)
             result.scores[name].append(score.total)
+        best = next(s.option_id for s in stats if s.is_best)
+        last = (best, set(variant.key_flags), list(variant.spec.key.key_reasons))
     return result
 
 

@@ -310,7 +310,7 @@ class Reason(Strict):
 
 
 class Key(Strict):
-    red_flags: list[Ident | KeyFlag] = Field(min_length=1, max_length=20)
+    red_flags: list[Ident | KeyFlag] = Field(default_factory=list, max_length=20)
     key_reasons: list[Ident] = Field(min_length=1, max_length=3)
     best_option: Ident
     debrief: Annotated[
@@ -348,7 +348,8 @@ class Toggle(Strict):
     id: Ident
     prob: Share
     flag: Ident | None = None
-    severity: Severity | None = None
+    flags: list[Ident] = Field(default_factory=list, max_length=4)  # more than one
+    severity: Severity | None = None  # for every flag the toggle brings
     site_visit: list[LongText] = Field(default_factory=list, max_length=6)
     site_visit_absent: list[LongText] = Field(default_factory=list, max_length=6)
     references: list[Reference] = Field(default_factory=list, max_length=6)

@@ -3,15 +3,16 @@
 The borrower's character is drawn once per simulated loan (the first number of
 the willingness stream): willing (pays what cash allows, up to a consumption
 squeeze of kappa x household expenses), strategic (pays while something is at
-stake, a guarantor, collateral or the next loan; with nothing to lose, never),
-or a fraud (a ghost borrower: never pays). Each month the
-household's cash flow arrives; a group covers a member's shortfall from its
-spare cash; a guarantor is called once arrears pass 30 days; days past due
-(DPD) count from the first missed payment; at 90 DPD the loan is in default and
-collection goes on until write-off at 180 DPD, when collateral is seized and
-the unsecured rest partly recovered. The lender's profit of one loan is
-fee + payments + recoveries - principal - cost of funds - operating costs; the
-household's welfare is the change in its net worth against having no loan.
+stake: the next loan while he is current, a guarantor, collateral or a long
+relationship for good; otherwise stops once 30 days late), or a fraud (a ghost
+borrower: never pays). Each month the household's cash flow arrives; a group
+covers a member's shortfall from its spare cash; a guarantor is called once
+arrears pass 30 days; days past due (DPD) count from the first missed payment;
+at 90 DPD the loan is in default and collection goes on until write-off at 180
+DPD, when collateral is seized and the unsecured rest partly recovered. The
+lender's profit of one loan is fee + payments + recoveries - principal - cost
+of funds - operating costs; the household's welfare is the change in its net
+worth against having no loan.
 """
 
 from __future__ import annotations
@@ -116,9 +117,10 @@ def run_plan(
     # Character, drawn once per loan: the first number of the willingness stream.
     character_u = d.willingness_u[:, :, 0]
     limit = np.broadcast_to(people.willingness[None, :], shape).copy()
-    # A strategic borrower pays only while something is at stake; with nothing to lose he
-    # lets the first installment go unanswered and never pays.
+    # A strategic borrower pays while he is current (the next loan is at stake); once 30 days
+    # late with nothing else to lose (no guarantor, collateral or long relationship) he stops.
     keeps_paying = plan.stakes and model.strategic.stakes_keep_paying
+    stopped = np.zeros(shape, dtype=bool)
     lost_heart = np.zeros(shape, dtype=bool)  # a group member after contagion
 
     cash = np.broadcast_to(people.savings[None, :], shape).astype(float)
@@ -166,7 +168,7 @@ def run_plan(
         cash = np.where(cash < 0, carried * cash, cash)
         owed = np.where(active, np.maximum(due_now - paid, 0.0), 0.0)
         willing = (character_u < limit) & ~fraud & ~lost_heart
-        payer = willing | (~fraud & ~lost_heart & keeps_paying)
+        payer = willing | (~fraud & ~lost_heart & ~stopped)
         pay = np.where(payer & (owed > 0), np.minimum(owed, np.maximum(cash + squeeze, 0.0)), 0.0)
         own_cash = np.maximum(cash, 0.0)
         sacrificed = pay > own_cash + tol
@@ -223,6 +225,8 @@ def run_plan(
         capacity -= g_pay
         if agrees.any():
             dpd = np.where(agrees, _dpd(plan, paid, m, eps), dpd)
+        if not keeps_paying:
+            stopped |= dpd >= model.strategic.stops_after_dpd
 
         first_par = is_open & (dpd > 30) & (par30 == 0)
         par30 = np.where(first_par, balance, par30)
@@ -333,10 +337,9 @@ def _welfare(
     w = model.welfare
     received = plan.principal0 - np.where(plan.in_loan, plan.fee, 0.0)
     worth = received * (plan.business_share + w.household_use_value * plan.household_share)
-    # The invested money earns over the case's common horizon, whatever this option's term:
-    # a longer loan does not make the business earn longer.
-    horizon = world.cash_flow.shape[2] if months else 0
-    earned = plan.invested_return * horizon
+    # The invested money earns for the same months in every option (model.yaml
+    # ``welfare.return_months``): a longer or shorter loan does not make it earn longer.
+    earned = plan.invested_return * (w.return_months if months else 0)
     premiums = plan.premium * min(plan.term, months)
     gain = (worth + earned - premiums)[None, :] - household_paid
     if plan.insured and months:

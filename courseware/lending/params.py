@@ -129,12 +129,14 @@ class ScoringParams(Strict):
 
 class StrategicParams(Strict):
     stakes_keep_paying: bool
+    stops_after_dpd: int = Field(ge=0, le=180)
 
 
 class WelfareParams(Strict):
     # ``lambda`` is a Python keyword: the YAML key is read through an alias.
     weight: float = Field(alias="lambda", ge=0, le=10)
     household_use_value: float = Field(ge=0, le=2)
+    return_months: int = Field(ge=0, le=60)
     sacrifice_month_cost: float = Field(ge=0)
     default_cost: float = Field(ge=0)
     collateral_loss_share: float = Field(ge=0, le=2)

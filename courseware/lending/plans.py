@@ -169,8 +169,10 @@ def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
     counted = [b for b in range(borrowers) if in_loan[b] and option.kind != "write_off"]
     ratios = [(owed[b] / expected[b] if expected[b] > 0 else float("inf")) for b in counted]
     worst = [_worst_month(future[b], people.expected_surplus[b, :term]) for b in counted]
+    guarantor_can_pay = terms.guarantor and params.guarantor is not None
+    guarantor_can_pay = guarantor_can_pay and params.guarantor.capacity > 0
     stakes = bool(
-        terms.guarantor or terms.collateral is not None or params.repeat_client or existing
+        guarantor_can_pay or terms.collateral is not None or params.repeat_client or existing
     )
     return LoanPlan(
         option_id=option_id,

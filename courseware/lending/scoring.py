@@ -7,7 +7,8 @@ costs what both sides lose, and a harmful approval costs the client too.
 decision quality (40): 40 x max(0, 1 - x / t), x = (V_best - V_chosen) / (V_best - V_worst)
     within the case's variant, t = ``decision_tolerance_share_of_spread``; at most 20 when
     the chosen option breaks client protection (P(>= 3 sacrifice months) > 20%, or an
-    installment above 80% of the surplus in the worst month), however valuable.
+    installment above 80% of the surplus in the worst month), however valuable (and its
+    portfolio points at most in the same share, 7.5 of 15).
 red flags (35): found, not recognised: each flag carries fixed points by severity
     (``flag_point_value`` x weight), lost when missed; each false flag costs
     ``false_flag_cost``; approving while missing a critical flag costs 10 more.
@@ -192,6 +193,10 @@ def score_decision(
     portfolio = rules.portfolio_points * _clip(
         1 - x / rules.portfolio_tolerance_share_of_spread, 0, 1
     )
+    if cap:  # a loan that breaks client protection contributes at most in the same share
+        portfolio = min(
+            portfolio, rules.portfolio_points * rules.protection_cap_points / rules.decision_points
+        )
     total = _clip(decision + flag_points + reason_points + portfolio - deduction, 0.0, 100.0)
     return ScoreBreakdown(
         option_id=option_id,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from courseware.content.errors import N_, ContentError
 from courseware.lending.arithmetic import installment_declining, installment_flat
@@ -32,6 +33,8 @@ from courseware.lending.world import stream_key
 PLACEHOLDERS = ("ratio", "installment", "surplus", "sales", "expenses")
 # Capacity flags the variant's own figures decide (where the dossier gives daily sales).
 RATIO_FLAGS = {"installment-over-50": 0.5, "installment-over-80": 0.8}
+NEGATIVE_FLAG = "negative-or-volatile-surplus"  # added where the dossier's surplus is <= 0
+NO_SURPLUS = "無法計算（盈餘為零或負數）"  # {ratio} where there is no positive surplus
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,10 @@ def placeholder_values(figures: DossierFigures) -> dict[str, str]:
         values["sales"] = f"{figures.monthly_sales:,.0f}"
     if figures.surplus is not None:
         values["surplus"] = f"{figures.surplus:,.0f}"
-    if figures.ratio is not None and math.isfinite(figures.ratio):
-        values["ratio"] = f"{round(figures.ratio * 100)}%"
+    if figures.ratio is not None:
+        # No positive surplus: the installment is no share of it; the text says so.
+        finite = math.isfinite(figures.ratio)
+        values["ratio"] = f"{round(figures.ratio * 100)}%" if finite else NO_SURPLUS
     return values
 
 
@@ -150,13 +155,19 @@ def draw_factors(spec: CaseFile, seed: int) -> Draw:
     return Draw(factors, frozenset(present))
 
 
-def _round(value: float, step: float) -> float:
+def _nice(value: float) -> float:
+    """A figure as a dossier would state it: to 100 from 1,000, to 10 from 100."""
+    step = 100 if value >= 1000 else 10 if value >= 100 else 1
     return float(max(0.0, round(value / step) * step))
 
 
-def _scale_items(items: list[dict[str, Any]], factor: float) -> None:
+def _scale_items(items: list[dict[str, Any]], factor: float) -> float:
+    """Scale the dossier's lines; the factor they actually moved by (after rounding)."""
+    before = sum(item["amount"] for item in items)
     for item in items:
-        item["amount"] = _round(item["amount"] * factor, 100)
+        item["amount"] = _nice(item["amount"] * factor)
+    after = sum(item["amount"] for item in items)
+    return after / before if before else factor
 
 
 def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
@@ -165,11 +176,16 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
     f = draw.factors
     fs, fe, ff, fi = (f.get(k, 1.0) for k in ("sales", "expenses", "fixed_costs", "income"))
     business = dossier["business"]
+    sales = business["sales"]
+    before = sales["good_day"] + sales["normal_day"] + sales["slow_day"]
     for key in ("good_day", "normal_day", "slow_day"):
-        business["sales"][key] = _round(business["sales"][key] * fs, 10)
-    _scale_items(business["fixed_costs"], ff)
-    _scale_items(dossier["household_budget"]["expenses"], fe)
-    _scale_items(dossier["household_budget"]["income"], fi)
+        sales[key] = _nice(sales[key] * fs)
+    after = sales["good_day"] + sales["normal_day"] + sales["slow_day"]
+    # The hidden figures move exactly as far as the dossier's rounded ones did.
+    fs = after / before if before else fs
+    ff = _scale_items(business["fixed_costs"], ff)
+    fe = _scale_items(dossier["household_budget"]["expenses"], fe)
+    fi = _scale_items(dossier["household_budget"]["income"], fi)
     people = [params, *(params.get("members") or [])]
     for person in people:
         for key, factor in (
@@ -204,9 +220,13 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
                 params["willingness"] = tp.willingness
             if params.get("guarantor") is not None:
                 params["guarantor"]["capacity"] *= tp.guarantor_capacity_factor
-        if toggle.flag is not None:
+        present = {_flag_id(f) for f in key["red_flags"]}
+        for flag in ([toggle.flag] if toggle.flag else []) + list(toggle.flags):
+            if flag in present:
+                continue
+            present.add(flag)
             key["red_flags"].append(
-                {"id": toggle.flag, "severity": toggle.severity} if toggle.severity else toggle.flag
+                {"id": flag, "severity": toggle.severity} if toggle.severity else flag
             )
         data["reasons"].extend(r.model_dump() for r in toggle.reasons)
         for option in data["options"]:
@@ -246,6 +266,9 @@ def _finish(spec: CaseFile, data: dict[str, Any]) -> dict[str, Any]:
         for flag_id, threshold in RATIO_FLAGS.items():
             if figures.ratio > threshold:
                 flags.append(flag_id)
+        present = {_flag_id(f) for f in flags}
+        if not math.isfinite(figures.ratio) and NEGATIVE_FLAG not in present:
+            flags.append(NEGATIVE_FLAG)
         key["red_flags"] = flags
     for r in data["reasons"]:
         r["text"] = _fill(r["text"], values)
@@ -382,13 +405,15 @@ def check_template(path: str, spec: CaseFile) -> list[ContentError]:
     for draw in corner_draws(spec):
         try:
             variant = variant_spec(spec, draw)
-        except ValueError as exc:
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
             errors.append(
                 ContentError(
                     path,
                     "variation",
-                    N_("a variant does not validate: %(problem)s"),
-                    {"problem": str(exc).splitlines()[0]},
+                    N_("a variant does not validate: %(field)s: %(problem)s"),
+                    {"field": where, "problem": first["msg"]},
                 )
             )
             break

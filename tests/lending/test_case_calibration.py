@@ -1,22 +1,29 @@
-"""Each case's expert answer is the model's best option (client protection respected)."""
+"""Each template teaches what its file says: the expert's option is the model's best in a
+good share of its variants, and the best option always respects client protection."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 
 from courseware.lending.cases import Case
 from courseware.lending.simulation import evaluate_options
+from courseware.lending.variants import draw_variant
 from tests.lending.test_cases import SLUGS
+
+VARIANTS = 12
 
 
 @pytest.mark.parametrize("slug", sorted(SLUGS))
-def test_expert_option_is_the_best_in_the_model(library: dict[str, Case], slug: str) -> None:
-    case = library[slug]
-    stats = {s.option_id: s for s in evaluate_options(case, 500)}
-    expert = stats[case.spec.key.best_option]
-    assert expert.client_protection_ok, slug
-    best_protected = max(s.expected_profit for s in stats.values() if s.client_protection_ok)
-    # The expert's pick has the highest expected profit among the options that respect
-    # client protection; anything that earns more breaks it (and is capped in scoring).
-    assert expert.expected_profit == pytest.approx(best_protected), slug
-    assert expert.is_best, slug
+def test_the_files_best_option_wins_in_its_variants(library: dict[str, Case], slug: str) -> None:
+    template = library[slug]
+    wins: Counter[str] = Counter()
+    for seed in range(VARIANTS):
+        stats = evaluate_options(draw_variant(template, seed), 200)
+        best = [s for s in stats if s.is_best]
+        assert len(best) == 1 and best[0].client_protection_ok, (slug, seed)
+        wins[best[0].option_id] += 1
+    # Where a fact present in some variants calls for another decision, another option
+    # wins there; the file's answer must still win in at least a third of the variants.
+    assert wins[template.spec.key.best_option] >= VARIANTS / 3, (slug, dict(wins))

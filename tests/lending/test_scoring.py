@@ -68,10 +68,11 @@ def test_decision_points_fall_with_the_share_of_the_spread() -> None:
         assert gap_share(stats, chosen) == pytest.approx(max(0.0, x))
         score = score_decision(case, stats, option, set(KEY[:1]), [])
         expected = 40 * min(1.0, max(0.0, 1 - max(0.0, x) / 0.25))
+        portfolio = 15 * min(1.0, max(0.0, 1 - max(0.0, x) / 0.5))
         if not chosen.client_protection_ok:
-            expected = min(expected, 20)
+            expected, portfolio = min(expected, 20), min(portfolio, 7.5)
         assert score.decision == pytest.approx(expected), option
-        assert score.portfolio == pytest.approx(15 * min(1.0, max(0.0, 1 - max(0.0, x) / 0.5)))
+        assert score.portfolio == pytest.approx(portfolio), option
 
 
 def test_client_protection_caps_a_more_valuable_option() -> None:
@@ -85,6 +86,7 @@ def test_client_protection_caps_a_more_valuable_option() -> None:
     assert best.client_protection_ok and guarantor.value > best.value
     score = score_decision(case, list(stats.values()), "guarantor", set(), [])
     assert score.cap_applied and score.decision == pytest.approx(20)
+    assert score.portfolio == pytest.approx(7.5)  # and half the portfolio points at most
 
 
 def test_each_flag_carries_fixed_points() -> None:
