@@ -6,7 +6,7 @@ each strategy's mean score, its spread, and how often a learner who always
 played it would be certified (the certification rule: the average of the best
 ``cases_required`` case scores at least ``pass_mark``). The expert plays the
 best option with the variant's red flags and key reasons, and its loan book
-(PAR30, write-offs a year) is reported too. Naive strategies never look at the
+(PAR30, write-offs a year, new loans only) is reported too. Naive strategies never look at the
 hidden key; they only see what a trainee sees.
 """
 
@@ -201,7 +201,10 @@ def audit_case(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> C
         order = [r.id for r in shuffled_reasons(variant.spec.reasons, v, variant.slug)]
         best = next(s for s in stats if s.is_best)
         result.best_options[best.option_id] += 1
-        if OPTION_KINDS[best.kind].moves_money and decision_side(best.kind) == "approve":
+        kind = OPTION_KINDS[best.kind]
+        # The expert's book of new loans: a restructured existing loan counts in PAR30 by
+        # definition and was in arrears before the decision, so it is not new lending.
+        if kind.moves_money and not kind.existing_loan and decision_side(best.kind) == "approve":
             result.book.add(best)
         for name, strategy in STRATEGIES.items():
             rng = random.Random(f"{case.slug}\x1f{v}\x1f{name}")  # noqa: S311 - a simulation

@@ -337,8 +337,11 @@ class Spread(Strict):
 class ToggleParams(Strict):
     other_debt_service: Money = 0.0  # added to the household's other debt service
     savings_factor: Annotated[float, Field(ge=0, le=10)] = 1.0
+    base_sales_factor: Annotated[float, Field(ge=0, le=10)] = 1.0  # hidden sales only
     willingness: Willingness | None = None
     guarantor_capacity_factor: Annotated[float, Field(ge=0, le=10)] = 1.0
+    loan_use: LoanUse | None = None  # how the money is used where this fact holds
+    model_overrides: dict[str, Any] | None = None  # e.g. {return_on_capital: 0.01}
 
 
 class Toggle(Strict):

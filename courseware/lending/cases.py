@@ -282,7 +282,7 @@ def parse_case(
         return None, errors
     errors = _check_case(path, spec, catalogue, model)
     if not errors:
-        errors = check_prices(path, spec, model) + check_template(path, spec)
+        errors = check_prices(path, spec, model) + check_template(path, spec, model)
     if errors:
         return None, errors
     return Case(

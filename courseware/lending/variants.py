@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from courseware.content.errors import N_, ContentError
 from courseware.lending.arithmetic import installment_declining, installment_flat
 from courseware.lending.case_schema import CaseFile, KeyFlag, Reason, Toggle
+from courseware.lending.params import deep_merge, override_model
 from courseware.lending.world import stream_key
 
 PLACEHOLDERS = ("ratio", "installment", "surplus", "sales", "expenses")
@@ -216,8 +217,15 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
             tp = toggle.params
             params["other_debt_service"] += tp.other_debt_service
             params["savings"] = round(params["savings"] * tp.savings_factor, 2)
+            params["base_sales"] = round(params["base_sales"] * tp.base_sales_factor, 2)
             if tp.willingness is not None:
                 params["willingness"] = tp.willingness
+            if tp.loan_use is not None:
+                params["loan_use"] = tp.loan_use.model_dump()
+            if tp.model_overrides:
+                params["model_overrides"] = deep_merge(
+                    params.get("model_overrides") or {}, tp.model_overrides
+                )
             if params.get("guarantor") is not None:
                 params["guarantor"]["capacity"] *= tp.guarantor_capacity_factor
         present = {_flag_id(f) for f in key["red_flags"]}
@@ -247,13 +255,15 @@ def _reason_holds(reason: Reason, ratio: float | None) -> bool:
 
 def _finish(spec: CaseFile, data: dict[str, Any]) -> dict[str, Any]:
     """Fill the texts, decide the ratio flags and the key reasons from the variant's figures."""
+    key = data["key"]
+    candidates = list(key["key_reasons"])
+    key["key_reasons"] = candidates[:3]  # toggles may have added more; trimmed below
     variant = CaseFile.model_validate(data)
     figures = dossier_figures(variant)
     values = placeholder_values(figures)
     reasons = [Reason.model_validate(r) for r in data["reasons"]]
     holds = {r.id for r in reasons if _reason_holds(r, figures.ratio)}
-    key = data["key"]
-    key["key_reasons"] = [r for r in key["key_reasons"] if r in holds][:3]
+    key["key_reasons"] = [r for r in candidates if r in holds][:3]
     decides_ratio = (
         figures.ratio is not None
         and variant.params.members is None
@@ -306,6 +316,13 @@ def draw_variant(case: Any, seed: int) -> Any:
 
 def case_for_draw(case: Any, draw: Draw, seed: int) -> Any:
     spec = variant_spec(case.spec, draw)
+    model = case.model
+    if spec.params.model_overrides != case.spec.params.model_overrides:
+        # A toggle changed the model (e.g. the return on capital): lay its overrides over
+        # the case's model. check_template has checked that they validate.
+        overrides = _toggle_overrides(case.spec, draw)
+        model, _errors = override_model("", case.model, overrides, "variation")
+        assert model is not None, _errors
     digest = hashlib.sha256(
         f"{case.content_hash}\x1f{seed}\x1f{sorted(draw.factors.items())}".encode()
     )
@@ -313,12 +330,21 @@ def case_for_draw(case: Any, draw: Draw, seed: int) -> Any:
     return replace(
         case,
         spec=spec,
+        model=model,
         key_flags=key_flags_of(spec, case.catalogue),
         content_hash=digest.hexdigest(),
         variant_seed=int(seed),
         toggles=tuple(sorted(draw.present)),
         template_hash=case.content_hash,
     )
+
+
+def _toggle_overrides(spec: CaseFile, draw: Draw) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for toggle in spec.variation.toggles if spec.variation else ():
+        if toggle.id in draw.present and toggle.params and toggle.params.model_overrides:
+            merged = deep_merge(merged, toggle.params.model_overrides)
+    return merged
 
 
 def shuffled_reasons(reasons: Sequence[Reason], seed: int, slug: str) -> list[Reason]:
@@ -352,7 +378,7 @@ def corner_draws(spec: CaseFile) -> list[Draw]:
     return draws
 
 
-def check_template(path: str, spec: CaseFile) -> list[ContentError]:
+def check_template(path: str, spec: CaseFile, model: Any = None) -> list[ContentError]:
     """Every variant's texts resolve, its key keeps a reason, and it validates."""
     errors: list[ContentError] = []
     toggles = spec.variation.toggles if spec.variation else []
@@ -400,6 +426,12 @@ def check_template(path: str, spec: CaseFile) -> list[ContentError]:
                         {"name": name},
                     )
                 )
+    for i, toggle in enumerate(toggles):
+        if toggle.params and toggle.params.model_overrides and model is not None:
+            _model, found = override_model(
+                path, model, toggle.params.model_overrides, f"variation.toggles[{i}].params"
+            )
+            errors.extend(found)
     if errors:
         return errors
     for draw in corner_draws(spec):
