@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -110,25 +111,43 @@ def test_unknown_ticket_kind_is_an_error(db, cases, revisions, learner):
 def test_a_decision_is_scored_simulated_and_stored(db, cases, revisions, learner):
     case = cases[GOOD]
     ticket = _issue(db, learner, case, revisions)
-    reasons = ["capacity-comfortable", "clean-track-record", "records-verified"]
-    decision = _decide(db, learner, ticket, case, flags=["sector-downturn"], reasons=reasons)
+    # Graded on the variant the ticket's seed draws from the template: its expert answer.
+    variant = casework.variant_of(case, ticket.seed)
+    stats = evaluate_options(variant, casework.SEEDS)
+    best = next(s.option_id for s in stats if s.is_best)
+    reasons = list(variant.spec.key.key_reasons)
+    flags = sorted(variant.key_flags)
+    decision = _decide(db, learner, ticket, case, option=best, flags=flags, reasons=reasons)
     assert decision.kind == "assessment" and decision.first_key == f"{learner.id}:{GOOD}"
     assert decision.seed == ticket.seed and decision.case_revision_id == revisions[GOOD]
-    assert decision.content_hash == case.content_hash
-    assert decision.option_id == "approve-as-requested" and decision.reasons == reasons
-    assert decision.flags == ["sector-downturn"]
+    assert decision.content_hash == case.content_hash and decision.case_model == 2
+    assert decision.option_id == best and decision.reasons == reasons
+    assert decision.flags == flags
     assert decision.score_flags == pytest.approx(35) and decision.score_reasons == pytest.approx(10)
     assert decision.score_decision == pytest.approx(40)
     parts = decision.score_decision + decision.score_flags + decision.score_reasons
     assert decision.score_total == pytest.approx(parts + decision.score_portfolio)
     record = decision.record
-    assert {o["id"] for o in record["options"]} == {o.id for o in case.options}
-    path = simulate_path(case, "approve-as-requested", ticket.seed)
+    assert record["variant"]["seed"] == ticket.seed
+    assert record["variant"]["toggles"] == list(variant.toggles)
+    assert {o["id"] for o in record["options"]} == {o.id for o in variant.options}
+    path = simulate_path(variant, best, ticket.seed)
     assert record["path"]["cash"] == pytest.approx(list(path.cash))
     assert record["path"]["dpd"] == list(path.dpd)
     assert decision.lender_profit == pytest.approx(path.lender_profit)
     db.refresh(ticket)
     assert ticket.used_at == START and ticket.open_key is None
+
+
+def test_a_retake_draws_a_new_variant(db, cases, revisions, learner):
+    case = cases[GOOD]
+    first = _issue(db, learner, case, revisions)
+    _decide(db, learner, first, case)
+    again = _issue(db, learner, case, revisions)  # practice: a new ticket, a new seed
+    assert again.token != first.token and again.seed != first.seed
+    a = casework.variant_of(case, first.seed)
+    b = casework.variant_of(case, again.seed)
+    assert a.content_hash != b.content_hash
 
 
 def test_the_same_seed_gives_the_same_path(db, cases, revisions, learner):
@@ -411,20 +430,19 @@ def test_get_decision_checks_the_owner(db, cases, revisions, learner):
 
 
 def test_portfolio_sets_the_learner_beside_the_expert(db, cases, revisions, learner):
-    _decide(
-        db, learner, _issue(db, learner, cases[GOOD], revisions), cases[GOOD], "reject-competition"
-    )
-    _decide(
-        db,
-        learner,
-        _issue(db, learner, cases[BAD], revisions),
-        cases[BAD],
-        "approve-as-requested",
-    )
+    good = _issue(db, learner, cases[GOOD], revisions)
+    _decide(db, learner, good, cases[GOOD], "reject-competition")
+    bad = _issue(db, learner, cases[BAD], revisions)
+    _decide(db, learner, bad, cases[BAD], "approve-as-requested")
     book = casework.portfolio(db, learner.id)
     assert book.mine.decisions == book.expert.decisions == 2
     assert book.mine.approved == 1 and book.mine.rejected == 1
-    assert book.expert.approved == 1 and book.expert.rejected == 1  # grocery yes, bar no
+    # The expert's choice on each served variant: whether it lends decides the expert's book.
+    lends = 0
+    for slug, ticket in ((GOOD, good), (BAD, bad)):
+        stats = evaluate_options(casework.variant_of(cases[slug], ticket.seed), casework.SEEDS)
+        lends += next(s for s in stats if s.is_best).moves_money
+    assert book.expert.approved == lends and book.expert.rejected == 2 - lends
     assert book.mine.ev_chosen < book.expert.ev_chosen
     assert book.mine.wrong_rejections + book.mine.right_rejections == 1
     assert casework.portfolio(db, learner.id, "counting").mine.decisions == 2
@@ -432,14 +450,20 @@ def test_portfolio_sets_the_learner_beside_the_expert(db, cases, revisions, lear
 
 def test_case_statistics_and_calibration(db, cases, revisions, learner):
     other = make_user(db, "other")
-    _decide(db, learner, _issue(db, learner, cases[GOOD], revisions), cases[GOOD])
-    _decide(db, other, _issue(db, other, cases[GOOD], revisions), cases[GOOD], "reject-competition")
+    first = _issue(db, learner, cases[GOOD], revisions)
+    _decide(db, learner, first, cases[GOOD], "approve-as-requested")
+    second = _issue(db, other, cases[GOOD], revisions)
+    _decide(db, other, second, cases[GOOD], "reject-competition")
     stats = casework.case_statistics(db, cases[GOOD])
     assert stats.first_decisions == 2 and stats.learners == 2
     chosen = {o.option_id: o.first for o in stats.options}
     assert chosen["approve-as-requested"] == 1 and chosen["reject-competition"] == 1
-    assert stats.missed_flags[0].flag_id == "sector-downturn"
-    assert stats.missed_flags[0].count == 2 and stats.missed_flags[0].share == 1
+    # Nobody ticked a flag: each learner missed every flag of the variant they were served.
+    served: Counter[str] = Counter()
+    for ticket in (first, second):
+        served.update(list(casework.variant_of(cases[GOOD], ticket.seed).key_flags))
+    assert {(m.flag_id, m.count) for m in stats.missed_flags} <= set(served.items())
+    assert stats.missed_flags and stats.missed_flags[0].count == max(served.values())
     tallies = casework.case_tallies(db)
     assert tallies[GOOD].first_decisions == 2 and tallies[GOOD].average_score is not None
     rows = casework.calibration(cases[GOOD])
@@ -449,12 +473,20 @@ def test_case_statistics_and_calibration(db, cases, revisions, learner):
 
 def test_dossier_surplus_and_calculator(cases):
     grocery = cases[GOOD]
+    spec = grocery.spec
     estimate = surplus_estimate(grocery)
-    assert estimate.monthly_sales == 6500 * 8 + 5000 * 16 + 3800 * 6
-    expected = estimate.monthly_sales * 0.18 - 8500 + 6000 - 16000
+    s, d = spec.dossier.business.sales, spec.dossier.business.sales_days
+    sales = s.good_day * d.good + s.normal_day * d.normal + s.slow_day * d.slow
+    assert estimate.monthly_sales == sales
+    fixed = sum(i.amount for i in spec.dossier.business.fixed_costs)
+    income = sum(i.amount for i in spec.dossier.household_budget.income)
+    expenses = sum(i.amount for i in spec.dossier.household_budget.expenses)
+    debts = sum(line.installment for line in spec.dossier.credit_bureau.lenders)
+    expected = sales * spec.dossier.business.margin - fixed + income - expenses - debts
     assert estimate.surplus == pytest.approx(expected)
     calc = calculate(grocery)
-    assert calc.installment == pytest.approx(2339.69, abs=0.01) and not calc.errors
+    # 24,000 over 12 months at 1.05% a month, declining balance.
+    assert calc.installment == pytest.approx(2139.11, abs=0.01) and not calc.errors
     assert calc.ratio == pytest.approx(calc.installment / round(expected))
     out = calculate(grocery, {"amount": "100000", "term": "48", "rate": "50", "surplus": "x"})
     assert set(out.errors) == {"amount", "term", "rate", "surplus"} and out.installment is None
@@ -463,7 +495,11 @@ def test_dossier_surplus_and_calculator(cases):
     # The existing loan is not counted as another lender's installment.
     restructure = surplus_estimate(cases["restructure-illness"])
     assert restructure.other_debt_service == 0
-    assert surplus_estimate(cases[BAD]).other_debt_service == 4500 + 2500
+    bar = cases[BAD].spec.dossier.credit_bureau.lenders
+    assert surplus_estimate(cases[BAD]).other_debt_service == sum(b.installment for b in bar)
     views = option_views(grocery, evaluate_options(grocery))
     assert [v.id for v in views] == [o.id for o in grocery.options]
-    assert views[-1].terms is None and views[0].installment == pytest.approx(2339.69, abs=0.01)
+    reject = next(v for v in views if v.id == "reject-competition")
+    assert reject.terms is None and reject.effective_annual_rate is None
+    assert views[0].installment == pytest.approx(2139.11, abs=0.01)
+    assert views[0].effective_annual_rate == pytest.approx(0.1449, abs=0.005)

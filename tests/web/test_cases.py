@@ -128,7 +128,7 @@ def test_open_decide_see_the_outcome_and_the_loan_book(trainee, db):
     for o in _template(GOOD).options:
         assert o.label in html  # every option in the table
     assert "Default rate" in html and "Expected profit" in html and "Sacrifice risk" in html
-    assert "Household&#39;s expected gain" in html and "Effective annual rate" in html
+    assert "Household's expected gain" in html and "Effective annual rate" in html
     assert "This case was drawn for you from its template" in html
     assert '<svg class="chart path-chart" viewBox="0 0 400 380" width="100%" role="img"' in html
     assert 'class="chart-event"' in html and "Loan paid out:" in html
@@ -267,8 +267,8 @@ def test_trainer_written_text_is_escaped_and_the_debrief_sanitized(trainee, db):
         return body.replace(
             "title: 巷口雜貨店的第四次貸款", "title: 巷口雜貨店<script>alert(1)</script>"
         ).replace(
-            "這是一筆條件清楚的好貸款。",
-            "這是一筆**條件清楚**的好貸款<img src=x onerror=alert(1)>。",
+            "前三次貸款準時還清，",
+            "**前三次貸款**準時還清<img src=x onerror=alert(1)>，",
         )
 
     _publish_edit(db, edit)
@@ -276,7 +276,7 @@ def test_trainer_written_text_is_escaped_and_the_debrief_sanitized(trainee, db):
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     html = _text(trainee.get(_decide(trainee, GOOD, "approve-as-requested").location))
-    assert "<strong>條件清楚</strong>" in html
+    assert "<strong>前三次貸款</strong>" in html
     assert "onerror" not in html and "<script>alert" not in html
 
 
@@ -341,7 +341,7 @@ def test_trainers_see_how_trainees_decided(app, client, users, course, db):
     assert "The most missed red flags" in html
     assert "產業景氣下滑或競爭加劇" in html
     assert "missed by 2 (100%)" in html
-    assert "婉拒：便利商店開在附近" in html
+    assert _template(GOOD).option("reject-competition").label in html
 
 
 def _publish_edit(db: Session, edit) -> None:
