@@ -107,3 +107,24 @@ def test_every_migration_keeps_existing_rows(empty_engine: Engine):
                     assert _normal(stored[0][key]) == _normal(value), (revision, name, key)
     assert migrate.current_revision(empty_engine) == migrate.head_revision()
     assert set(inserted) >= {"users", "content_documents", "quiz_attempts", "certificates"}
+
+
+def test_decisions_made_before_loan_cases_v2_are_marked_as_v1(empty_engine: Engine):
+    """0008: a decision already recorded keeps its score and is marked as made on a v1 case."""
+    migrate.upgrade(empty_engine, "0007")
+    metadata = MetaData()
+    metadata.reflect(empty_engine)
+    with empty_engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            row = {c.name: _value(table.name, c) for c in table.columns}
+            connection.execute(table.insert().values(**row))
+    migrate.upgrade(empty_engine, "0008")
+    metadata = MetaData()
+    metadata.reflect(empty_engine)
+    decisions = metadata.tables["case_decisions"]
+    with empty_engine.connect() as connection:
+        row = connection.execute(select(decisions)).mappings().one()
+    assert row["case_model"] == 1
+    assert row["score_total"] == 1.5  # the score it had, untouched

@@ -384,7 +384,13 @@ def test_completing_the_case_work_issues_the_certificate(app, client, db, users,
     response = _decide(client, GOOD, "approve-as-requested")
     assert "Congratulations: your certificate is issued." in _text(client.get(response.location))
     db.rollback()
-    assert db.scalar(select(Certificate)).kind == "earned"
+    certificate = db.scalar(select(Certificate))
+    assert certificate.kind == "earned"
+    # The evidence names the variant each decision was made on, enough to draw it again.
+    decision = db.scalar(select(CaseDecision))
+    [entry] = certificate.evidence["cases"]
+    assert entry["decision_id"] == decision.id and entry["case_model"] == 2
+    assert entry["variant_seed"] == decision.seed == decision.record["variant"]["seed"]
 
 
 def test_in_the_renewal_window_cases_are_decided_for_renewal(client, db, certified):
@@ -400,3 +406,38 @@ def test_in_the_renewal_window_cases_are_decided_for_renewal(client, db, certifi
     assert decision.kind == "renewal" and decision.first_key is None
     html = _text(client.get(response.location))
     assert "This decision was made for the renewal of your certificate." in html
+
+
+def test_the_outcome_explains_the_consistency_rules(trainee, db):
+    form = _form(trainee, GOOD)
+    variant = _served(GOOD, form)
+    pro = [r.id for r in variant.spec.reasons if r.side == "approve"][:3]
+    fraud = next(f.id for f in variant.catalogue.flags if f.category == "fraud")
+    declined = _decide(trainee, GOOD, "reject-competition", [], pro, form=form)
+    html = _text(trainee.get(declined.location))
+    assert "every reason you gave argues for lending" in html
+    lend = next(o.id for o in variant.options if o.kind in ("approve", "approve_modified"))
+    lent = _decide(trainee, GOOD, lend, [fraud], [])
+    html = _text(trainee.get(lent.location))
+    assert "You marked a critical fraud sign and still lent" in html
+
+
+def test_a_decision_made_on_a_v1_case_keeps_its_page(trainee, db):
+    outcome = _decide_as_expert(trainee, GOOD).location
+    db.rollback()
+    decision = db.scalar(select(CaseDecision))
+    # As migration 0008 leaves a decision recorded before loan cases v2: case_model 1, and a
+    # record without the v2 figures.
+    record = dict(decision.record)
+    for key in ("variant", "welfare_lambda"):
+        record.pop(key)
+    record["options"] = [
+        {k: v for k, v in o.items() if k not in ("value", "expected_welfare", "worst_month_ratio")}
+        for o in record["options"]
+    ]
+    decision.record, decision.case_model = record, 1
+    db.commit()
+    html = _text(trainee.get(outcome))
+    assert "made on the first version of the case" in html
+    assert "This case was drawn for you" not in html
+    assert "Your score" in html and "Every option" in html
