@@ -362,7 +362,10 @@ class Toggle(Strict):
     params: ToggleParams | None = None
     reasons: list[Reason] = Field(default_factory=list, max_length=4)
     key_reasons_add: list[Ident] = Field(default_factory=list, max_length=3)
-    key_reasons_drop: list[Ident] = Field(default_factory=list, max_length=3)
+    key_reasons_drop: list[Ident] = Field(default_factory=list, max_length=12)
+    key_reasons_replace: list[Ident] | None = Field(default=None, max_length=3)  # the key's
+    # reasons where this fact holds, whatever the template and earlier toggles said
+    flags_drop: list[Ident] = Field(default_factory=list, max_length=6)  # flags it removes
     procedures: dict[Ident, Procedure] = Field(default_factory=dict)
 
 
@@ -387,6 +390,6 @@ class CaseFile(Strict):
     allowed: Allowed
     options: list[Option] = Field(min_length=3, max_length=8)
     params: Params
-    reasons: list[Reason] = Field(min_length=6, max_length=12)
+    reasons: list[Reason] = Field(min_length=6, max_length=16)
     key: Key
     variation: Variation | None = None

@@ -242,6 +242,10 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
                 option["procedure"] = toggle.procedures[option["id"]].model_dump()
         key["key_reasons"] = [r for r in key["key_reasons"] if r not in toggle.key_reasons_drop]
         key["key_reasons"].extend(r for r in toggle.key_reasons_add if r not in key["key_reasons"])
+        if toggle.key_reasons_replace is not None:
+            key["key_reasons"] = list(toggle.key_reasons_replace)
+        if toggle.flags_drop:
+            key["red_flags"] = [f for f in key["red_flags"] if _flag_id(f) not in toggle.flags_drop]
     return data
 
 
