@@ -307,16 +307,29 @@ def test_restructured_loans_count_as_restructured_and_in_par(library: dict[str, 
     assert write_off.lender_profit == pytest.approx(-0.9 * balance, rel=0.1)
 
 
-def test_collateral_and_insurance_pay_off(library: dict[str, Case]) -> None:
-    stats = {s.option_id: s for s in evaluate_options(library["motorcycle-taxi"], 500)}
-    assert (
-        stats["approve-collateral-only"].expected_profit
-        > stats["approve-as-requested"].expected_profit
-    )
-    assert (
-        stats["approve-collateral-insurance"].default_rate
-        < stats["approve-collateral-only"].default_rate
-    )
+def test_collateral_and_insurance_pay_off() -> None:
+    extra = [
+        {
+            "id": "pledge",
+            "label": "以機車設定擔保",
+            "kind": "approve_modified",
+            "collateral": {"type": "vehicle", "value": 800},
+        },
+        {
+            "id": "insured",
+            "label": "加保信用與醫療保險",
+            "kind": "approve_modified",
+            "insurance": True,
+        },
+    ]
+    case = synthetic_case(1.0, willingness="weak_references", extra_options=extra, slug="secure")
+    stats = {s.option_id: s for s in evaluate_options(case, 1000)}
+    # Collateral keeps a strategic borrower paying and recovers part of what is lost.
+    assert stats["pledge"].default_rate < stats["approve"].default_rate
+    assert stats["pledge"].expected_profit > stats["approve"].expected_profit
+    # The insurer pays the medical costs of an illness: fewer defaults, a better-off household.
+    assert stats["insured"].default_rate < stats["approve"].default_rate
+    assert stats["insured"].expected_welfare > stats["approve"].expected_welfare
 
 
 def test_results_are_cached_per_content(library: dict[str, Case]) -> None:

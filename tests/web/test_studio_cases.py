@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -61,13 +63,16 @@ def test_calibrate_shows_each_option_for_the_unpublished_parameters(trainer, db:
     assert "Default rate" in page and "Expected profit" in page and "Sacrifice risk" in page
     assert "approve-as-requested" in page
     # Much weaker sales: the same options now default far more often, before anything is published.
-    form["text"] = form["text"].replace("  base_sales: 150000\n", "  base_sales: 90000\n")
+    published_sales = re.search(r"\n  base_sales: (\d+)", form["text"]).group(1)
+    form["text"] = form["text"].replace(
+        f"\n  base_sales: {published_sales}", "\n  base_sales: 90000"
+    )
     weaker = trainer.post(f"/author/content/{case}", data={**form, "action": "calibrate"}).get_data(
         as_text=True
     )
     assert weaker != page and "base_sales: 90000" in editor_text(weaker)
     db.rollback()
-    assert "base_sales: 150000" in published_sources(db)[0][CASE]
+    assert f"base_sales: {published_sales}" in published_sources(db)[0][CASE]
 
 
 def test_calibrate_explains_a_case_that_cannot_be_simulated(trainer, db: Session):
