@@ -43,7 +43,7 @@ def test_cases_follow_the_brief(library: dict[str, Case]) -> None:
         assert spec.key.best_option in {o.id for o in spec.options}
         # Every case is a template whose variants differ in the facts present.
         assert spec.variation is not None and spec.variation.toggles, case.slug
-        flags = set()
+        flags: set[str] = set()
         for draw in corner_draws(spec):
             variant = variant_spec(spec, draw)
             assert 6 <= len(variant.reasons) <= 16, case.slug
@@ -51,10 +51,10 @@ def test_cases_follow_the_brief(library: dict[str, Case]) -> None:
             # Plausible distractors beside the key, arguing both ways across the template.
             others = [r for r in variant.reasons if r.id not in variant.key.key_reasons]
             assert len(others) >= 3, case.slug
-        sides = {r.side for r in spec.reasons if r.id not in spec.key.key_reasons}
-        assert sides >= {"approve", "decline"} or "neutral" in sides, case.slug
             flags |= {f if isinstance(f, str) else f.id for f in variant.key.red_flags}
         assert flags, case.slug
+        sides = {r.side for r in spec.reasons if r.id not in spec.key.key_reasons}
+        assert sides >= {"approve", "decline"} or "neutral" in sides, case.slug
 
 
 def _parse(data: dict[str, Any], catalogue_and_model: tuple) -> tuple[Case | None, list]:
