@@ -5,8 +5,9 @@ covering Big5, Big5-HKSCS and the CJK Unified Ideographs, made by
 scripts/make_certificate_font.py), so the PDF works on every install, with no system
 font. fpdf2 embeds its CFF outlines as they are, as a subset per PDF (only the glyphs
 the certificate uses), with a ToUnicode map so the text can be copied and searched.
-``COURSEWARE_PDF_FONT`` may name another TrueType/OpenType font (.ttf, .otf, .ttc); a
-file that cannot be used is reported in the log and the packaged font is used instead.
+``COURSEWARE_PDF_FONT`` may name another TrueType/OpenType font (.ttf, .otf, .ttc; the
+first face of a collection); the packaged font then supplies any glyph it lacks, and a
+file that cannot be read is reported in the log and the packaged font used instead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from courseware.certification.qr import QUIET_ZONE, dark_runs, qr_rows
 
 PACKAGED_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansCJKtc-Regular-subset.otf"
 FONT_FAMILY = "CertificateFont"
+FALLBACK_FAMILY = "PackagedFont"
 BRAND = (11, 85, 99)  # #0b5563, the site's colour
 PT = 25.4 / 72  # one point in millimetres
 log = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ def _read_once(path: Path, _mtime_ns: int, _size: int) -> str | None:
     return None
 
 
-def _load_font(pdf: FPDF, setting: str | None) -> None:
+def _load_fonts(pdf: FPDF, setting: str | None) -> None:
+    """The chosen font, with the packaged one as fallback for any glyph it lacks."""
     path = font_path(setting)
     problem = _readable(path)
     if problem is not None and path != PACKAGED_FONT:
@@ -90,15 +93,26 @@ def _load_font(pdf: FPDF, setting: str | None) -> None:
     if problem is not None:
         raise FontUnavailable(f"{path} cannot be embedded: {problem}")
     pdf.add_font(FONT_FAMILY, fname=path)
+    if path != PACKAGED_FONT and PACKAGED_FONT.is_file() and _readable(PACKAGED_FONT) is None:
+        pdf.add_font(FALLBACK_FAMILY, fname=PACKAGED_FONT)
+        pdf.set_fallback_fonts([FALLBACK_FAMILY])
 
 
 def _zh_date(day: date) -> str:
     return f"{day.year} 年 {day.month} 月 {day.day} 日"
 
 
-def _centred(pdf: FPDF, baseline: float, size: float, text: str) -> None:
+def _line(pdf: FPDF, baseline: float, size: float, text: str, left: float | None = None) -> None:
+    """One line of text, centred on the page or from ``left``; its baseline near ``baseline``.
+
+    A cell rather than FPDF.text: only cells draw a glyph the font lacks from the fallback."""
     pdf.set_font(FONT_FAMILY, size=size)
-    pdf.text((pdf.w - pdf.get_string_width(text)) / 2, baseline, text)
+    height = size * PT * 1.25
+    pdf.set_xy(left or 0, baseline - height * 0.7)
+    if left is None:
+        pdf.cell(w=pdf.w, h=height, text=text, align="C")
+    else:
+        pdf.cell(w=pdf.w - 2 * left, h=height, text=text)
 
 
 def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
@@ -124,7 +138,7 @@ def render_certificate_pdf(text: CertificateText, font_setting: str | None = Non
     pdf.set_title(f"微貸授信人員結業證書 {text.code}")
     pdf.set_author("微貸授信學院 Microloan Officer Academy")
     pdf.set_lang("zh-Hant")
-    _load_font(pdf, font_setting)
+    _load_fonts(pdf, font_setting)
     pdf.add_page()
     width, height = pdf.w, pdf.h
 
@@ -135,32 +149,30 @@ def render_certificate_pdf(text: CertificateText, font_setting: str | None = Non
     pdf.rect(16, 16, width - 32, height - 32)
 
     pdf.set_text_color(*BRAND)
-    _centred(pdf, 48, 30, "微貸授信人員結業證書")
-    _centred(pdf, 58, 13, "Certificate · Microloan Officer Training")
+    _line(pdf, 48, 30, "微貸授信人員結業證書")
+    _line(pdf, 58, 13, "Certificate · Microloan Officer Training")
 
     pdf.set_text_color(0, 0, 0)
-    _centred(pdf, 82, 24, text.holder)
+    _line(pdf, 82, 24, text.holder)
     details = "　".join(
         part
         for part in (f"員工編號 {text.employee_id}" if text.employee_id else "", text.branch)
         if part
     )
     if details:
-        _centred(pdf, 91, 12, details)
+        _line(pdf, 91, 12, details)
     lines = (
         "已完成微貸授信人員訓練課程全部六個模組、各模組測驗及貸款案例實作，",
         f"成績合格，特發此證（{text.kind_label}）。",
     )
     for index, line in enumerate(lines):
-        _centred(pdf, 106 + 9 * index, 14, line)
+        _line(pdf, 106 + 9 * index, 14, line)
 
     left, base = 30, height - 52
-    pdf.set_font(FONT_FAMILY, size=12)
-    pdf.text(left, base - 14, f"發證日期 Issued: {_zh_date(text.issued_on)}")
-    pdf.text(left, base - 7, f"有效期限 Valid until: {_zh_date(text.expires_on)}")
-    pdf.text(left, base, f"證書編號 Code: {text.code}")
-    pdf.set_font(FONT_FAMILY, size=10)
-    pdf.text(left, base + 8, f"線上驗證 Verify: {text.verify_url}")
+    _line(pdf, base - 14, 12, f"發證日期 Issued: {_zh_date(text.issued_on)}", left)
+    _line(pdf, base - 7, 12, f"有效期限 Valid until: {_zh_date(text.expires_on)}", left)
+    _line(pdf, base, 12, f"證書編號 Code: {text.code}", left)
+    _line(pdf, base + 8, 10, f"線上驗證 Verify: {text.verify_url}", left)
 
     size = 38
     _qr(pdf, text.verify_url, width - 30 - size, base + 12 - size, size)

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fontTools import subset
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
@@ -164,6 +165,24 @@ def test_a_bad_font_setting_falls_back_to_the_packaged_font(tmp_path: Path, capl
     data = render_certificate_pdf(_text(), str(broken))
     assert "林堃喆" in pdf_text(data)
     assert "cannot be embedded" in caplog.text
+
+
+def test_a_configured_font_without_chinese_borrows_from_the_packaged_one(tmp_path: Path) -> None:
+    latin = TTFont(PACKAGED_FONT)
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=range(0x20, 0x7F))
+    subsetter.subset(latin)
+    latin["name"].setName("Latin Only", 1, 3, 1, 0x409)
+    latin["name"].setName("Latin Only", 4, 3, 1, 0x409)
+    path = tmp_path / "latin.otf"
+    latin.save(str(path))
+    data = render_certificate_pdf(_text("陳犇焜"), str(path))
+    assert "陳犇焜" in pdf_text(data) and "MLA-2222-3333-4444-5555" in pdf_text(data)
+    fonts = pdf_fonts(data)
+    assert len(fonts) == 2 and all(f.is_subset and f.file_key for f in fonts), fonts
+    assert any("LatinOnly" in f.base_font for f in fonts), fonts
 
 
 def test_a_missing_packaged_font_says_what_to_do(monkeypatch, tmp_path: Path) -> None:
