@@ -16,11 +16,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from courseware import certification
 from courseware.certificate_pdf import CertificateText, FontUnavailable, render_certificate_pdf
+from courseware.certification.qr import qr_svg
 from courseware.clock import utcnow
 from courseware.models import Certificate, User
 from courseware.policy import Policy, load_policy
@@ -97,12 +100,14 @@ def mine():
 def show(code: str):
     certificate, holder = _certificate_or_404(code)
     state = certification.state_of(certificate, policy(), utcnow())
+    link = verify_url(certificate.code)
     return render_template(
         "certificates/certificate.html",
         certificate=certificate,
         holder=holder,
         state=state,
-        verify_url=verify_url(certificate.code),
+        verify_url=link,
+        qr=Markup(qr_svg(link, _("QR code: verify this certificate online"))),  # noqa: S704 - built from escaped parts
     )
 
 

@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +34,12 @@ from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = os.environ.get("COURSEWARE_CHROMIUM", "/usr/bin/chromium")
-AXE_PATHS = [
-    Path(os.environ["COURSEWARE_AXE_CORE"]) if os.environ.get("COURSEWARE_AXE_CORE") else None,
-    Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js",
-]
-AXE_HELP = (
-    "axe-core is not installed. Install it with\n"
-    "  npm install --prefix tests/browser --no-save --no-package-lock axe-core@4\n"
-    "(.ci/run does), or point COURSEWARE_AXE_CORE at axe.min.js."
+CHROMIUM = os.environ.get("COURSEWARE_CHROMIUM") or "/usr/bin/chromium"
+REQUIRE_BROWSER = os.environ.get("COURSEWARE_REQUIRE_BROWSER", "").strip() not in ("", "0")
+NO_CHROMIUM = (
+    f"browser tests need Chromium: none at {CHROMIUM} "
+    f"({'COURSEWARE_CHROMIUM' if os.environ.get('COURSEWARE_CHROMIUM') else 'the default path'}); "
+    "install it with `apt-get install chromium` or set COURSEWARE_CHROMIUM to its path"
 )
 SIZES = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
@@ -74,10 +72,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def chromium_found() -> bool:
+    return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium() -> None:
+    """Every browser test skips for the same one reason where no Chromium is found.
+
+    Session-scoped, so it runs before the browser is launched."""
+    if not chromium_found():
+        pytest.skip(NO_CHROMIUM)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """One summary line for the missing Chromium; with COURSEWARE_REQUIRE_BROWSER=1 (as
+    .ci/run sets) a skipped browser test is a failure instead."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if REQUIRE_BROWSER:
+        report.outcome = "failed"
+        report.longrepr = f"COURSEWARE_REQUIRE_BROWSER=1, yet this browser test skipped: {reason}"
+    elif reason.endswith(NO_CHROMIUM):
+        # pytest reports a fixture's skip at each test's own line, which would print one
+        # line per test; the same place for all folds them into one line with the reason.
+        report.longrepr = (__file__, chromium_found.__code__.co_firstlineno, NO_CHROMIUM)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (.ci/run does)")
     args = [
         "--disable-gpu",
         "--disable-background-networking",
@@ -194,10 +221,8 @@ def page(context: BrowserContext, watch: Watch) -> Page:
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    for path in AXE_PATHS:
-        if path is not None and path.is_file():
-            return path.read_text(encoding="utf-8")
-    pytest.fail(AXE_HELP)
+    """axe-core as the PyPI package axe-playwright-python bundles it (the test extra)."""
+    return (resources.files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

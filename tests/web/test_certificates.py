@@ -15,6 +15,7 @@ from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
 from courseware.models import AuditEvent, Certificate
 from tests.conftest import login, post
+from tests.pdf_facts import pdf_fonts, pdf_text
 from tests.test_certification import complete_everything
 
 
@@ -86,6 +87,17 @@ def test_verify_is_public_and_the_form_redirects(client, certified):
     assert client.get(response.location).status_code == 200
 
 
+def test_pdf_is_a_download_with_the_holders_name(client, certified, users):
+    login(client, "trainee")
+    response = client.get(f"/certificate/{certified.code}/pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert f'filename="certificate-{certified.code}.pdf"' in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    assert users["trainee"].display_name in text and certified.code in text
+    assert f"/verify/{certified.code}" in text
+    assert all(font.is_subset and font.file_key for font in pdf_fonts(response.data))
+
+
 @pytest.mark.skipif(
     shutil.which("pdffonts") is None,
     reason="poppler-utils (pdffonts) not installed; .ci/run installs it",
@@ -99,22 +111,54 @@ def test_pdf_embeds_its_font(client, certified, tmp_path):
     fonts = subprocess.run(
         ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
     ).stdout
-    cjk = [line for line in fonts.splitlines() if "TrueType" in line]
-    assert cjk and all(" yes " in line for line in cjk), fonts
+    rows = fonts.splitlines()[2:]
+    assert rows and all(" yes yes yes " in f" {row.split(None, 1)[1]} " for row in rows), fonts
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert certified.code in text and "微貸授信人員結業證書" in text
 
 
-def test_pdf_without_a_font_says_what_to_install(app, client, certified, monkeypatch):
-    monkeypatch.setattr("courseware.certificate_pdf.KNOWN_FONTS", ())
+def test_pdf_font_setting_naming_no_file_still_gives_the_pdf(app, client, certified):
     app.config["PDF_FONT"] = "/nonexistent/font.ttf"
+    login(client, "trainee")
+    response = client.get(f"/certificate/{certified.code}/pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+
+
+def test_pdf_on_a_broken_install_says_what_to_do(app, client, certified, monkeypatch, tmp_path):
+    monkeypatch.setattr("courseware.certificate_pdf.PACKAGED_FONT", tmp_path / "gone.otf")
     login(client, "trainee")
     response = client.get(f"/certificate/{certified.code}/pdf", headers={"Accept-Language": "en"})
     assert response.status_code == 503
-    assert "fonts-arphic-uming" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "reinstall" in html and "COURSEWARE_PDF_FONT" in html
     assert client.get(f"/certificate/{certified.code}").status_code == 200
+
+
+def test_printable_page_has_the_pdfs_facts_qr_code_and_link(client, certified, users):
+    login(client, "trainee")
+    html = client.get(f"/certificate/{certified.code}").get_data(as_text=True)
+    pdf = pdf_text(client.get(f"/certificate/{certified.code}/pdf").data)
+    link = f"http://localhost/verify/{certified.code}"
+    holder = users["trainee"]
+    for fact in (
+        "微貸授信人員結業證書",
+        holder.display_name,
+        f"員工編號 {holder.employee_id}",
+        holder.branch,
+        "已完成微貸授信人員訓練課程全部六個模組",
+        "首次認證",
+        certified.code,
+        link,
+    ):
+        assert fact in html and fact in pdf, fact
+    assert f'<a href="{link}">{link}</a>' in html
+    qr = re.search(r'<svg class="qr-code"[^>]*viewBox="0 0 (\d+) \1"[^>]*>.*?</svg>', html, re.S)
+    assert qr and 'role="img"' in qr.group(0) and "aria-label=" in qr.group(0)
+    assert qr.group(0).count("h") > 20  # modules drawn, not an empty box
+    assert 'href="/static/css/site.css' in html  # styled by our own stylesheet, no CDN
+    assert "https://" not in html.split("<body", 1)[0]
 
 
 def test_another_trainee_cannot_open_the_certificate(app, client, db, certified):
