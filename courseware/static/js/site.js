@@ -94,6 +94,7 @@
       }).then(function (response) {
         return response.json();
       }).then(function (data) {
+        if (!data || typeof data.feedback !== "string") throw new Error("no feedback");
         feedback.innerHTML = data.feedback; // built and escaped by the server
         var input = form.querySelector("input[type=text][name=answer]");
         if (input) {
