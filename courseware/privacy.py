@@ -27,6 +27,7 @@ from courseware.models import (
     Exemption,
     LearnerContact,
     LessonProgress,
+    PracticeAnswer,
     QuizAttempt,
     Reminder,
     User,
@@ -81,6 +82,21 @@ def personal_data(session: Session, user: User) -> dict[str, Any]:
             }
             for p in session.scalars(
                 select(LessonProgress).where(LessonProgress.user_id == user.id)
+            )
+        ],
+        "practice_answers": [
+            {
+                "module": a.module_slug,
+                "lesson": a.lesson_slug,
+                "exercise": a.exercise_id,
+                "answer": a.answer,
+                "correct": a.correct,
+                "answered_at": _when(a.answered_at),
+            }
+            for a in session.scalars(
+                select(PracticeAnswer)
+                .where(PracticeAnswer.user_id == user.id)
+                .order_by(PracticeAnswer.id)
             )
         ],
         "quiz_attempts": [

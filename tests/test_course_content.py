@@ -9,8 +9,10 @@ import pytest
 from courseware.config import REPO_ROOT
 from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.loanblock import find_loan_blocks
+from courseware.content.practice import LEGAL_CAP, find_practice_blocks
 from courseware.content.search import SearchIndex
 from courseware.content.store import read_sources
+from courseware.lending.arithmetic import loan_summary
 
 TITLES = [
     "微貸基礎知識",
@@ -66,6 +68,30 @@ def test_at_least_six_loan_blocks_and_all_valid(course: Catalogue):
     ]
     assert len(blocks) >= 6
     assert all(spec is not None for spec in blocks)
+
+
+def test_every_lesson_ends_with_practice_and_every_price_in_it_is_lawful(course: Catalogue):
+    kinds = set()
+    for module in course.modules:
+        for lesson in module.lessons:
+            where = f"{module.slug}/{lesson.slug}"
+            blocks = find_practice_blocks(lesson.body)
+            assert blocks, f"{where} has no ::: 練習 block"
+            assert all(b.exercise is not None for b in blocks), where
+            # The practice comes after the last section's heading: the lesson ends with it.
+            assert lesson.body.rindex("::: 練習") > lesson.body.rindex("\n## "), where
+            for block in blocks:
+                exercise = block.exercise
+                kinds.add(exercise.kind)
+                if exercise.loan is None:
+                    continue
+                loan = exercise.loan
+                rate = loan_summary(
+                    loan.amount, loan.monthly_rate, loan.term, loan.rate_type, loan.fee_rate
+                ).effective_annual_rate
+                # Above the cap only where the exercise is about spotting an unlawful price.
+                assert (rate > LEGAL_CAP) == exercise.over_cap, (where, exercise.id, rate)
+    assert kinds == {"computation", "judgement"}
 
 
 def test_glossary_has_at_least_eighty_terms(course: Catalogue):

@@ -15,6 +15,7 @@ from typing import Any
 
 from courseware.content.errors import N_, ContentError, validate_model
 from courseware.content.loanblock import find_loan_blocks
+from courseware.content.practice import find_practice_blocks
 from courseware.content.render import GlossaryTerm
 from courseware.content.schemas import GlossaryMeta, LessonMeta, ModuleMeta, split_front_matter
 
@@ -167,6 +168,17 @@ def _check_loan_blocks(path: str, body: str, body_line: int, errors: list[Conten
             errors.append(ContentError(path, where, err.message, err.params))
 
 
+def _check_practice_blocks(
+    path: str, body: str, body_line: int, errors: list[ContentError]
+) -> None:
+    for block in find_practice_blocks(body):
+        for err in block.errors:
+            where = f"line {body_line + err.line - 1}: practice"
+            if err.field:
+                where += f".{err.field}"
+            errors.append(ContentError(path, where, err.message, err.params))
+
+
 def _parse_module_folder(
     folder: str,
     files: dict[str, str],
@@ -214,6 +226,7 @@ def _parse_module_folder(
             continue
         seen[lesson_meta.slug] = path
         _check_loan_blocks(path, body, body_line, errors)
+        _check_practice_blocks(path, body, body_line, errors)
         module.lessons.append(
             Lesson(
                 module_slug=module.slug,

@@ -1,9 +1,14 @@
 """Markdown to safe HTML: tables, heading anchors, a table of contents,
-callouts (注意 / 提示 / 範例), fenced code, live loan blocks and glossary links.
+callouts (注意 / 提示 / 範例), fenced code, live loan blocks, practice
+exercises (練習) and glossary links.
 
 Everything a trainer writes passes through nh3 before it reaches a page; the
 only HTML added after sanitizing is what this module builds from numbers
-(the loan widgets), with every piece of text escaped.
+(the loan widgets), with every piece of text escaped, and an empty
+``<div data-practice-slot="N">`` per practice exercise. nh3 drops ``data-``
+attributes from trainer text, so a slot cannot be forged; the page fills each
+slot with the exercise's form (``fill_practice_slots``), whose question and
+explanation were sanitized here.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from markdown.preprocessors import Preprocessor
 
 from courseware.content.loanblock import FENCE_RE, parse_loan_spec
 from courseware.content.loanwidget import render_loan_widget
+from courseware.content.practice import PRACTICE_RE, PracticeBlock, find_practice_blocks
 
-RENDER_VERSION = "3"
+RENDER_VERSION = "4"
 
 CALLOUT_KINDS = {
     "注意": "warning",
@@ -64,9 +70,19 @@ class TocEntry:
 
 
 @dataclass(frozen=True)
+class RenderedPractice:
+    """A practice block with its question and explanation rendered and sanitized."""
+
+    block: PracticeBlock
+    prompt_html: str
+    explain_html: str
+
+
+@dataclass(frozen=True)
 class Rendered:
     html: str
     toc: tuple[TocEntry, ...]
+    practices: tuple[RenderedPractice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,35 @@ class _LoanPreprocessor(Preprocessor):
             return f"\n{self.marker}{len(self.specs) - 1}X\n"
 
         return FENCE_RE.sub(replace, text).split("\n")
+
+
+class _PracticePreprocessor(Preprocessor):
+    """Swap each ``::: 練習`` block for a marker before the callouts see it."""
+
+    def __init__(self, md: markdown.Markdown, marker: str, practices: list[RenderedPractice]):
+        super().__init__(md)
+        self.marker = marker
+        self.practices = practices
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if PRACTICE_RE.search(text) is None:
+            return lines
+        blocks = {block.start: block for block in find_practice_blocks(text)}
+
+        def replace(match: re.Match[str]) -> str:
+            block = blocks[match.start()]
+            exercise = block.exercise
+            self.practices.append(
+                RenderedPractice(
+                    block,
+                    render_plain(exercise.prompt) if exercise else "",
+                    render_plain(exercise.explain) if exercise else "",
+                )
+            )
+            return f"\n\n{self.marker}{len(self.practices) - 1}X\n\n"
+
+        return PRACTICE_RE.sub(replace, text).split("\n")
 
 
 class _CalloutProcessor(BlockProcessor):
@@ -138,13 +183,25 @@ class _CalloutProcessor(BlockProcessor):
 
 
 class CoursewareExtension(Extension):
-    def __init__(self, marker: str, specs: list[Any]):
+    def __init__(
+        self,
+        marker: str,
+        specs: list[Any],
+        practice_marker: str = "",
+        practices: list[RenderedPractice] | None = None,
+    ):
         super().__init__()
         self.marker = marker
         self.specs = specs
+        self.practice_marker = practice_marker
+        self.practices = practices if practices is not None else []
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.preprocessors.register(_LoanPreprocessor(md, self.marker, self.specs), "loan", 30)
+        if self.practice_marker:
+            md.preprocessors.register(
+                _PracticePreprocessor(md, self.practice_marker, self.practices), "practice", 29
+            )
         md.parser.blockprocessors.register(_CalloutProcessor(md.parser), "callout", 105)
 
 
@@ -222,14 +279,16 @@ def _render_cached(
 
     gettext = translator(locale)
     marker = f"LOANBLOCK{secrets.token_hex(6)}N"
+    practice_marker = f"PRACTICE{secrets.token_hex(6)}N"
     specs: list[Any] = []
+    practices: list[RenderedPractice] = []
     md = markdown.Markdown(
         extensions=[
             "tables",
             "fenced_code",
             "sane_lists",
             "toc",
-            CoursewareExtension(marker, specs),
+            CoursewareExtension(marker, specs, practice_marker, practices),
         ],
         extension_configs={
             "toc": {"slugify": slugify_unicode, "permalink": "#", "permalink_title": ""},
@@ -246,7 +305,10 @@ def _render_cached(
         return render_loan_widget(spec, errors, gettext, locale)
 
     clean = re.sub(rf"(?:<p>)?{marker}(\d+)X(?:</p>)?", widget, clean)
-    return Rendered(html=clean, toc=toc)
+    clean = re.sub(
+        rf"(?:<p>)?{practice_marker}(\d+)X(?:</p>)?", r'<div data-practice-slot="\1"></div>', clean
+    )
+    return Rendered(html=clean, toc=toc, practices=tuple(practices))
 
 
 def render_markdown(
@@ -256,6 +318,21 @@ def render_markdown(
 ) -> Rendered:
     """Render course Markdown to sanitized HTML plus its table of contents."""
     return _render_cached(text, tuple(glossary), locale, RENDER_VERSION)
+
+
+PRACTICE_SLOT_RE = re.compile(r'<div data-practice-slot="(\d+)"></div>')
+
+
+def fill_practice_slots(rendered: Rendered, fill: Callable[[RenderedPractice], str]) -> str:
+    """The page's HTML with each practice slot filled by ``fill`` (which escapes its text)."""
+
+    def replace(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        if index >= len(rendered.practices):
+            return ""
+        return fill(rendered.practices[index])
+
+    return PRACTICE_SLOT_RE.sub(replace, rendered.html)
 
 
 def render_plain(text: str) -> str:

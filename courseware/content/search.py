@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from courseware.content.catalogue import Catalogue
 from courseware.content.loanblock import FENCE_RE
+from courseware.content.practice import without_practice_fields
 
 MAX_QUERY_LENGTH = 100
 SNIPPET_RADIUS = 36
@@ -68,7 +69,7 @@ _MARKUP = [
 
 
 def plain_text(markdown_text: str) -> str:
-    text = FENCE_RE.sub("", markdown_text)
+    text = FENCE_RE.sub("", without_practice_fields(markdown_text))
     for pattern, replacement in _MARKUP:
         text = pattern.sub(replacement, text)
     return text.strip()

@@ -8,6 +8,7 @@ from courseware.models.cases import CaseDecision, CaseTicket
 from courseware.models.certificates import Certificate, Exemption
 from courseware.models.cohorts import Cohort, CohortMembership, LearnerContact, Reminder
 from courseware.models.content import ContentDocument, ContentRevision, ContentState
+from courseware.models.practice import PracticeAnswer
 from courseware.models.progress import LessonProgress
 from courseware.models.studio import ProblemReport, RevisionReview
 
@@ -26,6 +27,7 @@ __all__ = [
     "Exemption",
     "LearnerContact",
     "LessonProgress",
+    "PracticeAnswer",
     "ProblemReport",
     "QuizAttempt",
     "Reminder",

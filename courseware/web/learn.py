@@ -13,6 +13,8 @@ from courseware.content.catalogue import Lesson, Module
 from courseware.content.render import render_markdown
 from courseware.content.search import MAX_QUERY_LENGTH, index_for
 from courseware.db import begin_write
+from courseware.learning import practice as practice_answers
+from courseware.web import practice as practice_html
 from courseware.web.access import has_role
 from courseware.web.certificates import policy
 from courseware.web.database import catalogue, db_session
@@ -70,6 +72,11 @@ def lesson(slug: str, lesson_slug: str):
         row = progress.record_view(session, current_user.id, les)
         session.commit()
     rendered = render_markdown(les.body, catalogue().glossary_terms, str(get_locale()))
+    html = rendered.html
+    if rendered.practices:
+        records = practice_answers.last_answers(session, current_user.id, les)
+        invalid = request.args.get("invalid", "")
+        html = practice_html.lesson_html(rendered, les, records, invalid)
     before, after = mod.neighbours(les.slug)
     done = row.completed_at is not None
     updated = done and (les.path, row.completed_revision_id) in progress.material_updates(
@@ -80,6 +87,7 @@ def lesson(slug: str, lesson_slug: str):
         module=mod,
         lesson=les,
         rendered=rendered,
+        html=html,
         done=done,
         updated=updated,
         before=before,
@@ -108,6 +116,42 @@ def mark_done(slug: str, lesson_slug: str):
     if after is not None:
         return redirect(url_for("learn.lesson", slug=slug, lesson_slug=after.slug))
     return redirect(url_for("learn.module", slug=slug))
+
+
+@bp.post("/modules/<slug>/<lesson_slug>/practice/<exercise_id>")
+def practice(slug: str, lesson_slug: str, exercise_id: str):
+    """Check and record an answer to a practice exercise; ungraded, for the learner's review.
+
+    A plain form post is redirected back to the exercise, which shows the feedback; a
+    script's fetch (Accept: application/json) gets the feedback as HTML in JSON.
+    """
+    mod = _module_or_404(slug)
+    les = _lesson_or_404(mod, lesson_slug)
+    rendered = render_markdown(les.body, catalogue().glossary_terms, str(get_locale()))
+    exercise = practice_html.find_practice(rendered, exercise_id)
+    if exercise is None or exercise.block.exercise is None:
+        abort(404)
+    session = db_session()
+    session.commit()
+    begin_write(session)
+    checked, record = practice_answers.record_answer(
+        session, current_user.id, les, exercise.block.exercise, request.form.get("answer", "")
+    )
+    session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        feedback = practice_html.render_feedback(exercise, record, not checked.valid)
+        status = 200 if checked.valid else 400
+        return jsonify(valid=checked.valid, correct=checked.correct, feedback=feedback), status
+    invalid = {} if checked.valid else {"invalid": exercise_id}
+    return redirect(
+        url_for(
+            "learn.lesson",
+            slug=slug,
+            lesson_slug=lesson_slug,
+            _anchor=f"practice-{exercise_id}",
+            **invalid,
+        )
+    )
 
 
 @bp.post("/modules/<slug>/<lesson_slug>/time")

@@ -29,6 +29,7 @@ from courseware.web.access import roles_required
 from courseware.web.cases import LABELS
 from courseware.web.certificates import policy
 from courseware.web.database import catalogue, db_session
+from courseware.web.practice import preview_html
 from courseware.web.studio_forms import MAX_TEXT, TYPE_LABELS, BaseForm, EditForm
 
 T = TypeVar("T")
@@ -122,7 +123,7 @@ def preview_of(path: str, text: str, quick: bool = True) -> dict[str, Any]:
     return {
         "kind": kind,
         "errors": errors,
-        "html": rendered.html,
+        "html": preview_html(rendered) if rendered.practices else rendered.html,
         "toc": rendered.toc,
         "meta": meta or {},
     }

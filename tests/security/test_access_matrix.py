@@ -42,6 +42,7 @@ ACCESS: dict[str, set[str]] = {
     "learn.lesson": SIGNED_IN,
     "learn.mark_done": SIGNED_IN,
     "learn.reading_time": SIGNED_IN,
+    "learn.practice": SIGNED_IN,
     "learn.glossary": SIGNED_IN,
     "learn.search": SIGNED_IN,
     "quiz.overview": SIGNED_IN,

@@ -75,6 +75,41 @@
     calc.hidden = false;
   }
 
+  // Practice exercises: check the answer without leaving the page. Without this script the
+  // form posts and the page comes back at the exercise with the same feedback.
+  function practiceForm(form) {
+    var feedback = document.getElementById(form.getAttribute("data-feedback"));
+    var button = form.querySelector("button[type=submit]");
+    var busy = false;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (busy) return; // a second press while the first is on its way does nothing
+      busy = true;
+      button.setAttribute("aria-disabled", "true");
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "Accept": "application/json" },
+        credentials: "same-origin"
+      }).then(function (response) {
+        return response.json();
+      }).then(function (data) {
+        if (!data || typeof data.feedback !== "string") throw new Error("no feedback");
+        feedback.innerHTML = data.feedback; // built and escaped by the server
+        var input = form.querySelector("input[type=text][name=answer]");
+        if (input) {
+          if (data.valid) input.removeAttribute("aria-invalid");
+          else input.setAttribute("aria-invalid", "true");
+        }
+      }).catch(function () {
+        feedback.textContent = form.getAttribute("data-msg-failed");
+      }).then(function () {
+        busy = false;
+        button.removeAttribute("aria-disabled");
+      });
+    });
+  }
+
   // On a phone the lesson's contents would fill the first screen: fold it, one tap away.
   function foldContentsOnPhones() {
     if (!window.matchMedia || !window.matchMedia("(max-width: 40rem)").matches) return;
@@ -86,5 +121,8 @@
     foldContentsOnPhones();
     readingTime();
     document.querySelectorAll(".loan-block[data-amount]").forEach(loanCalculator);
+    if (window.fetch && window.FormData) {
+      document.querySelectorAll("form.practice-form[action]").forEach(practiceForm);
+    }
   });
 })();

@@ -1,0 +1,1 @@
+"""Services for learners' own work inside the lessons (practice answers)."""
