@@ -338,6 +338,8 @@ class ToggleParams(Strict):
     other_debt_service: Money = 0.0  # added to the household's other debt service
     savings_factor: Annotated[float, Field(ge=0, le=10)] = 1.0
     base_sales_factor: Annotated[float, Field(ge=0, le=10)] = 1.0  # hidden sales only
+    other_income: Money = 0.0  # added to the household's other income (hidden)
+    ramp: list[Annotated[float, Field(ge=0, le=3)]] | None = Field(default=None, max_length=24)
     willingness: Willingness | None = None
     guarantor_capacity_factor: Annotated[float, Field(ge=0, le=10)] = 1.0
     loan_use: LoanUse | None = None  # how the money is used where this fact holds

@@ -218,6 +218,9 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
             params["other_debt_service"] += tp.other_debt_service
             params["savings"] = round(params["savings"] * tp.savings_factor, 2)
             params["base_sales"] = round(params["base_sales"] * tp.base_sales_factor, 2)
+            params["other_income"] += tp.other_income
+            if tp.ramp is not None:
+                params["ramp"] = list(tp.ramp)
             if tp.willingness is not None:
                 params["willingness"] = tp.willingness
             if tp.loan_use is not None:
