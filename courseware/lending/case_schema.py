@@ -307,11 +307,14 @@ class Reason(Strict):
     side: ReasonSide = "neutral"
     ratio_below: Annotated[float, Field(gt=0, le=10)] | None = None
     ratio_above: Annotated[float, Field(ge=0, le=10)] | None = None
+    when_present: list[Ident] = Field(default_factory=list, max_length=6)  # toggles that must
+    when_absent: list[Ident] = Field(default_factory=list, max_length=6)  # hold / must not
 
 
 class Key(Strict):
     red_flags: list[Ident | KeyFlag] = Field(default_factory=list, max_length=20)
-    key_reasons: list[Ident] = Field(min_length=1, max_length=3)
+    # Up to 6 candidates: each variant keeps the first 3 that hold there (ratio, toggles).
+    key_reasons: list[Ident] = Field(min_length=1, max_length=6)
     best_option: Ident
     debrief: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=150, max_length=400)

@@ -139,7 +139,12 @@ def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
     fee_rate = terms.fee_rate
     business_share, household_share = loan_use(case)
     if existing:
-        upfront = model.costs.restructuring if option.kind == "restructure" else 0.0
+        # Re-contracting a restructured loan, or visiting and calling a guarantor, costs staff
+        # time; collecting as scheduled and writing off cost nothing up front.
+        upfront = {
+            "restructure": model.costs.restructuring,
+            "call_guarantor": model.costs.guarantor_check,
+        }.get(option.kind, 0.0)
         invested = np.zeros(borrowers)
         business_share = household_share = 0.0  # the money was lent and used long ago
     else:

@@ -109,7 +109,9 @@ def gap_share(stats: Sequence[OptionStats], chosen: OptionStats) -> float:
     worst = min(s.value for s in stats)
     spread = best.value - worst
     if spread <= 1e-9:
-        return 0.0
+        # The best option is also the least valuable: every other one is worth more only by
+        # breaking client protection. Those are as far from the answer as an option can be.
+        return 0.0 if chosen.client_protection_ok else 1.0
     return max(0.0, (best.value - chosen.value) / spread)
 
 

@@ -252,7 +252,11 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
     return data
 
 
-def _reason_holds(reason: Reason, ratio: float | None) -> bool:
+def _reason_holds(reason: Reason, ratio: float | None, present: frozenset[str]) -> bool:
+    if any(t not in present for t in reason.when_present):
+        return False
+    if any(t in present for t in reason.when_absent):
+        return False
     if ratio is None:
         return True
     if reason.ratio_below is not None and not ratio < reason.ratio_below:
@@ -260,7 +264,7 @@ def _reason_holds(reason: Reason, ratio: float | None) -> bool:
     return not (reason.ratio_above is not None and not ratio > reason.ratio_above)
 
 
-def _finish(spec: CaseFile, data: dict[str, Any]) -> dict[str, Any]:
+def _finish(spec: CaseFile, data: dict[str, Any], present: frozenset[str]) -> dict[str, Any]:
     """Fill the texts, decide the ratio flags and the key reasons from the variant's figures."""
     key = data["key"]
     candidates = list(key["key_reasons"])
@@ -269,7 +273,7 @@ def _finish(spec: CaseFile, data: dict[str, Any]) -> dict[str, Any]:
     figures = dossier_figures(variant)
     values = placeholder_values(figures)
     reasons = [Reason.model_validate(r) for r in data["reasons"]]
-    holds = {r.id for r in reasons if _reason_holds(r, figures.ratio)}
+    holds = {r.id for r in reasons if _reason_holds(r, figures.ratio, present)}
     key["key_reasons"] = [r for r in candidates if r in holds][:3]
     decides_ratio = (
         figures.ratio is not None
@@ -301,7 +305,7 @@ def _flag_id(entry: Any) -> str:
 
 def variant_spec(spec: CaseFile, draw: Draw) -> CaseFile:
     """The template with one draw applied: a case file of its own, validated."""
-    return CaseFile.model_validate(_finish(spec, _apply(spec, draw)))
+    return CaseFile.model_validate(_finish(spec, _apply(spec, draw), draw.present))
 
 
 def key_flags_of(spec: CaseFile, catalogue: Any) -> dict[str, str]:
