@@ -428,6 +428,7 @@ def cases_audit(
         pass_mark=float(rules.case_average_min),
         cases_required=rules.cases_required,
         workers=workers,
+        case_average=rules.case_average,
     )
     names = list(report.strategies)
     click.echo(f"{'case':30}" + "".join(f"{n[:12]:>13}" for n in names))

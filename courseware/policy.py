@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +33,9 @@ class CertificationRules(_Strict):
     renewal_window_days: int = Field(default=60, ge=0, le=365)
     cases_required: int = Field(default=8, ge=0, le=100)
     case_average_min: float = Field(default=70, ge=0, le=100)
+    # "all": the average of every case decided (first decisions), once cases_required are;
+    # "best": the average of the best cases_required (lets a learner drop the worst).
+    case_average: Literal["all", "best"] = "all"
     renewal: RenewalRules = RenewalRules()
 
 

@@ -34,6 +34,7 @@ from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue
 from courseware.lending.scoring import decision_record, score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path
+from courseware.lending.variants import draw_variant
 from courseware.models import (
     AttemptQuestion,
     AuditEvent,
@@ -95,30 +96,39 @@ class SeedReport:
     accounts: list[tuple[str, str]] = field(default_factory=list)  # (role, user name) to show
 
 
+def _choices(case: Any, stats: Any) -> list[tuple[str, list[str], list[str]]]:
+    """Five decisions on one variant, from the expert's to a poor one."""
+    best = next(s.option_id for s in stats if s.is_best)
+    others = [o.id for o in case.options if o.id != best] or [best]
+    flags = sorted(case.key_flags)
+    wrong = [f.id for f in case.catalogue.flags if f.id not in case.key_flags][:1]
+    keys = list(case.spec.key.key_reasons)
+    rest = [r for r in case.reason_ids if r not in keys]
+    return [
+        (best, flags, keys[:3]),
+        (best, flags[:-1], (keys[:2] + rest[:1])[:3]),
+        (best, flags[: len(flags) // 2], keys[:1]),
+        (others[0], flags[:1] + wrong, rest[:1]),
+        (others[-1], wrong, rest[1:2] or rest[:1]),
+    ]
+
+
 def _case_templates(catalogue: Catalogue) -> dict[str, list[tuple[dict[str, Any], float]]]:
-    """Per case, five decisions from expert to poor on three seeds, scored and recorded by
-    the engine: (the decision's columns, its score)."""
+    """Per case, five decisions from expert to poor on the variants of three seeds, scored
+    and recorded by the engine: (the decision's columns, its score)."""
     found: dict[str, list[tuple[dict[str, Any], float]]] = {}
     revisions = catalogue.extras.get("case_revisions") or {}
-    for slug, case in sorted(catalogue.cases.items()):
-        stats = evaluate_options(case, SEEDS)
-        best = score_decision(case, stats, case.options[0].id, set(), []).best_option_id
-        others = [o.id for o in case.options if o.id != best] or [best]
-        flags = sorted(case.key_flags)
-        wrong = [f.id for f in case.catalogue.flags if f.id not in case.key_flags][:1]
-        keys = list(case.spec.key.key_reasons)
-        rest = [r for r in case.reason_ids if r not in keys]
-        choices = [
-            (best, flags, keys[:3]),
-            (best, flags[:-1], (keys[:1] + rest[:1])[:3]),
-            (best, flags[: len(flags) // 2], rest[:1]),
-            (others[0], flags[:1] + wrong, rest[:1]),
-            (others[-1], wrong, rest[1:2] or rest[:1]),
-        ]
+    for slug, template in sorted(catalogue.cases.items()):
+        served = {}
+        for seed in (11, 23, 37):
+            case = draw_variant(template, seed)
+            stats = evaluate_options(case, SEEDS)
+            served[seed] = (case, stats, _choices(case, stats))
         found[slug] = []
-        for option_id, ticked, reasons in choices:
-            score = score_decision(case, stats, option_id, set(ticked), reasons)
-            for seed in (11, 23, 37):
+        for level in range(5):
+            for seed, (case, stats, choices) in served.items():
+                option_id, ticked, reasons = choices[level]
+                score = score_decision(case, stats, option_id, set(ticked), reasons)
                 path = simulate_path(case, option_id, seed)
                 expert = simulate_path(case, score.best_option_id, seed)
                 loan, best_loan = (
@@ -131,7 +141,7 @@ def _case_templates(catalogue: Catalogue) -> dict[str, list[tuple[dict[str, Any]
                 values = {
                     "case_slug": slug,
                     "case_revision_id": revisions.get(slug),
-                    "content_hash": case.content_hash,
+                    "content_hash": template.content_hash,
                     "seed": seed,
                     "option_id": option_id,
                     "option_kind": path.kind,
@@ -149,6 +159,7 @@ def _case_templates(catalogue: Catalogue) -> dict[str, list[tuple[dict[str, Any]
                     "outcome": path.outcome,
                     "lender_profit": path.lender_profit,
                     "record": record,
+                    "case_model": 2,
                 }
                 found[slug].append((values, score.total))
     return found
@@ -492,7 +503,8 @@ class _Loader:
     def cases(
         self, uid: int, t: datetime, skill: float, evidence: dict[str, Any]
     ) -> tuple[datetime, bool]:
-        """First decisions until the best ones reach the average (or every case is decided)."""
+        """First decisions until their average (of all, or of the best, as the rules say)
+        reaches the minimum, or every case is decided."""
         rules = self.policy.certification
         slugs = sorted(self.templates)
         self.rng.shuffle(slugs)
@@ -504,8 +516,10 @@ class _Loader:
             if self.rng.random() < 0.15:  # practice on the same case a day later
                 self.decide(uid, slug, "practice", False, t + DAY, skill)
             t += self.rng.uniform(0.1, 3) * DAY
-            best = sorted(found, key=lambda c: c["score"], reverse=True)[: rules.cases_required]
-            if len(best) == rules.cases_required and sum(
+            best = sorted(found, key=lambda c: c["score"], reverse=True)
+            if rules.case_average == "best":
+                best = best[: rules.cases_required]
+            if len(best) >= rules.cases_required and sum(
                 c["score"] for c in best
             ) >= rules.case_average_min * len(best):
                 evidence["cases"] = best

@@ -41,8 +41,19 @@ def quiz_key(module_slug: str) -> str:
     return f"quiz:{module_slug}"
 
 
-def best_case_average(cases: Iterable[CaseEvidence], count: int) -> float | None:
-    scores = sorted((c.score for c in cases), reverse=True)[:count]
+def counted_cases(
+    cases: Iterable[CaseEvidence], count: int, mode: str = "all"
+) -> list[CaseEvidence]:
+    """The case decisions an average is taken over: every one (``case_average: all``, the
+    default: no learner drops their worst judgement), or the best ``count`` (``best``)."""
+    found = list(cases)
+    if mode == "best":
+        found = sorted(found, key=lambda c: c.score, reverse=True)[:count]
+    return found
+
+
+def case_average(cases: Iterable[CaseEvidence], count: int, mode: str = "all") -> float | None:
+    scores = [c.score for c in counted_cases(cases, count, mode)]
     return sum(scores) / len(scores) if scores and count else None
 
 
@@ -83,7 +94,7 @@ def requirements(catalogue: Catalogue, policy: Policy, evidence: Evidence) -> li
             )
     rules = policy.certification
     counted = [c for c in evidence.cases if c.case_slug in catalogue.cases]
-    average = best_case_average(counted, rules.cases_required)
+    average = case_average(counted, rules.cases_required, rules.case_average)
     met = len(counted) >= rules.cases_required and (
         rules.cases_required == 0 or (average or 0) >= rules.case_average_min
     )
@@ -138,7 +149,11 @@ def latest(certificates: Sequence[Certificate]) -> Certificate | None:
 def snapshot(catalogue: Catalogue, policy: Policy, evidence: Evidence) -> dict[str, Any]:
     """What the certificate was earned on: scores and the content revisions."""
     rules = policy.certification
-    best_cases = sorted(evidence.cases, key=lambda c: c.score, reverse=True)[: rules.cases_required]
+    best_cases = sorted(
+        counted_cases(evidence.cases, rules.cases_required, rules.case_average),
+        key=lambda c: c.score,
+        reverse=True,
+    )
     return {
         "quizzes": {
             slug: {
@@ -169,6 +184,7 @@ def snapshot(catalogue: Catalogue, policy: Policy, evidence: Evidence) -> dict[s
         "rules": {
             "cases_required": rules.cases_required,
             "case_average_min": rules.case_average_min,
+            "case_average": rules.case_average,
         },
         "content_version": catalogue.version,
     }
@@ -206,7 +222,7 @@ def renewal_for(evidence: Evidence, policy: Policy, now: datetime) -> Renewal:
     since = max(opens, current.issued_at)
     quiz = any(q.submitted_at >= since for q in evidence.renewal_quizzes)
     cases = [c for c in evidence.renewal_cases if c.decided_at >= since]
-    average = best_case_average(cases, rules.renewal.cases)
+    average = case_average(cases, rules.renewal.cases, rules.case_average)
     return Renewal(
         now >= opens,
         opens,

@@ -3,8 +3,9 @@
 ``audit_cases`` plays each strategy on the same variants of every case template
 (variant seeds 0..V-1, each graded over the same K simulation seeds) and reports
 each strategy's mean score, its spread, and how often a learner who always
-played it would be certified (the certification rule: the average of the best
-``cases_required`` case scores at least ``pass_mark``). The expert plays the
+played it would be certified (the certification rule of settings.yaml: at least
+``cases_required`` cases decided and the average of all of them, or of the best
+``cases_required`` with ``case_average: best``, at least ``pass_mark``). The expert plays the
 best option with the variant's red flags and key reasons, and its loan book
 (PAR30, write-offs a year, new loans only) is reported too. Naive strategies never look at the
 hidden key; they only see what a trainee sees.
@@ -140,6 +141,17 @@ STRATEGIES: dict[str, Callable[[Seen], Choice]] = {
     "last-time-answer": _last_answer,
 }
 NAIVE = tuple(name for name in STRATEGIES if name != "expert")
+# The issue's list (loan cases v2): none may average above 50 or certify 1 learner in 100.
+LISTED = (
+    "always-reject",
+    "approve-as-requested",
+    "smallest-amount",
+    "most-secured",
+    "always-defer",
+    "random-option",
+    "first-listed-reasons",
+    "all-flags",
+)
 
 
 @dataclass
@@ -263,7 +275,36 @@ class AuditReport:
         }
 
 
-CERTIFY_SHARE = 0.01  # a strategy "certifies" when 1 learner in 100 following it would
+CERTIFY_SHARE = 0.01  # a listed strategy "certifies" when 1 learner in 100 following it would
+# The strategies beyond the list are held to the same mean, and certify when 1 in 10 would:
+# replaying another variant's answer still certifies a few lucky learners (see the README).
+EXTRA_CERTIFY_SHARE = 0.10
+
+
+def _certified(table: np.ndarray, required: int, pass_mark: float, mode: str) -> np.ndarray:
+    """For each simulated learner (a column: learner v plays variant v of every case), whether
+    the certification rule would certify them. ``best``: the average of their best
+    ``required`` cases. ``all``: they decide the cases one by one in an order of their own and
+    are certified as soon as ``required`` or more are decided and the average of all of them
+    reaches the pass mark (the site issues the certificate at that moment)."""
+    cases, learners = table.shape
+    if not cases:
+        return np.zeros(0, dtype=bool)
+    if mode == "best":
+        return np.sort(table, axis=0)[::-1][:required].mean(axis=0) >= pass_mark
+    rng = np.random.default_rng(20261206)
+    found = np.zeros(learners, dtype=bool)
+    for v in range(learners):
+        scores = table[rng.permutation(cases), v]
+        running = np.cumsum(scores) / np.arange(1, cases + 1)
+        found[v] = bool((running[max(required, 1) - 1 :] >= pass_mark).any())
+    return found
+
+
+def _certify_share(name: str) -> float:
+    if name == "expert":
+        return 0.5
+    return CERTIFY_SHARE if name in LISTED else EXTRA_CERTIFY_SHARE
 
 
 def audit_cases(
@@ -273,6 +314,7 @@ def audit_cases(
     pass_mark: float = 70.0,
     cases_required: int = 8,
     workers: int = 1,
+    case_average: str = "all",
 ) -> AuditReport:
     """Play every strategy on variants 0..variants-1 of every case (see the module doc)."""
     flags = common_flags(cases)
@@ -290,16 +332,14 @@ def audit_cases(
     results: dict[str, StrategyResult] = {}
     for name in STRATEGIES:
         table = np.array([a.scores[name] for a in audits])  # (cases, variants)
-        # Learner v plays variant v of every case; the rule averages their best scores.
-        best = np.sort(table, axis=0)[::-1][:required] if len(audits) else table
-        certified = best.mean(axis=0) >= pass_mark if len(audits) else np.zeros(0, bool)
+        certified = _certified(table, required, pass_mark, case_average)
         rate = float(certified.mean()) if certified.size else 0.0
         averages = table.mean(axis=0) if len(audits) else np.zeros(1)
         results[name] = StrategyResult(
             mean=float(table.mean()) if table.size else 0.0,
             spread=float(averages.std()),
             certify_rate=rate,
-            certifies=rate >= CERTIFY_SHARE if name != "expert" else rate >= 0.5,
+            certifies=rate >= _certify_share(name),
         )
     return AuditReport(
         pass_mark=pass_mark,

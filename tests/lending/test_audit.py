@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from courseware.lending.audit import NAIVE, STRATEGIES, audit_cases, audit_failures
+from courseware.lending.audit import LISTED, NAIVE, STRATEGIES, audit_cases, audit_failures
 from courseware.lending.cases import Case
 
 
 @pytest.fixture(scope="module")
 def report(library: dict[str, Case]):
-    return audit_cases(library, variants=12, seeds=80, pass_mark=70, cases_required=8)
+    return audit_cases(library, variants=24, seeds=80, pass_mark=70, cases_required=8)
 
 
 def test_the_issue_lists_every_strategy() -> None:
@@ -30,7 +30,9 @@ def test_the_issue_lists_every_strategy() -> None:
         "first-listed-reasons",
         "all-flags",
     }
-    assert listed <= set(STRATEGIES)
+    assert listed <= set(STRATEGIES) and set(LISTED) == listed - {"expert"}
+    # and the answer another variant had (memorised, shared): judgement, not recall
+    assert "last-time-answer" in STRATEGIES
 
 
 def test_the_expert_passes_every_case(report) -> None:
@@ -44,7 +46,9 @@ def test_the_expert_passes_every_case(report) -> None:
 def test_no_naive_strategy_reaches_half_the_points_or_certifies(report, name: str) -> None:
     result = report.strategies[name]
     assert result.mean <= 50, (name, result)
-    assert result.certify_rate == 0, (name, result)
+    assert not result.certifies, (name, result)
+    if name in LISTED:
+        assert result.certify_rate == 0, (name, result)
 
 
 def test_the_audit_reports_what_ci_refuses(report) -> None:
