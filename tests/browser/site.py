@@ -18,6 +18,7 @@ from courseware.casework import decisions as casework
 from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.store import published_sources
 from courseware.db import begin_write
+from courseware.lending.simulation import evaluate_options
 from courseware.models import Certificate, QuizAttempt, User
 
 # Installed into every page before the site's own scripts: CSP violations are collected.
@@ -157,20 +158,22 @@ class LiveSite:
         revisions = cat.extras.get("case_revisions") or {}
         for slug in slugs:
             case = cat.cases[slug]
-            key = case.spec.key
-            flags = [f if isinstance(f, str) else f.id for f in key.red_flags]
             with self.session() as db:
                 begin_write(db)
                 ticket = casework.issue_ticket(db, user.id, case, revisions.get(slug))
                 db.commit()
+                # The expert's answer to the variant this ticket serves.
+                variant = casework.variant_of(case, ticket.seed)
+                stats = evaluate_options(variant, casework.SEEDS)
+                best = next(s.option_id for s in stats if s.is_best)
                 casework.submit_decision(
                     db,
                     user.id,
                     ticket.token,
                     case,
-                    key.best_option,
-                    flags,
-                    list(key.key_reasons)[:3],
+                    best,
+                    sorted(variant.key_flags),
+                    list(variant.spec.key.key_reasons),
                     ticket.seed,
                     "" if ticket.case_revision_id is None else ticket.case_revision_id,
                 )
