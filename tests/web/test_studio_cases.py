@@ -33,7 +33,7 @@ def trainer(client: FlaskClient, users, course) -> FlaskClient:
             "params.start_month",
             "must be at most 12",
         ),
-        (("best_option: approve-as-requested", "best_option: lend-it-all"), "key.best_option", ""),
+        (("best_option: reject-competition", "best_option: lend-it-all"), "key.best_option", ""),
         (("slug: grocery-kiosk", "slug: grocery"), "slug", "must match the file name"),
     ],
 )
