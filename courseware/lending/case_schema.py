@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from courseware.content.errors import N_
-from courseware.lending.params import Ident, Severity, Share, Strict, Text
+from courseware.lending.params import Ident, LessonLink, Severity, Share, Strict, Text
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, min_length=1, max_length=64)]
@@ -309,6 +309,7 @@ class Reason(Strict):
     ratio_above: Annotated[float, Field(ge=0, le=10)] | None = None
     when_present: list[Ident] = Field(default_factory=list, max_length=6)  # toggles that must
     when_absent: list[Ident] = Field(default_factory=list, max_length=6)  # hold / must not
+    lesson: LessonLink | None = None  # module/lesson#anchor: the section that teaches it
 
 
 class Key(Strict):

@@ -7,11 +7,19 @@ case_studies/model.yaml; a case may override any of them under
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from courseware.content.errors import N_, ContentError, safe_load_yaml, validate_model
 
@@ -20,6 +28,21 @@ Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_l
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Severity = Literal["critical", "major", "minor"]
+# Where the course teaches a flag or a reason: <module-slug>/<lesson-slug>#<heading-anchor>
+# (the anchor is the id the lesson page gives a ## or ### heading; checked against the
+# lessons when the catalogue is built, courseware.lending.catalog).
+LESSON_LINK_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*#[^\s#/]+$")
+
+
+def _lesson_link(value: str) -> str:
+    if not LESSON_LINK_RE.fullmatch(value):
+        raise ValueError(N_("must name a lesson section as module/lesson#anchor"))
+    return value
+
+
+LessonLink = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_lesson_link)
+]
 
 
 class Strict(BaseModel):
@@ -221,6 +244,7 @@ class RedFlag(Strict):
     label: Text
     severity: Severity
     description: Text
+    lesson: LessonLink | None = None  # module/lesson#anchor: the section that teaches it
 
 
 class RedFlagFile(Strict):
