@@ -90,10 +90,15 @@ def path_data(path: LoanPath) -> dict[str, Any]:
     }
 
 
-def _flag(case: Case, flag_id: str) -> dict[str, str]:
+def _flag(case: Case, flag_id: str) -> dict[str, str | None]:
     entry = case.catalogue.get(flag_id)
     severity = case.key_flags.get(flag_id) or (entry.severity if entry else "minor")
-    return {"id": flag_id, "label": entry.label if entry else flag_id, "severity": severity}
+    return {
+        "id": flag_id,
+        "label": entry.label if entry else flag_id,
+        "severity": severity,
+        "lesson": entry.lesson if entry else None,  # module/lesson#anchor that teaches it
+    }
 
 
 def build_record(
@@ -112,6 +117,7 @@ def build_record(
     rules = case.model.scoring
     reason_text = {r.id: r.text for r in case.spec.reasons}
     reason_side = {r.id: r.side for r in case.spec.reasons}
+    reason_lesson = {r.id: r.lesson for r in case.spec.reasons}
     key_reasons = set(case.spec.key.key_reasons)
     wrong = set(score.wrong_reasons)
     record = {
@@ -168,11 +174,13 @@ def build_record(
                 "key": r in key_reasons,
                 "side": reason_side.get(r, "neutral"),
                 "wrong": r in wrong,
+                "lesson": reason_lesson.get(r),
             }
             for r in reasons
         ],
         "key_reasons": [
-            {"id": r, "text": reason_text.get(r, r)} for r in case.spec.key.key_reasons
+            {"id": r, "text": reason_text.get(r, r), "lesson": reason_lesson.get(r)}
+            for r in case.spec.key.key_reasons
         ],
         "path": path_data(path),
         "loan": asdict(loan),

@@ -462,3 +462,32 @@ def test_a_decision_made_on_a_v1_case_keeps_its_page(trainee, db):
     assert "made on the first version of the case" in html
     assert "This case was drawn for you" not in html
     assert "Your score" in html and "Every option" in html
+
+
+def test_the_outcome_links_flags_and_reasons_to_their_lesson_sections(trainee, db):
+    form = _form(trainee, GOOD)
+    option, flags, reasons = _expert(GOOD, form)
+    # A flag ticked that is not there shows its lesson too.
+    extra = "pressure-to-disburse"
+    response = _decide(trainee, GOOD, option, [*flags, extra], reasons, form=form)
+    html = _text(trainee.get(response.location))
+    # The fixture course links every flag and reason to alpha/first's "什麼是微貸".
+    link = '<a class="lesson-link" href="/modules/alpha/first#什麼是微貸">'
+    expected = len(flags) + 1 + len(reasons) + len(_served(GOOD, form).spec.key.key_reasons)
+    assert html.count(link) == expected
+    assert "Where the course teaches this" in html
+
+    # A record stored before the links existed still renders, without them.
+    db.rollback()
+    decision = db.scalars(select(CaseDecision).order_by(CaseDecision.id.desc())).first()
+    record = dict(decision.record)
+    record["flags"] = {
+        k: [{key: v for key, v in f.items() if key != "lesson"} for f in fs]
+        for k, fs in record["flags"].items()
+    }
+    record["reasons"] = [{k: v for k, v in r.items() if k != "lesson"} for r in record["reasons"]]
+    record["key_reasons"] = [{"id": r["id"], "text": r["text"]} for r in record["key_reasons"]]
+    decision.record = record
+    db.commit()
+    old = trainee.get(response.location)
+    assert old.status_code == 200 and "lesson-link" not in _text(old)
