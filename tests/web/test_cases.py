@@ -288,8 +288,8 @@ def test_trainer_written_text_is_escaped_and_the_debrief_sanitized(trainee, db):
         return body.replace(
             "title: 巷口雜貨店的第四次貸款", "title: 巷口雜貨店<script>alert(1)</script>"
         ).replace(
-            "前三次貸款準時還清，",
-            "**前三次貸款**準時還清<img src=x onerror=alert(1)>，",
+            "帳冊、發票與實地抽點存貨相符，",
+            "**帳冊、發票**與實地抽點存貨相符<img src=x onerror=alert(1)>，",
         )
 
     _publish_edit(db, edit)
@@ -297,7 +297,7 @@ def test_trainer_written_text_is_escaped_and_the_debrief_sanitized(trainee, db):
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     html = _text(trainee.get(_decide(trainee, GOOD, "approve-as-requested").location))
-    assert "<strong>前三次貸款</strong>" in html
+    assert "<strong>帳冊、發票</strong>" in html
     assert "onerror" not in html and "<script>alert" not in html
 
 
