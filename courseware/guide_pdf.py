@@ -51,8 +51,13 @@ class _Writer:
         pdf.set_font(FONT_FAMILY, size=10)
         pdf.set_text_color(0, 0, 0)
         columns = max(len(row) for row in rows)
+        # The timing table (time, topic, how): the last column takes the room.
+        widths = (2, 3, 8) if columns == 3 else None
         with pdf.table(
-            first_row_as_headings=False, line_height=10 * PT * 1.5, text_align="LEFT"
+            first_row_as_headings=False,
+            line_height=10 * PT * 1.5,
+            text_align="LEFT",
+            col_widths=widths,
         ) as table:
             for index, row in enumerate(rows):
                 cells = row + [""] * (columns - len(row))
@@ -100,7 +105,7 @@ def _body(writer: _Writer, body: str) -> None:
         item = LIST_RE.match(line)
         if item:
             flush()
-            mark = f"{item.group(1)}." if item.group(1) else "・"
+            mark = f"{item.group(1)}." if item.group(1) else "•"
             writer.text(f"{mark} {plain(item.group(2))}", indent=4)
             continue
         if stripped.startswith(">"):
