@@ -303,9 +303,7 @@ def _load_content(
             _parse_guide(path, folders[folder][path], catalogue, revisions)
 
 
-def _parse_guide(
-    path: str, text: str, catalogue: Catalogue, revisions: Mapping[str, int]
-) -> None:
+def _parse_guide(path: str, text: str, catalogue: Catalogue, revisions: Mapping[str, int]) -> None:
     meta, body, _line, found = split_front_matter(path, text)
     guide_meta, more = (None, []) if found else validate_model(GuideMeta, path, meta)
     if found or more or guide_meta is None:

@@ -56,9 +56,7 @@ def _guide_or_404(cat: Catalogue, module: str) -> tuple[Module, Guide]:
 
 
 def _case_titles(cat: Catalogue, guide: Guide) -> list[tuple[str, str]]:
-    return [
-        (slug, cat.cases[slug].title if slug in cat.cases else slug) for slug in guide.cases
-    ]
+    return [(slug, cat.cases[slug].title if slug in cat.cases else slug) for slug in guide.cases]
 
 
 @bp.get("/guides")

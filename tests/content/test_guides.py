@@ -16,7 +16,9 @@ SECTIONS = "\n\n".join(f"## {name}\n\n內容。" for name in GUIDE_SECTIONS)
 def guide_text(
     module: str = "alpha", cases: str = "[grocery-kiosk]", title: str = "講師手冊：甲"
 ) -> str:
-    return f"---\nmodule: {module}\ntitle: {title}\nminutes: 90\ncases: {cases}\n---\n\n{SECTIONS}\n"
+    return (
+        f"---\nmodule: {module}\ntitle: {title}\nminutes: 90\ncases: {cases}\n---\n\n{SECTIONS}\n"
+    )
 
 
 def fixture_sources() -> dict[str, str]:
