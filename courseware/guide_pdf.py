@@ -41,7 +41,7 @@ class _Writer:
         pdf.set_font(FONT_FAMILY, size=size)
         pdf.set_text_color(*colour)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(w=pdf.epw - indent, h=size * PT * 1.5, text=text)
+        pdf.multi_cell(w=pdf.epw - indent, h=size * PT * 1.5, text=text, align="L")
 
     def gap(self, mm: float = 2) -> None:
         self.pdf.ln(mm)
