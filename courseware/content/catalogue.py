@@ -17,9 +17,19 @@ from courseware.content.errors import N_, ContentError, validate_model
 from courseware.content.loanblock import find_loan_blocks
 from courseware.content.practice import find_practice_blocks
 from courseware.content.render import GlossaryTerm
-from courseware.content.schemas import GlossaryMeta, LessonMeta, ModuleMeta, split_front_matter
+from courseware.content.schemas import (
+    GlossaryMeta,
+    GuideMeta,
+    LessonMeta,
+    ModuleMeta,
+    split_front_matter,
+)
 
 GLOSSARY_PATH = "content/glossary.md"
+# A module folder's facilitator's guide: not a lesson, shown to trainers only.
+GUIDE_FILE = "guide.md"
+# The level-2 headings every guide has, in the course's language.
+GUIDE_SECTIONS = ("時間安排", "課堂活動", "討論問題", "常見誤解", "案例演練")
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,17 @@ class Lesson:
     title: str
     order: int
     minutes: int
+    body: str
+    path: str
+    revision_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Guide:
+    module_slug: str
+    title: str
+    minutes: int
+    cases: tuple[str, ...]
     body: str
     path: str
     revision_id: int | None = None
@@ -74,6 +95,7 @@ class Catalogue:
     quizzes: dict[str, Any] = field(default_factory=dict)
     cases: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    guides: dict[str, Guide] = field(default_factory=dict)
     version: int = 0
 
     def module(self, slug: str) -> Module | None:
@@ -207,7 +229,7 @@ def _parse_module_folder(
     )
     seen: dict[str, str] = {}
     for path in sorted(files):
-        if path == module_path:
+        if path == module_path or path == f"{folder}/{GUIDE_FILE}":
             continue
         meta, body, body_line, found = split_front_matter(path, files[path])
         lesson_meta, more = (None, []) if found else validate_model(LessonMeta, path, meta)
@@ -275,6 +297,73 @@ def _load_content(
         seen[module.slug] = module.path
         catalogue.modules.append(module)
     catalogue.modules.sort(key=lambda m: (m.order, m.slug))
+    for folder in sorted(folders):
+        path = f"{folder}/{GUIDE_FILE}"
+        if path in folders[folder]:
+            _parse_guide(path, folders[folder][path], catalogue, revisions)
+
+
+def _parse_guide(path: str, text: str, catalogue: Catalogue, revisions: Mapping[str, int]) -> None:
+    meta, body, _line, found = split_front_matter(path, text)
+    guide_meta, more = (None, []) if found else validate_model(GuideMeta, path, meta)
+    if found or more or guide_meta is None:
+        catalogue.errors.extend(found or more)
+        return
+    module = catalogue.module(guide_meta.module)
+    folder = path.rsplit("/", 1)[0]
+    if module is None:
+        catalogue.errors.append(
+            ContentError(
+                path, "module", N_("there is no module %(slug)s"), {"slug": guide_meta.module}
+            )
+        )
+        return
+    if module.path != f"{folder}/module.md":
+        catalogue.errors.append(
+            ContentError(
+                path,
+                "module",
+                N_("the guide belongs to the module of its folder, not %(slug)s"),
+                {"slug": guide_meta.module},
+            )
+        )
+        return
+    headings = {m.group(1).strip() for m in re.finditer(r"^##[ \t]+(.+?)[ \t#]*$", body, re.M)}
+    missing = [name for name in GUIDE_SECTIONS if name not in headings]
+    if missing:
+        catalogue.errors.append(
+            ContentError(
+                path,
+                "sections",
+                N_("the guide has no section headed '## %(name)s'"),
+                {"name": missing[0]},
+            )
+        )
+        return
+    catalogue.guides[module.slug] = Guide(
+        module_slug=module.slug,
+        title=guide_meta.title,
+        minutes=guide_meta.minutes,
+        cases=tuple(guide_meta.cases),
+        body=body,
+        path=path,
+        revision_id=revisions.get(path),
+    )
+
+
+def _check_guide_cases(catalogue: Catalogue, case_files: Mapping[str, str]) -> None:
+    """Every case a guide names is a case file; checked once the cases are loaded."""
+    named = {path.rsplit("/", 1)[-1].rsplit(".", 1)[0] for path in case_files}
+    named -= {"model", "red_flags"}  # the files every case shares, not cases
+    for slug, guide in list(catalogue.guides.items()):
+        unknown = [case for case in guide.cases if case not in named]
+        if unknown:
+            catalogue.errors.append(
+                ContentError(
+                    guide.path, "cases", N_("there is no case %(slug)s"), {"slug": unknown[0]}
+                )
+            )
+            del catalogue.guides[slug]
 
 
 def build_catalogue(
@@ -297,5 +386,7 @@ def build_catalogue(
                 catalogue.errors.append(ContentError(path, "", N_("unexpected file")))
             continue
         loader(files, catalogue, revisions)
+    if "case_studies" in by_folder:  # a check of the content folder alone has no cases
+        _check_guide_cases(catalogue, by_folder["case_studies"])
     catalogue.errors.sort(key=lambda e: (e.path, e.field))
     return catalogue

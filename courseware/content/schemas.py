@@ -36,6 +36,15 @@ class LessonMeta(_Strict):
     minutes: int = Field(ge=1, le=600)
 
 
+class GuideMeta(_Strict):
+    """A module's facilitator's guide (content/NN-slug/guide.md), for trainers only."""
+
+    module: Slug
+    title: Title
+    minutes: int = Field(ge=1, le=600)
+    cases: list[Slug] = Field(min_length=1, max_length=12)
+
+
 class GlossaryMeta(_Strict):
     title: Title
 

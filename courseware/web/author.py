@@ -1,10 +1,16 @@
-"""The trainers' area: question banks at a glance and item statistics per quiz."""
+"""The trainers' area: question banks at a glance, item statistics per quiz, and the
+facilitator's guide of each module (for classroom sessions) as a page and a PDF."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
+from flask_babel import get_locale
 
 from courseware.assessment.statistics import quiz_overview, quiz_statistics
+from courseware.certificate_pdf import FontUnavailable
+from courseware.content.catalogue import Catalogue, Guide, Module
+from courseware.content.render import render_markdown
+from courseware.guide_pdf import render_guide_pdf
 from courseware.web.access import roles_required
 from courseware.web.database import catalogue, db_session
 
@@ -38,4 +44,63 @@ def quiz(module: str):
         bank=bank,
         stats=quiz_statistics(db_session(), bank),
         lessons={lesson.slug: lesson.title for lesson in mod.lessons},
+    )
+
+
+def _guide_or_404(cat: Catalogue, module: str) -> tuple[Module, Guide]:
+    mod = cat.module(module)
+    guide = cat.guides.get(module)
+    if mod is None or guide is None:
+        abort(404)
+    return mod, guide
+
+
+def _case_titles(cat: Catalogue, guide: Guide) -> list[tuple[str, str]]:
+    return [(slug, cat.cases[slug].title if slug in cat.cases else slug) for slug in guide.cases]
+
+
+@bp.get("/guides")
+@roles_required("trainer", "admin")
+def guides():
+    cat = catalogue()
+    return render_template(
+        "author/guides.html",
+        modules=cat.modules,
+        guides=cat.guides,
+        guide_errors=[e for e in cat.errors if e.path.endswith("/guide.md")],
+    )
+
+
+@bp.get("/guides/<module>")
+@roles_required("trainer", "admin")
+def guide(module: str):
+    cat = catalogue()
+    mod, found = _guide_or_404(cat, module)
+    rendered = render_markdown(found.body, cat.glossary_terms, str(get_locale()))
+    return render_template(
+        "author/guide.html",
+        module=mod,
+        guide=found,
+        rendered=rendered,
+        cases=_case_titles(cat, found),
+        playable=set(cat.cases),
+    )
+
+
+@bp.get("/guides/<module>.pdf")
+@roles_required("trainer", "admin")
+def guide_pdf(module: str):
+    cat = catalogue()
+    mod, found = _guide_or_404(cat, module)
+    try:
+        data = render_guide_pdf(
+            found, mod.title, _case_titles(cat, found), current_app.config.get("PDF_FONT")
+        )
+    except FontUnavailable as exc:
+        current_app.logger.warning("guide PDF unavailable: %s", exc)
+        abort(503)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="guide-{mod.slug}.pdf"'},
     )

@@ -64,6 +64,9 @@ ACCESS: dict[str, set[str]] = {
     # trainers' studio
     "author.index": TRAINERS,
     "author.quiz": TRAINERS,
+    "author.guides": TRAINERS,
+    "author.guide": TRAINERS,
+    "author.guide_pdf": TRAINERS,
     "author_cases.index": TRAINERS,
     "author_cases.case": TRAINERS,
     "author_cases.calibration": TRAINERS,
