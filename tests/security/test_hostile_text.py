@@ -57,7 +57,9 @@ def _hostile_course(tmp_dir) -> dict[str, str]:
     case["summary"] = PAYLOADS[4]
     case["dossier"]["applicant"]["name"] = PAYLOADS[12]
     case["dossier"]["site_visit"] = [*PAYLOADS[:8], *case["dossier"]["site_visit"]]
-    case["key"]["debrief"] = "\n\n".join(PAYLOADS[10:13]) + "\n\n" + case["key"]["debrief"]
+    hostile = "\n\n".join(PAYLOADS[10:13]) + "\n\n"
+    filler = "這是一段講師寫的講評文字，用來湊足講評需要的長度。" * 10
+    case["key"]["debrief"] = (hostile + filler)[: max(160, min(400, len(hostile) + 120))]
     sources["case_studies/grocery-kiosk.yaml"] = yaml.safe_dump(
         case, allow_unicode=True, sort_keys=False
     )
