@@ -194,3 +194,33 @@ def build_record(
 def decision_record_of(data: Mapping[str, Any]) -> DecisionRecord:
     """A stored loan-book entry back as the engine's DecisionRecord."""
     return DecisionRecord(**{k: data[k] for k in DecisionRecord.__dataclass_fields__})
+
+
+# Figures a v1 decision's record (made before loan cases v2) does not hold.
+V2_OPTION_FIELDS = (
+    "expected_welfare",
+    "value",
+    "worst_month_ratio",
+    "p_asset_loss",
+    "effective_annual_rate",
+    "procedure_note",
+)
+
+
+def record_for_page(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a stored record with the v2 fields present (None where it lacks them)."""
+    copy = dict(record)
+    copy["options"] = [{**dict.fromkeys(V2_OPTION_FIELDS), **o} for o in record["options"]]
+    copy.setdefault("variant", None)
+    copy.setdefault("welfare_lambda", None)
+    copy["reasons"] = [{"wrong": False, **r} for r in record.get("reasons", [])]
+    rubric = dict(record.get("rubric", {}))
+    for name in (
+        "wrong_reason_cost",
+        "false_flag_cost",
+        "approve_after_fraud_flag_penalty",
+        "decline_with_approval_reasons_penalty",
+    ):
+        rubric.setdefault(name, None)
+    copy["rubric"] = rubric
+    return copy

@@ -158,13 +158,11 @@ LISTED = (
 class Book:
     """The expert's loans summed over every variant, for PAR30 and write-offs a year."""
 
-    principal: float = 0.0
     par30_months: float = 0.0
     written_off: float = 0.0
     balance_months: float = 0.0
 
     def add(self, stats: OptionStats) -> None:
-        self.principal += stats.principal
         self.par30_months += stats.mean_par30_months
         self.written_off += stats.mean_written_off
         self.balance_months += stats.mean_balance_months
@@ -326,7 +324,7 @@ def audit_cases(
         audits = [_audit_one(job) for job in jobs]
     book = Book()
     for a in audits:
-        for name in ("principal", "par30_months", "written_off", "balance_months"):
+        for name in ("par30_months", "written_off", "balance_months"):
             setattr(book, name, getattr(book, name) + getattr(a.book, name))
     required = min(cases_required, len(audits))
     results: dict[str, StrategyResult] = {}

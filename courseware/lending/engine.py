@@ -44,7 +44,6 @@ class Trace:
     sacrifice: np.ndarray
     squeezed: np.ndarray
     dpd: np.ndarray
-    written_off: np.ndarray
     contagion_month: np.ndarray  # (S,), 0 when none
 
 
@@ -256,7 +255,6 @@ def run_plan(
                 ("squeezed", squeezed),
                 ("cover_received", received if received is not None else 0.0),
                 ("cover_given", given if given is not None else 0.0),
-                ("written_off", written),
             ):
                 rec[key][:, :, i] = value
             # Days past due while the loan is open; frozen at write-off; 0 once repaid.

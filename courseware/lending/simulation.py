@@ -93,8 +93,6 @@ class OptionStats:
     worst_month_ratio: float
     p_asset_loss: float  # P(collateral seized from the household)
     effective_annual_rate: float | None  # fees included; None where nothing is priced
-    principal: float = 0.0  # lent (or at stake) under this option; 0 for a rejection
-    mean_par30_balance: float = 0.0  # for the book's PAR30: balance ever > 30 DPD
     mean_written_off: float = 0.0  # principal written off
     mean_balance_months: float = 0.0  # sum of month-opening balances (a year is 12)
     mean_par30_months: float = 0.0  # balance-months more than 30 days past due
@@ -199,8 +197,6 @@ def _stats(case: Case, plan: LoanPlan, result: RunResult) -> OptionStats:
             worst_month_ratio=plan.worst_month_ratio,
             p_asset_loss=float(np.mean(result.asset_loss)),
             effective_annual_rate=plan.effective_annual_rate,
-            principal=float(plan.principal0.sum()),
-            mean_par30_balance=float(result.par30_balance.mean()),
             mean_written_off=float(result.ead.sum(axis=1).mean()),
             mean_balance_months=float(result.balance_months.mean()),
             mean_par30_months=float(result.par30_months.mean()),

@@ -16,6 +16,7 @@ from wtforms import Form, StringField
 
 from courseware import casework, certification
 from courseware.casework.dossier import calculate, option_views, surplus_estimate
+from courseware.casework.record import record_for_page
 from courseware.clock import utcnow
 from courseware.content.render import render_plain
 from courseware.lending.cases import Case
@@ -378,7 +379,7 @@ def outcome(slug: str, decision_id: int):
         abort(404)
     if decision.case_slug != slug or not decision.record.get("path"):
         abort(404)
-    record = _with_defaults(decision.record)
+    record = record_for_page(decision.record)
     return render_template(
         "cases/outcome.html",
         decision=decision,
@@ -389,36 +390,6 @@ def outcome(slug: str, decision_id: int):
         debrief=render_plain(record["debrief"]),
         chosen_stats=next(o for o in record["options"] if o["id"] == decision.option_id),
     )
-
-
-# Figures a v1 decision's record (made before loan cases v2) does not hold.
-V2_OPTION_FIELDS = (
-    "expected_welfare",
-    "value",
-    "worst_month_ratio",
-    "p_asset_loss",
-    "effective_annual_rate",
-    "procedure_note",
-)
-
-
-def _with_defaults(record: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a stored record with the v2 fields present (None where it lacks them)."""
-    copy = dict(record)
-    copy["options"] = [{**dict.fromkeys(V2_OPTION_FIELDS), **o} for o in record["options"]]
-    copy.setdefault("variant", None)
-    copy.setdefault("welfare_lambda", None)
-    copy["reasons"] = [{"wrong": False, **r} for r in record.get("reasons", [])]
-    rubric = dict(record.get("rubric", {}))
-    for name in (
-        "wrong_reason_cost",
-        "false_flag_cost",
-        "approve_after_fraud_flag_penalty",
-        "decline_with_approval_reasons_penalty",
-    ):
-        rubric.setdefault(name, None)
-    copy["rubric"] = rubric
-    return copy
 
 
 def _axis_money(value: float) -> str:
