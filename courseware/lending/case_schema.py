@@ -386,10 +386,31 @@ class Variation(Strict):
     toggles: list[Toggle] = Field(default_factory=list, max_length=6)
 
 
+# What a case trains, for assigning cases and for HR's per-kind results.
+CaseKind = Literal[
+    "good",
+    "bad",
+    "borderline",
+    "fraud",
+    "over_indebted",
+    "seasonal",
+    "group",
+    "restructuring",
+    "pricing",
+    "informal_debt",
+    "emergency",
+    "diversion",
+    "concentration",
+]
+CASE_KINDS: tuple[str, ...] = CaseKind.__args__  # type: ignore[attr-defined]
+
+
 class CaseFile(Strict):
     slug: Slug
     title: Title
     difficulty: int = Field(ge=1, le=3)
+    module: Slug | None = None  # the course module (folder slug) whose lessons it draws on
+    kinds: list[CaseKind] = Field(default_factory=list, max_length=5)
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
     currency: Title = "元"
     dossier: Dossier
