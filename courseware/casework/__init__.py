@@ -19,6 +19,13 @@ from courseware.casework.decisions import (
     submit_decision,
     variant_of,
 )
+from courseware.casework.stages import (
+    StageResult,
+    StageView,
+    current_stage,
+    stages_done,
+    submit_stage,
+)
 from courseware.casework.queries import (
     CalibrationRow,
     CaseScore,
