@@ -19,13 +19,6 @@ from courseware.casework.decisions import (
     submit_decision,
     variant_of,
 )
-from courseware.casework.stages import (
-    StageResult,
-    StageView,
-    current_stage,
-    stages_done,
-    submit_stage,
-)
 from courseware.casework.queries import (
     CalibrationRow,
     CaseScore,
@@ -45,6 +38,13 @@ from courseware.casework.queries import (
     renewal_order,
     variant_spread,
 )
+from courseware.casework.stages import (
+    StageResult,
+    StageView,
+    current_stage,
+    stages_done,
+    submit_stage,
+)
 
 __all__ = [
     "SEEDS",
@@ -57,6 +57,8 @@ __all__ = [
     "DecisionNotFound",
     "DecisionRefused",
     "Portfolio",
+    "StageResult",
+    "StageView",
     "calibration",
     "case_statistics",
     "case_statuses",
@@ -64,6 +66,7 @@ __all__ = [
     "check_choices",
     "counting_decision",
     "counts",
+    "current_stage",
     "decisions_of_kind",
     "first_decision_scores",
     "get_decision",
@@ -73,7 +76,9 @@ __all__ = [
     "portfolio",
     "renewal_order",
     "serve_ticket",
+    "stages_done",
     "submit_decision",
+    "submit_stage",
     "variant_of",
     "variant_spread",
 ]
