@@ -446,6 +446,10 @@ def cases_audit(
         f"expert's book: PAR30 {report.expert_par30:.1%}, "
         f"written off {report.expert_write_off_rate:.1%} a year"
     )
+    click.echo(
+        f"cases whose best answer lends in most variants: {len(report.lending_cases)} "
+        f"of {len(report.per_case)}"
+    )
     for slug, counts in report.best_options.items():
         spread = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
         click.echo(f"best options in {slug}: {spread}")
