@@ -92,7 +92,7 @@ def test_every_flag_and_reason_of_the_course_links_to_a_section_that_exists():
         links += [r.lesson for r in case.spec.reasons]
         for toggle in case.spec.variation.toggles if case.spec.variation else []:
             links += [r.lesson for r in toggle.reasons]
-    assert len(flags) == 24 and len(catalogue.cases) == 12 and len(links) > 150
+    assert len(flags) >= 24 and len(catalogue.cases) >= 12 and len(links) > 150
     for link in links:
         assert link, "a flag or reason without a lesson"
         where, anchor = link.split("#")
