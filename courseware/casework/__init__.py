@@ -38,6 +38,13 @@ from courseware.casework.queries import (
     renewal_order,
     variant_spread,
 )
+from courseware.casework.stages import (
+    StageResult,
+    StageView,
+    current_stage,
+    stages_done,
+    submit_stage,
+)
 
 __all__ = [
     "SEEDS",
@@ -50,6 +57,8 @@ __all__ = [
     "DecisionNotFound",
     "DecisionRefused",
     "Portfolio",
+    "StageResult",
+    "StageView",
     "calibration",
     "case_statistics",
     "case_statuses",
@@ -57,6 +66,7 @@ __all__ = [
     "check_choices",
     "counting_decision",
     "counts",
+    "current_stage",
     "decisions_of_kind",
     "first_decision_scores",
     "get_decision",
@@ -66,7 +76,9 @@ __all__ = [
     "portfolio",
     "renewal_order",
     "serve_ticket",
+    "stages_done",
     "submit_decision",
+    "submit_stage",
     "variant_of",
     "variant_spread",
 ]

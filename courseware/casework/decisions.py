@@ -307,6 +307,38 @@ def submit_decision(
     expert = decision_record(variant, stats, expert_path)
     record = build_record(variant, stats, score, path, loan, expert_path, expert, chosen, SEEDS)
 
+    ticket = spend_ticket(session, user_id, token, case, seed, revision, now)
+    fields = {
+        "option_id": option_id,
+        "option_kind": path.kind,
+        "flags": sorted(ticked),
+        "reasons": chosen,
+        "score_total": score.total,
+        "score_decision": score.decision,
+        "score_flags": score.flags,
+        "score_reasons": score.reasons,
+        "score_portfolio": score.portfolio,
+        "cap_applied": score.cap_applied,
+        "best_option_id": score.best_option_id,
+        "expected_profit": score.ev_chosen,
+        "best_expected_profit": score.ev_best,
+        "outcome": path.outcome,
+        "lender_profit": path.lender_profit,
+        "record": record,
+    }
+    return store_decision(session, user_id, ticket, case.slug, fields, now)
+
+
+def spend_ticket(
+    session: Session,
+    user_id: int,
+    token: str,
+    case: Case,
+    seed: int,
+    revision: int | None,
+    now: datetime,
+) -> CaseTicket:
+    """Spend the ticket once (DecisionRefused when it was spent, forged or outdated)."""
     revision_match = (
         CaseTicket.case_revision_id.is_(None)
         if revision is None
@@ -327,44 +359,41 @@ def submit_decision(
         .execution_options(synchronize_session=False)
     )
     if spent.rowcount != 1:
-        raise _refusal(session, user_id, token, case, seed, revision_ok, revision)
+        raise _refusal(session, user_id, token, case, seed, True, revision)
     ticket = _ticket(session, token)
     assert ticket is not None
+    return ticket
+
+
+def store_decision(
+    session: Session,
+    user_id: int,
+    ticket: CaseTicket,
+    slug: str,
+    fields: Mapping[str, Any],
+    now: datetime,
+) -> CaseDecision:
+    """Record the decision a spent ticket made; the first assessment one counts."""
 
     def decision(kind: str, key: str | None) -> CaseDecision:
         return CaseDecision(
             user_id=user_id,
-            case_slug=case.slug,
+            case_slug=slug,
             case_revision_id=ticket.case_revision_id,
             content_hash=ticket.content_hash,
             seed=ticket.seed,
-            ticket_token=token,
+            ticket_token=ticket.token,
             kind=kind,
             first_key=key,
-            option_id=option_id,
-            option_kind=path.kind,
-            flags=sorted(ticked),
-            reasons=chosen,
-            score_total=score.total,
-            score_decision=score.decision,
-            score_flags=score.flags,
-            score_reasons=score.reasons,
-            score_portfolio=score.portfolio,
-            cap_applied=score.cap_applied,
-            best_option_id=score.best_option_id,
-            expected_profit=score.ev_chosen,
-            best_expected_profit=score.ev_best,
-            outcome=path.outcome,
-            lender_profit=path.lender_profit,
-            record=record,
             case_model=2,
             decided_at=now,
+            **fields,
         )
 
     kind, key = ticket.kind, None
     if kind == "assessment":
-        if counting_decision(session, user_id, case.slug) is None:
-            key = first_key(user_id, case.slug)
+        if counting_decision(session, user_id, slug) is None:
+            key = first_key(user_id, slug)
         else:
             kind = "practice"
     try:

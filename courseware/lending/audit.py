@@ -25,6 +25,7 @@ import numpy as np
 from courseware.lending.cases import OPTION_KINDS, Case
 from courseware.lending.scoring import decision_side, score_decision
 from courseware.lending.simulation import OptionStats, evaluate_options
+from courseware.lending.stages import is_staged, stage_case
 from courseware.lending.variants import draw_variant, shuffled_reasons
 
 Choice = tuple[str, set[str], list[str]]  # option id, flags ticked, reasons given
@@ -110,7 +111,9 @@ def _sided(seen: Seen, side: str) -> list[str]:
 
 def _last_answer(seen: Seen) -> Choice:
     """Replay the answer another variant of this case had: memorised or shared."""
-    assert seen.last_answer is not None
+    if seen.last_answer is None or seen.case.option(seen.last_answer[0]) is None:
+        # A later stage the other variant never reached: the remembered answer is silent.
+        return seen.case.options[0].id, set(), seen.reasons[:3]
     option, flags, reasons = seen.last_answer
     known = set(seen.case.reason_ids)
     return option, set(flags), [r for r in reasons if r in known]
@@ -202,7 +205,56 @@ def _expert_answer(case: Case, seed: int, seeds: int) -> Choice:
     return best, set(variant.key_flags), list(variant.spec.key.key_reasons)
 
 
+def _is_new_loan(best: OptionStats) -> bool:
+    """The expert's book holds new loans: a restructured existing loan counts in PAR30 by
+    definition and was in arrears before the decision, so it is not new lending."""
+    kind = OPTION_KINDS[best.kind]
+    return kind.moves_money and not kind.existing_loan and decision_side(best.kind) == "approve"
+
+
+def _expert_walk(case: Case, seed: int, seeds: int) -> list[Choice]:
+    """The expert's answer at each stage of variant ``seed`` of a staged case."""
+    answers: list[Choice] = []
+    while (stage := stage_case(case, seed, [a[0] for a in answers])) is not None:
+        stats = evaluate_options(stage, seeds)
+        best = next(s.option_id for s in stats if s.is_best)
+        answers.append((best, set(stage.key_flags), list(stage.spec.key.key_reasons)))
+    return answers
+
+
+def audit_staged(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> CaseAudit:
+    """A multi-visit case or a village book: every strategy plays every stage it reaches
+    (its own earlier choices shape the later stages) and scores the mean of its stages,
+    as the case counts toward certification."""
+    result = CaseAudit(case.slug, {name: [] for name in STRATEGIES})
+    last = _expert_walk(case, variants, seeds)  # a variant not in the audit
+    for v in range(variants):
+        for name, strategy in STRATEGIES.items():
+            rng = random.Random(f"{case.slug}\x1f{v}\x1f{name}")  # noqa: S311 - a simulation
+            choices: list[str] = []
+            scores: list[float] = []
+            while (stage := stage_case(case, v, choices)) is not None:
+                k = len(choices)
+                stats = evaluate_options(stage, seeds)
+                order = [r.id for r in shuffled_reasons(stage.spec.reasons, v, stage.slug)]
+                remembered = last[k] if k < len(last) else None
+                seen = Seen(stage, stats, order, list(flags), rng, remembered)
+                option, ticked, reasons = strategy(seen)
+                scores.append(score_decision(stage, stats, option, ticked, reasons).total)
+                choices.append(option)
+                if name == "expert":
+                    best = next(s for s in stats if s.is_best)
+                    result.best_options[f"{k + 1}:{best.option_id}"] += 1
+                    if _is_new_loan(best):
+                        result.book.add(best)
+            result.scores[name].append(float(np.mean(scores)))
+        last = _expert_walk(case, v, seeds)
+    return result
+
+
 def audit_case(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> CaseAudit:
+    if is_staged(case):
+        return audit_staged(case, variants, seeds, flags)
     result = CaseAudit(case.slug, {name: [] for name in STRATEGIES})
     last = _expert_answer(case, variants, seeds)  # the answer to a variant not in the audit
     for v in range(variants):
@@ -211,10 +263,7 @@ def audit_case(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> C
         order = [r.id for r in shuffled_reasons(variant.spec.reasons, v, variant.slug)]
         best = next(s for s in stats if s.is_best)
         result.best_options[best.option_id] += 1
-        kind = OPTION_KINDS[best.kind]
-        # The expert's book of new loans: a restructured existing loan counts in PAR30 by
-        # definition and was in arrears before the decision, so it is not new lending.
-        if kind.moves_money and not kind.existing_loan and decision_side(best.kind) == "approve":
+        if _is_new_loan(best):
             result.book.add(best)
         for name, strategy in STRATEGIES.items():
             rng = random.Random(f"{case.slug}\x1f{v}\x1f{name}")  # noqa: S311 - a simulation

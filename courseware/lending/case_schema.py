@@ -272,6 +272,19 @@ class LoanUse(Strict):
         return self
 
 
+class ShockParams(Strict):
+    """A shock shared by every loan of a book (lending.stages): in one run it hits all of
+    them or none. ``key`` names the random stream (the book's slug), so every loan of the
+    book draws the same chance; ``force`` fixes it on or off (the with/without figures)."""
+
+    key: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    prob: Share
+    month: int = Field(ge=1, le=24)
+    months: int = Field(ge=1, le=12)
+    sales_factor: Share  # sales in the shock months, as a share of what they would be
+    force: Literal["on", "off"] | None = None
+
+
 class Params(Household):
     money_scale: float = Field(gt=0, le=1e6)
     loan_use: LoanUse | None = None  # unset: model.yaml's invested_share in the business
@@ -282,6 +295,7 @@ class Params(Household):
     existing_loan: ExistingLoan | None = None
     members: list[Member] | None = Field(default=None, min_length=2, max_length=10)
     model_overrides: dict[str, Any] | None = None
+    shock: ShockParams | None = None  # set by the loader on a book's loans
 
 
 # The key --------------------------------------------------------------------------
@@ -386,6 +400,61 @@ class Variation(Strict):
     toggles: list[Toggle] = Field(default_factory=list, max_length=6)
 
 
+# Cases in several steps ------------------------------------------------------------
+
+
+class Stage(Strict):
+    """A later visit of a multi-visit case: it happens only while the loan the trainee
+    made is outstanding, and acts on that loan (lending.stages)."""
+
+    id: Ident
+    title: Title
+    month: int = Field(ge=1, le=24)  # loan months since the previous decision
+    visit: list[LongText] = Field(min_length=1, max_length=8)
+    visit_behind: list[LongText] = Field(default_factory=list, max_length=6)
+    visit_current: list[LongText] = Field(default_factory=list, max_length=6)
+    # Behind at this visit when the installment is above this share of the monthly surplus
+    # after the stage's changes (0: always behind; unset: never).
+    behind_if_installment_above: Annotated[float, Field(ge=0, le=10)] | None = None
+    arrears_installments: int = Field(default=1, ge=1, le=6)
+    params: ToggleParams | None = None
+    options: list[Option] = Field(min_length=3, max_length=8)
+    reasons: list[Reason] = Field(min_length=6, max_length=12)
+    key: Key
+
+
+class Shock(Strict):
+    id: Ident
+    title: Title
+    prob: Share
+    month: int = Field(ge=1, le=24)
+    months: int = Field(ge=1, le=12)
+    story: LongText
+
+
+class BookLoan(Strict):
+    """One application of a village book: a case body of its own."""
+
+    id: Ident
+    title: Title
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
+    exposure: Share  # sales in the shock months, as a share of what they would be
+    dossier: Dossier
+    allowed: Allowed
+    options: list[Option] = Field(min_length=3, max_length=8)
+    params: Params
+    reasons: list[Reason] = Field(min_length=6, max_length=16)
+    key: Key
+    variation: Variation | None = None
+
+
+class Book(Strict):
+    village: LongText
+    notes: list[LongText] = Field(default_factory=list, max_length=8)
+    shock: Shock
+    loans: list[BookLoan] = Field(min_length=5, max_length=8)
+
+
 # What a case trains, for assigning cases and for HR's per-kind results.
 CaseKind = Literal[
     "good",
@@ -420,3 +489,18 @@ class CaseFile(Strict):
     reasons: list[Reason] = Field(min_length=6, max_length=16)
     key: Key
     variation: Variation | None = None
+    stages: list[Stage] | None = Field(default=None, min_length=1, max_length=3)
+    book: Book | None = None  # a village book: the case body is its first loan
+
+
+class BookFile(Strict):
+    """A village book as written: the loader turns it into a CaseFile (lending.cases)."""
+
+    slug: Slug
+    title: Title
+    difficulty: int = Field(ge=1, le=3)
+    module: Slug | None = None
+    kinds: list[CaseKind] = Field(default_factory=list, max_length=5)
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
+    currency: Title = "元"
+    book: Book

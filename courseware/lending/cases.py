@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from courseware.content.errors import N_, ContentError, safe_load_yaml, validate_model
 from courseware.lending.arithmetic import harvest_schedule
-from courseware.lending.case_schema import CaseFile, KeyFlag, Option
+from courseware.lending.case_schema import BookFile, CaseFile, KeyFlag, Option
 from courseware.lending.params import (
     ModelParams,
     RedFlagCatalogue,
@@ -24,6 +24,7 @@ from courseware.lending.params import (
     override_model,
 )
 from courseware.lending.pricing import check_prices
+from courseware.lending.stages import book_loan_spec, check_stages
 from courseware.lending.terms import (
     OPTION_KINDS,
     OptionKind,
@@ -60,6 +61,7 @@ class Case:
     variant_seed: int | None = None
     toggles: tuple[str, ...] = ()  # the optional facts present in this variant
     template_hash: str | None = None  # the template's content hash
+    parts: tuple[Case, ...] = ()  # a village book's loans, as templates (lending.stages)
 
     @property
     def slug(self) -> str:
@@ -272,11 +274,28 @@ def parse_case(
     data, errors = safe_load_yaml(path, text)
     if errors:
         return None, errors
+    if isinstance(data, dict) and "book" in data:
+        return _parse_book(path, data, catalogue, model_defaults)
     spec, errors = validate_model(CaseFile, path, data)
     if spec is None:
         return None, errors
+    case, errors = _build_case(path, spec, catalogue, model_defaults)
+    if case is not None and spec.stages:
+        errors = check_stages(path, case, _check_stage)
+        if errors:
+            return None, errors
+    return case, errors
+
+
+def _build_case(
+    path: str,
+    spec: CaseFile,
+    catalogue: RedFlagCatalogue,
+    model_defaults: ModelParams,
+    prefix: str = "",
+) -> tuple[Case | None, list[ContentError]]:
     model, errors = override_model(
-        path, model_defaults, spec.params.model_overrides, "params.model_overrides"
+        path, model_defaults, spec.params.model_overrides, f"{prefix}params.model_overrides"
     )
     if model is None:
         return None, errors
@@ -284,10 +303,61 @@ def parse_case(
     if not errors:
         errors = check_prices(path, spec, model) + check_template(path, spec, model)
     if errors:
-        return None, errors
+        return None, [replace(e, field=f"{prefix}{e.field}") for e in errors] if prefix else errors
     return Case(
         spec, model, catalogue, key_flags_of(spec, catalogue), content_hash(spec, model)
     ), []
+
+
+def _check_stage(path: str, case: Case) -> list[ContentError]:
+    """The single-case checks on a later stage built from the template."""
+    return _check_case(path, case.spec, case.catalogue, case.model) + check_prices(
+        path, case.spec, case.model
+    )
+
+
+def _parse_book(
+    path: str, data: dict, catalogue: RedFlagCatalogue, model_defaults: ModelParams
+) -> tuple[Case | None, list[ContentError]]:
+    """A village book: each loan is checked as a case; the book's case is its first loan
+    under the book's slug and title, with the book attached (lending.stages)."""
+    book_file, errors = validate_model(BookFile, path, data)
+    if book_file is None:
+        return None, errors
+    loans: list[Case] = []
+    for i in range(len(book_file.book.loans)):
+        prefix = f"book.loans[{i}]."
+        spec, loan_errors = validate_model(
+            CaseFile, path, book_loan_spec(book_file, i), prefix=prefix.rstrip(".")
+        )
+        case = None
+        if spec is not None:
+            case, loan_errors = _build_case(path, spec, catalogue, model_defaults, prefix)
+        errors.extend(loan_errors)
+        if case is not None:
+            loans.append(case)
+    ids = [loan.id for loan in book_file.book.loans]
+    for i, loan_id in enumerate(ids):
+        if loan_id in ids[:i]:
+            errors.append(
+                ContentError(
+                    path, f"book.loans[{i}].id", N_("duplicate id %(id)s"), {"id": loan_id}
+                )
+            )
+    if errors:
+        return None, errors
+    head = book_loan_spec(book_file, 0)
+    head.update(
+        slug=book_file.slug,
+        title=book_file.title,
+        summary=book_file.summary,
+        book=book_file.book.model_dump(),
+    )
+    spec = CaseFile.model_validate(head)
+    case, errors = _build_case(path, spec, catalogue, model_defaults)
+    if case is None:
+        return None, errors
+    return replace(case, parts=tuple(loans)), []
 
 
 def load_case_sources(

@@ -23,6 +23,7 @@ EVENT_KINDS = (
     "written_off",  # exposure, recovery
     "illness",  # months, sales_drop, cost, insured
     "downturn",  # months, sales_drop
+    "shock",  # months, sales_drop: a book's shared shock (flood, market closure)
     "harvest",  # factor, quality (good | poor | failed)
     "unwilling",  # owed
     "short_of_cash",  # owed, paid
@@ -106,6 +107,10 @@ def build_events(
                 months=model.downturn.months,
                 sales_drop=round(1 - model.downturn.sales_factor, 4),
             )
+        shock = case.spec.params.shock
+        hit = shock is not None and world.shock_hit is not None and world.shock_hit[0]
+        if hit and m == shock.month:
+            add(m, "shock", months=shock.months, sales_drop=round(1 - shock.sales_factor, 4))
         if harvest[i] and (i == 0 or not harvest[i - 1]):
             factor = float(world.harvest_factor[0, i])
             factors = sorted(model.harvest.factors, reverse=True)

@@ -106,6 +106,18 @@ def _new_loan(case: Case, terms: Terms, people: Households) -> _Schedules:
     return _Schedules(0, [list(d) for d in due], [list(p) for p in parts], amounts)
 
 
+def loan_schedule(case: Case, terms: Terms) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(amounts due, principal parts) month by month of a new loan on ``terms``, all
+    members of a group together."""
+    params = case.spec.params
+    harvest = harvest_loan_months(params, terms.term)
+    amounts = list(terms.member_amounts) if params.members else [terms.amount]
+    rows = [_schedule(terms, a, harvest) for a in amounts]
+    due = tuple(float(sum(r[0][m] for r in rows)) for m in range(terms.term))
+    parts = tuple(float(sum(r[1][m] for r in rows)) for m in range(terms.term))
+    return due, parts
+
+
 def _existing_loan(case: Case, terms: Terms, people: Households) -> _Schedules:
     loan = case.spec.params.existing_loan
     assert loan is not None  # guaranteed by the case check

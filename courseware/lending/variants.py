@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from courseware.content.errors import N_, ContentError
 from courseware.lending.arithmetic import installment_declining, installment_flat
-from courseware.lending.case_schema import CaseFile, KeyFlag, Reason, Toggle
+from courseware.lending.case_schema import CaseFile, KeyFlag, Reason, Toggle, ToggleParams
 from courseware.lending.params import deep_merge, override_model
 from courseware.lending.world import stream_key
 
@@ -122,7 +122,7 @@ def text_fields(text: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
 
 
-def _fill(text: str, values: Mapping[str, str]) -> str:
+def fill(text: str, values: Mapping[str, str]) -> str:
     if "{" not in text:
         return text
     return text.format_map({name: values.get(name, "{" + name + "}") for name in text_fields(text)})
@@ -214,23 +214,7 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
         params["household_expenses"] += sum(e.amount for e in toggle.expenses)
         params["other_debt_service"] += sum(b.installment for b in toggle.bureau)
         if toggle.params is not None:
-            tp = toggle.params
-            params["other_debt_service"] += tp.other_debt_service
-            params["savings"] = round(params["savings"] * tp.savings_factor, 2)
-            params["base_sales"] = round(params["base_sales"] * tp.base_sales_factor, 2)
-            params["other_income"] += tp.other_income
-            if tp.ramp is not None:
-                params["ramp"] = list(tp.ramp)
-            if tp.willingness is not None:
-                params["willingness"] = tp.willingness
-            if tp.loan_use is not None:
-                params["loan_use"] = tp.loan_use.model_dump()
-            if tp.model_overrides:
-                params["model_overrides"] = deep_merge(
-                    params.get("model_overrides") or {}, tp.model_overrides
-                )
-            if params.get("guarantor") is not None:
-                params["guarantor"]["capacity"] *= tp.guarantor_capacity_factor
+            apply_params(params, toggle.params)
         present = {_flag_id(f) for f in key["red_flags"]}
         for flag in ([toggle.flag] if toggle.flag else []) + list(toggle.flags):
             if flag in present:
@@ -250,6 +234,26 @@ def _apply(spec: CaseFile, draw: Draw) -> dict[str, Any]:
         if toggle.flags_drop:
             key["red_flags"] = [f for f in key["red_flags"] if _flag_id(f) not in toggle.flags_drop]
     return data
+
+
+def apply_params(params: dict[str, Any], changes: ToggleParams) -> None:
+    """Lay a toggle's (or a later stage's) changes over the hidden params, in place."""
+    params["other_debt_service"] += changes.other_debt_service
+    params["savings"] = round(params["savings"] * changes.savings_factor, 2)
+    params["base_sales"] = round(params["base_sales"] * changes.base_sales_factor, 2)
+    params["other_income"] += changes.other_income
+    if changes.ramp is not None:
+        params["ramp"] = list(changes.ramp)
+    if changes.willingness is not None:
+        params["willingness"] = changes.willingness
+    if changes.loan_use is not None:
+        params["loan_use"] = changes.loan_use.model_dump()
+    if changes.model_overrides:
+        params["model_overrides"] = deep_merge(
+            params.get("model_overrides") or {}, changes.model_overrides
+        )
+    if params.get("guarantor") is not None:
+        params["guarantor"]["capacity"] *= changes.guarantor_capacity_factor
 
 
 def _reason_holds(reason: Reason, ratio: float | None, present: frozenset[str]) -> bool:
@@ -292,10 +296,10 @@ def _finish(spec: CaseFile, data: dict[str, Any], present: frozenset[str]) -> di
             flags.append(NEGATIVE_FLAG)
         key["red_flags"] = flags
     for r in data["reasons"]:
-        r["text"] = _fill(r["text"], values)
-    key["debrief"] = _fill(key["debrief"], values)
-    data["summary"] = _fill(data["summary"], values)
-    data["dossier"]["site_visit"] = [_fill(line, values) for line in data["dossier"]["site_visit"]]
+        r["text"] = fill(r["text"], values)
+    key["debrief"] = fill(key["debrief"], values)
+    data["summary"] = fill(data["summary"], values)
+    data["dossier"]["site_visit"] = [fill(line, values) for line in data["dossier"]["site_visit"]]
     return data
 
 

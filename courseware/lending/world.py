@@ -151,6 +151,24 @@ class World:
     illness_cost: np.ndarray  # (S, B, M)
     downturn_start: np.ndarray  # (S, M) bool
     cash_flow: np.ndarray  # (S, B, M): pre-loan monthly surplus before shock expenses
+    shock_hit: np.ndarray | None = None  # (S,) bool: a book's shared shock hit in this run
+
+
+def shock_draws(params: Params, seeds: Sequence[int], months: int) -> tuple[np.ndarray, np.ndarray]:
+    """((S,) whether the shared shock hits, (S, M) its sales factor). The stream is keyed
+    by the book, not the loan, so every loan of a book sees the same draw for a seed."""
+    shock = params.shock
+    count = len(seeds)
+    if shock is None:
+        return np.zeros(count, dtype=bool), np.ones((count, months))
+    if shock.force is not None:
+        hit = np.full(count, shock.force == "on")
+    else:
+        hit = uniforms(_keys(shock.key, seeds, "shock"), 1)[:, 0] < shock.prob
+    window = np.zeros(months, dtype=bool)
+    window[shock.month - 1 : shock.month - 1 + shock.months] = True
+    factor = np.where(hit[:, None] & window[None, :], shock.sales_factor, 1.0)
+    return hit, factor
 
 
 def build_world(
@@ -189,7 +207,8 @@ def build_world(
         ramp[b, :n] = h.ramp[:n]
     base = np.array([h.base_sales for _, h, _ in people])[:, None] * season * ramp
     noise = np.exp(sigma[None, :, None] * d.sales_z - 0.5 * sigma[None, :, None] ** 2)
-    sales = base[None] * noise * ill_mult * down_mult[:, None, :] * harvest_factor[:, None, :]
+    shock_hit, shock_mult = shock_draws(params, d.seeds, months)
+    sales = base[None] * noise * ill_mult * (down_mult * harvest_factor * shock_mult)[:, None, :]
 
     margin = np.array([h.margin for _, h, _ in people])
     fixed = np.array(
@@ -222,4 +241,5 @@ def build_world(
         illness_cost=illness_cost,
         downturn_start=downturn_start,
         cash_flow=cash_flow,
+        shock_hit=shock_hit,
     )

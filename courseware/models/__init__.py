@@ -4,7 +4,7 @@ from courseware.db import Base
 from courseware.models.accounts import User
 from courseware.models.assessment import AttemptQuestion, QuizAttempt
 from courseware.models.audit import AuditEvent
-from courseware.models.cases import CaseDecision, CaseTicket
+from courseware.models.cases import CaseDecision, CaseStageDecision, CaseTicket
 from courseware.models.certificates import Certificate, Exemption
 from courseware.models.cohorts import Cohort, CohortMembership, LearnerContact, Reminder
 from courseware.models.content import ContentDocument, ContentRevision, ContentState
@@ -17,6 +17,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CaseDecision",
+    "CaseStageDecision",
     "CaseTicket",
     "Certificate",
     "Cohort",

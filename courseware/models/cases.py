@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from courseware.clock import utcnow
@@ -77,3 +77,27 @@ class CaseDecision(Base):
     # A reset by a trainer or HR takes a decision out of certification, keeping it.
     reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class CaseStageDecision(Base):
+    """One stage of a case decided in several steps (a multi-visit case, a village book).
+
+    The stages hang on the ticket: it stays open until the last stage, when the case's
+    one decision (CaseDecision) is recorded with the stages' combined score. The unique
+    (ticket, stage) pair makes a double submit of a stage record it once.
+    """
+
+    __tablename__ = "case_stage_decisions"
+    __table_args__ = (UniqueConstraint("ticket_token", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_token: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_slug: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[int] = mapped_column(Integer)  # 0 = the first decision
+    option_id: Mapped[str] = mapped_column(String(64))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    score_total: Mapped[float] = mapped_column(Float)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,6 +21,7 @@ from courseware.clock import utcnow
 from courseware.content.render import render_plain
 from courseware.lending.cases import Case
 from courseware.lending.simulation import evaluate_options
+from courseware.lending.stages import is_staged, stage_titles
 from courseware.lending.variants import shuffled_reasons
 from courseware.web.certificates import policy
 from courseware.web.charts import ChartText, event_markers, path_chart
@@ -102,6 +103,9 @@ EVENTS = {
         "medical costs %(cost)s paid by the insurance."
     ),
     "downturn": _l("Market downturn: sales down %(sales_drop)s for %(months)s months."),
+    "shock": _l(
+        "The shock that hit the whole village: sales down %(sales_drop)s for %(months)s months."
+    ),
     "harvest_good": _l("Good harvest (%(factor)s of a normal one)."),
     "harvest_poor": _l("Poor harvest (%(factor)s of a normal one)."),
     "harvest_failed": _l("Failed harvest (%(factor)s of a normal one)."),
@@ -297,7 +301,14 @@ def portfolio():
 
 
 def _render_case(template: Case, ticket: Any, chosen: dict[str, Any], error: Any = None):
-    case = casework.variant_of(template, ticket.seed)
+    stage = None
+    if is_staged(template):
+        stage = casework.current_stage(db_session(), template, ticket)
+        if stage is None:  # cannot happen: the last stage spends the ticket with it
+            return render_error(409, _("This case is already decided. Open it again."))
+        case = stage.case
+    else:
+        case = casework.variant_of(template, ticket.seed)
     calc = calculate(case, request.args)
     form = CalculatorForm(data={k: getattr(calc, k) for k in ("amount", "term", "rate", "surplus")})
     for name, (message, params) in calc.errors.items():
@@ -309,6 +320,10 @@ def _render_case(template: Case, ticket: Any, chosen: dict[str, Any], error: Any
     return render_template(
         "cases/case.html",
         case=case,
+        template_slug=template.slug,
+        template=template,
+        stage=stage,
+        stage_titles=stage_titles(template) if stage else [],
         spec=case.spec,
         ticket=ticket,
         estimate=surplus_estimate(case),
@@ -339,6 +354,8 @@ def decide(slug: str):
     }
     session = db_session()
     session.commit()  # spending the ticket must open its own transaction (SQLite)
+    if is_staged(found):
+        return _decide_stage(found, chosen)
     try:
         decision = casework.submit_decision(
             session,
@@ -363,12 +380,56 @@ def decide(slug: str):
             return render_error(400, message)
         return _render_case(found, _serve(found), chosen, (refused.field, message))
     session.commit()
+    return _decided(decision)
+
+
+def _decided(decision: Any):
+    """After a case's decision is committed: certify if it earns it, show the outcome."""
+    session = db_session()
     if decision.kind != "practice":
         issued = certification.check_and_issue(session, current_user.id, catalogue(), policy())
         session.commit()
         if issued is not None:
             flash(_("Congratulations: your certificate is issued."), "success")
-    return redirect(url_for("cases.outcome", slug=slug, decision_id=decision.id), 303)
+    return redirect(url_for("cases.outcome", slug=decision.case_slug, decision_id=decision.id), 303)
+
+
+def _decide_stage(found: Case, chosen: dict[str, Any]):
+    """One stage of a multi-visit case or a village book; the last one records the case."""
+    form = request.form
+    session = db_session()
+    try:
+        result = casework.submit_stage(
+            session,
+            current_user.id,
+            form.get("token", ""),
+            found,
+            form.get("stage", ""),
+            chosen["option"],
+            form.getlist("flags"),
+            chosen["reasons"],
+            form.get("seed", ""),
+            form.get("revision", ""),
+        )
+    except casework.DecisionRefused as refused:
+        session.rollback()
+        message = _(refused.message, **refused.params)
+        if refused.decision_id is not None:
+            flash(message, "info")
+            return redirect(
+                url_for("cases.outcome", slug=found.slug, decision_id=refused.decision_id), 303
+            )
+        if refused.field is None:
+            flash(message, "info")
+            return redirect(url_for("cases.case", slug=found.slug), 303)
+        return _render_case(found, _serve(found), chosen, (refused.field, message))
+    session.commit()
+    if result.decision is None:
+        flash(
+            _("Stage recorded. The next stage follows; you can stop here and come back."), "success"
+        )
+        return redirect(url_for("cases.case", slug=found.slug), 303)
+    return _decided(result.decision)
 
 
 @bp.get("/<slug>/decisions/<int:decision_id>")
