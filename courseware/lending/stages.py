@@ -128,7 +128,9 @@ def visit_loan(state: LoanState, stage: Stage, surplus: float) -> Visit | None:
     elapsed = state.elapsed + stage.month
     count = len(state.due)
     upcoming = state.due[state.elapsed :] or state.due[-1:]
-    installment = max(upcoming)
+    # The monthly burden from here on: a harvest or balloon loan's large payments are
+    # spread over the months they fall in, as the household would budget them.
+    installment = sum(upcoming) / len(upcoming)
     rule = stage.behind_if_installment_above
     behind = rule is not None and (rule == 0 or surplus <= 0 or installment > rule * surplus)
     if elapsed >= count and not behind:
@@ -159,6 +161,9 @@ def _later_stage(
     stage = stages[index - 1]
     data = first.spec.model_dump()
     params = data["params"]
+    # The calendar moves on: the visit's simulation starts in the month of the visit.
+    months = sum(s.month for s in stages[:index])
+    params["start_month"] = (params["start_month"] - 1 + months) % 12 + 1
     overrides: dict[str, Any] = {}
     for earlier in stages[:index]:
         if earlier.params is not None:

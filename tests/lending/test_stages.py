@@ -35,6 +35,8 @@ def test_the_loan_approved_is_the_loan_the_visit_finds(cases):
     assert stage.spec.dossier.existing_loan.installment == round(big.installment)
     assert f"{big.installment:,.0f}" in " ".join(stage.spec.dossier.site_visit)
     assert stage.options[0].id == "keep-collecting"
+    # Four months on from a November loan: the visit's run starts in March.
+    assert template.spec.params.start_month == 11 and stage.spec.params.start_month == 3
 
 
 def test_a_rejection_or_a_write_off_ends_the_case(cases):
