@@ -38,11 +38,20 @@ from courseware.casework.queries import (
     renewal_order,
     variant_spread,
 )
+from courseware.casework.unlock import (
+    CaseAccess,
+    CaseGroup,
+    Requirement,
+    case_access,
+    group_by_module,
+)
 
 __all__ = [
     "SEEDS",
     "TICKET_KINDS",
     "CalibrationRow",
+    "CaseAccess",
+    "CaseGroup",
     "CaseScore",
     "CaseStatistics",
     "CaseStatus",
@@ -50,7 +59,9 @@ __all__ = [
     "DecisionNotFound",
     "DecisionRefused",
     "Portfolio",
+    "Requirement",
     "calibration",
+    "case_access",
     "case_statistics",
     "case_statuses",
     "case_tallies",
@@ -60,6 +71,7 @@ __all__ = [
     "decisions_of_kind",
     "first_decision_scores",
     "get_decision",
+    "group_by_module",
     "issue_ticket",
     "learner_decisions",
     "open_ticket",

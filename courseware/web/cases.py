@@ -22,7 +22,7 @@ from courseware.content.render import render_plain
 from courseware.lending.cases import Case
 from courseware.lending.simulation import evaluate_options
 from courseware.lending.variants import shuffled_reasons
-from courseware.web.certificates import policy
+from courseware.web.certificates import STAFF, policy
 from courseware.web.charts import ChartText, event_markers, path_chart
 from courseware.web.database import catalogue, db_session
 from courseware.web.errors import render_error
@@ -270,11 +270,38 @@ class CalculatorForm(Form):
     surplus = StringField(_l("Monthly surplus before the loan"), render_kw={"inputmode": "decimal"})
 
 
+def _access() -> casework.CaseAccess:
+    """The templates the user may open: learners unlock harder ones; staff open all."""
+    unlock_after = 0 if current_user.role in STAFF else policy().cases.unlock_after
+    return casework.case_access(
+        db_session(), current_user.id, catalogue().cases.values(), unlock_after
+    )
+
+
+def _locked(case: Case) -> Any:
+    """A 403 page for a template the learner has not unlocked yet; None when it is open."""
+    requirement = _access().requirement(case)
+    if requirement is None:
+        return None
+    return render_error(
+        403,
+        _(
+            "This case is still locked. It opens once you have decided %(needed)s of the "
+            "difficulty-%(difficulty)s cases (%(done)s so far): start with those in the "
+            "list of cases.",
+            needed=requirement.needed,
+            difficulty=requirement.difficulty,
+            done=requirement.done,
+        ),
+    )
+
+
 @bp.get("")
 def index():
     cases = sorted(catalogue().cases.values(), key=lambda c: (c.spec.difficulty, c.title))
     session = db_session()
     statuses = casework.case_statuses(session, current_user.id)
+    access = _access()
     renewal = certification.renewal_open(session, current_user.id, policy())
     fresh: set[str] = set()
     if renewal:
@@ -283,6 +310,8 @@ def index():
     return render_template(
         "cases/index.html",
         cases=cases,
+        groups=casework.group_by_module(cases, catalogue().modules),
+        access=access,
         statuses=statuses,
         renewal=renewal,
         fresh=fresh,
@@ -325,12 +354,16 @@ def _render_case(template: Case, ticket: Any, chosen: dict[str, Any], error: Any
 @bp.get("/<slug>")
 def case(slug: str):
     found = _case_or_404(slug)
+    if (locked := _locked(found)) is not None:
+        return locked
     return _render_case(found, _serve(found), {"option": "", "flags": set(), "reasons": []})
 
 
 @bp.post("/<slug>/decide")
 def decide(slug: str):
     found = _case_or_404(slug)
+    if (locked := _locked(found)) is not None:
+        return locked
     form = request.form
     chosen = {
         "option": form.get("option", ""),
