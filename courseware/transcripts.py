@@ -185,9 +185,7 @@ def kind_cells(
     for result in results:
         note = label(N_("Cases: %(count)s"), count=result.cases)
         if result.weak:
-            note += " · " + label(
-                N_("Below the case pass mark of %(mark)s"), mark=f"{pass_mark:g}"
-            )
+            note += " · " + label(N_("Below the case pass mark of %(mark)s"), mark=f"{pass_mark:g}")
         yield [
             label(N_("Case kind")),
             label(CASE_KIND_LABELS.get(result.kind, result.kind)),

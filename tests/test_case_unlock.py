@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from courseware import casework, certification
@@ -138,6 +139,15 @@ def _decide(db: Session, user_id: int, case: Case, revisions) -> CaseDecision:
     return decision
 
 
+def _access(db: Session, user_id: int, cases) -> casework.CaseAccess:
+    """The learner's access with unlock_after 2, read from their decisions and (the case
+    list's way) from their case statuses: both the same."""
+    access = casework.case_access(db, user_id, cases.values(), 2)
+    statuses = casework.case_statuses(db, user_id)
+    assert casework.case_access(db, user_id, cases.values(), 2, statuses) == access
+    return access
+
+
 @pytest.fixture
 def published(db: Session, course: None):
     from courseware.content.catalogue import build_catalogue
@@ -151,24 +161,24 @@ def published(db: Session, course: None):
 def test_case_access_counts_the_learners_own_decisions_not_reset(db, published, users):
     cases, revisions = published.cases, published.extras["case_revisions"]
     learner, other = make_user(db, "learner"), make_user(db, "other")
-    access = casework.case_access(db, learner.id, cases.values(), 2)
+    access = _access(db, learner.id, cases)
     assert access.level == 1 and not access.is_open(cases[HARD])
 
     for slug in (GOOD, BAD):
         _decide(db, other.id, cases[slug], revisions)  # another learner's do not count
-    assert casework.case_access(db, learner.id, cases.values(), 2).level == 1
+    assert _access(db, learner.id, cases).level == 1
 
     first = _decide(db, learner.id, cases[GOOD], revisions)
     _decide(db, learner.id, cases[GOOD], revisions)  # practice on the same template
-    assert casework.case_access(db, learner.id, cases.values(), 2).level == 1
+    assert _access(db, learner.id, cases).level == 1
     _decide(db, learner.id, cases[BAD], revisions)
-    access = casework.case_access(db, learner.id, cases.values(), 2)
+    access = _access(db, learner.id, cases)
     assert access.level == 3 and access.is_open(cases[HARD])  # no difficulty 2 in the fixture
 
     # A reset counting decision leaves the practice one: GOOD still counts as decided.
     certification.reset_case_decision(db, first, users["hr"].id, "entered by mistake")
     db.commit()
-    assert casework.case_access(db, learner.id, cases.values(), 2).level == 3
+    assert _access(db, learner.id, cases).level == 3
 
     assert casework.case_access(db, learner.id, cases.values(), 0) is OPEN_ALL
 
@@ -178,9 +188,30 @@ def test_a_reset_decision_does_not_unlock(db, published, users):
     learner = make_user(db, "learner")
     _decide(db, learner.id, cases[GOOD], revisions)
     only = _decide(db, learner.id, cases[BAD], revisions)
-    assert casework.case_access(db, learner.id, cases.values(), 2).level == 3
+    assert _access(db, learner.id, cases).level == 3
     certification.reset_case_decision(db, only, users["hr"].id, "decided for someone else")
     db.commit()
-    access = casework.case_access(db, learner.id, cases.values(), 2)
+    access = _access(db, learner.id, cases)
     assert access.level == 1
     assert access.requirement(cases[HARD]) == Requirement(difficulty=1, needed=2, done=1)
+
+
+def test_case_requirement_of_one_template(app, db, published):
+    cases = published.cases
+    learner = make_user(db, "learner")
+    seen: list[str] = []
+    engine = app.extensions["courseware.db"].engine
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert casework.case_requirement(db, learner.id, cases[GOOD], cases.values(), 2) is None
+        assert not seen  # difficulty 1 is open without asking the database
+        assert casework.case_requirement(
+            db, learner.id, cases[HARD], cases.values(), 2
+        ) == Requirement(1, 2, 0)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert casework.case_requirement(db, learner.id, cases[HARD], cases.values(), 0) is None

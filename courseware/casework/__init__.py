@@ -43,6 +43,7 @@ from courseware.casework.unlock import (
     CaseGroup,
     Requirement,
     case_access,
+    case_requirement,
     group_by_module,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "Requirement",
     "calibration",
     "case_access",
+    "case_requirement",
     "case_statistics",
     "case_statuses",
     "case_tallies",

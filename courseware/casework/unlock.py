@@ -14,13 +14,14 @@ bar again. ``unlock_after`` 0 opens everything.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from courseware.casework.queries import CaseStatus
 from courseware.lending.cases import Case
 from courseware.models import CaseDecision
 
@@ -74,6 +75,11 @@ def decided_templates(session: Session, user_id: int) -> frozenset[str]:
     )
 
 
+def decided_of(statuses: Mapping[str, CaseStatus]) -> frozenset[str]:
+    """The same set, from the case list's statuses (no further query)."""
+    return frozenset(slug for slug, s in statuses.items() if s.counting or s.practice)
+
+
 def access_from(decided: frozenset[str], cases: Iterable[Case], unlock_after: int) -> CaseAccess:
     """The access rule itself, on the learner's decided templates (no database)."""
     if unlock_after <= 0:
@@ -91,12 +97,28 @@ def access_from(decided: frozenset[str], cases: Iterable[Case], unlock_after: in
 
 
 def case_access(
-    session: Session, user_id: int, cases: Iterable[Case], unlock_after: int
+    session: Session,
+    user_id: int,
+    cases: Iterable[Case],
+    unlock_after: int,
+    statuses: Mapping[str, CaseStatus] | None = None,
 ) -> CaseAccess:
-    """Which of ``cases`` (the published templates) the learner may open (one query)."""
+    """Which of ``cases`` (the published templates) the learner may open: one query, or
+    none when the learner's ``case_statuses`` are at hand."""
     if unlock_after <= 0:
         return OPEN_ALL
-    return access_from(decided_templates(session, user_id), cases, unlock_after)
+    decided = decided_templates(session, user_id) if statuses is None else decided_of(statuses)
+    return access_from(decided, cases, unlock_after)
+
+
+def case_requirement(
+    session: Session, user_id: int, case: Case, cases: Iterable[Case], unlock_after: int
+) -> Requirement | None:
+    """What still locks one template for the learner; None when it is open (difficulty 1
+    always is, and is answered without a query)."""
+    if unlock_after <= 0 or case.spec.difficulty <= 1:
+        return None
+    return case_access(session, user_id, cases, unlock_after).requirement(case)
 
 
 @dataclass(frozen=True)

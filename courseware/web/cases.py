@@ -270,17 +270,16 @@ class CalculatorForm(Form):
     surplus = StringField(_l("Monthly surplus before the loan"), render_kw={"inputmode": "decimal"})
 
 
-def _access() -> casework.CaseAccess:
-    """The templates the user may open: learners unlock harder ones; staff open all."""
-    unlock_after = 0 if current_user.role in STAFF else policy().cases.unlock_after
-    return casework.case_access(
-        db_session(), current_user.id, catalogue().cases.values(), unlock_after
-    )
+def _unlock_after() -> int:
+    """Learners unlock harder templates; staff (unlock_after 0) open all."""
+    return 0 if current_user.role in STAFF else policy().cases.unlock_after
 
 
 def _locked(case: Case) -> Any:
     """A 403 page for a template the learner has not unlocked yet; None when it is open."""
-    requirement = _access().requirement(case)
+    requirement = casework.case_requirement(
+        db_session(), current_user.id, case, catalogue().cases.values(), _unlock_after()
+    )
     if requirement is None:
         return None
     return render_error(
@@ -301,7 +300,7 @@ def index():
     cases = sorted(catalogue().cases.values(), key=lambda c: (c.spec.difficulty, c.title))
     session = db_session()
     statuses = casework.case_statuses(session, current_user.id)
-    access = _access()
+    access = casework.case_access(session, current_user.id, cases, _unlock_after(), statuses)
     renewal = certification.renewal_open(session, current_user.id, policy())
     fresh: set[str] = set()
     if renewal:
