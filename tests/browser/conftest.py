@@ -271,7 +271,8 @@ def world(live: LiveSite) -> dict[str, Any]:
     live.finish_lessons(trainee)
     failed = live.attempt(trainee, "basics", submit=True)
     open_attempt = live.attempt(trainee, "risk", submit=False)
-    live.decide_cases(trainee, ["grocery-kiosk"])
+    # Two difficulty-1 cases decided: the difficulty-2 dossier the page checks open is unlocked.
+    live.decide_cases(trainee, ["grocery-kiosk", "bar-owner"])
     certified = live.user("trainee", name="陳淑芬")
     cert = live.certify(certified)
     due = (clock.utcnow() - timedelta(days=5)).date()
