@@ -74,6 +74,8 @@ def test_a_multi_visit_case_with_a_break_between_stages(trainee, db, app):
     post(trainee, "/logout", {})
     login(trainee, "trainee")
     post(trainee, "/language", {"lang": "en", "next": "/"})
+    listing = trainee.get("/cases").get_data(as_text=True)
+    assert "In progress: 1 stage decided" in listing
     later, html = _form(trainee, VISITS)
     assert later["stage"] == "1" and later["token"] == form["token"]
     assert "Stage 2 of up to 3" in html and "Stage decided" in html
