@@ -27,8 +27,22 @@ def _submit_first_choice(page: Page, option: str | None = None) -> None:
     form.locator("button[type=submit]").click()
 
 
+def _unlocked_trainee(live: LiveSite, name: str):
+    """A trainee who has decided two cases of difficulty 1 and two of difficulty 2, which
+    opens the difficulty-3 templates (settings.yaml: cases.unlock_after)."""
+    user = live.user("trainee", name=name)
+    cases = live.catalogue().cases.values()
+    easier = [
+        c.slug
+        for level in (1, 2)
+        for c in [c for c in cases if c.spec.difficulty == level and not c.spec.stages][:2]
+    ]
+    live.decide_cases(user, easier)
+    return user
+
+
 def test_a_multi_visit_case_with_a_break(page: Page, live: LiveSite, size: str, shoot) -> None:
-    trainee = live.user("trainee", name="王怡君")
+    trainee = _unlocked_trainee(live, "王怡君")
     template = live.catalogue().cases[VISITS]
     lend = next(o.id for o in template.options if o.kind in LENDING)
     page.goto("/login")
@@ -61,7 +75,7 @@ def test_a_multi_visit_case_with_a_break(page: Page, live: LiveSite, size: str, 
 
 
 def test_the_village_book(page: Page, live: LiveSite, size: str, shoot) -> None:
-    trainee = live.user("trainee", name="陳建宏")
+    trainee = _unlocked_trainee(live, "陳建宏")
     book = live.catalogue().cases[BOOK]
     loans = book.spec.book.loans
     page.goto("/login")
