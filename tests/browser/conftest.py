@@ -263,6 +263,14 @@ def cookies_of(browser: Browser, live: LiveSite) -> Callable[[str], list]:
     return get
 
 
+# The multi-visit cases and the village book the page checks show.
+STAGED, STAGED_OPEN, BOOK = (
+    "noodle-shop-diversion",
+    "tea-stall-illness-restructure",
+    ("riverside-village-book"),
+)
+
+
 @pytest.fixture(scope="session")
 def world(live: LiveSite) -> dict[str, Any]:
     """Accounts with something on every page: progress, attempts, a decision, a certificate,
@@ -273,6 +281,10 @@ def world(live: LiveSite) -> dict[str, Any]:
     open_attempt = live.attempt(trainee, "risk", submit=False)
     # Two difficulty-1 cases decided: the difficulty-2 dossier the page checks open is unlocked.
     live.decide_cases(trainee, ["grocery-kiosk", "bar-owner"])
+    # Two difficulty-2 cases open the difficulty-3 ones: a multi-visit case decided, another
+    # waiting at its second visit, and the village book decided.
+    live.decide_cases(trainee, ["market-trader-overindebted", "tailor-borderline", STAGED, BOOK])
+    live.begin_stages(trainee, STAGED_OPEN)
     certified = live.user("trainee", name="陳淑芬")
     cert = live.certify(certified)
     due = (clock.utcnow() - timedelta(days=5)).date()
@@ -295,6 +307,8 @@ def world(live: LiveSite) -> dict[str, Any]:
         "failed": failed,
         "open": open_attempt,
         "decision": live.decision_id(trainee, "grocery-kiosk"),
+        "staged_decision": live.decision_id(trainee, STAGED),
+        "book_decision": live.decision_id(trainee, BOOK),
         "code": cert.code,
         "cohort": cohort,
         "longest_lesson": f"/modules/{lesson[0]}/{lesson[1]}",

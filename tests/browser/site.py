@@ -184,6 +184,24 @@ class LiveSite:
                 )
                 db.commit()
 
+    def begin_stages(self, user: User, slug: str) -> None:
+        """A multi-visit case left after its first stage, decided with its first lending
+        option, so the next visit is waiting."""
+        cat = self.catalogue()
+        case = cat.cases[slug]
+        revisions = cat.extras.get("case_revisions") or {}
+        lend = next(o.id for o in case.options if o.kind in ("approve", "approve_modified"))
+        with self.session() as db:
+            begin_write(db)
+            ticket = casework.issue_ticket(db, user.id, case, revisions.get(slug))
+            db.commit()
+            begin_write(db)
+            revision = "" if ticket.case_revision_id is None else ticket.case_revision_id
+            case_stages.submit_stage(
+                db, user.id, ticket.token, case, 0, lend, [], [], ticket.seed, revision
+            )
+            db.commit()
+
     def _decide_stages(self, db: Session, user: User, case: Any, ticket: Any) -> None:
         """The expert's answer at every stage of a multi-visit case or a village book."""
         revision = "" if ticket.case_revision_id is None else ticket.case_revision_id
