@@ -375,7 +375,43 @@ def case_figures() -> dict[str, Any]:
         "case_ev_ms": timings[worst],
         "case_ev_worst": worst,
         "case_ev_median_ms": statistics.median(timings.values()),
+        **stage_figures(cases),
     }
+
+
+def stage_figures(cases: dict[str, Any]) -> dict[str, Any]:
+    """Cold: the options of a multi-visit case's second visit (after its first lending
+    option), the slowest template; and closing a village book (each loan's chosen option
+    with the shock and without it, as the last decision on a book computes)."""
+    from courseware.casework import SEEDS
+    from courseware.casework.stages import BOOK_SEEDS
+    from courseware.lending.simulation import clear_cache, evaluate_options
+    from courseware.lending.stages import walk, with_shock
+
+    result: dict[str, Any] = {}
+    visits = {}
+    for slug, case in sorted(cases.items()):
+        if not case.spec.stages:
+            continue
+        lend = next(o.id for o in case.options if o.kind in ("approve", "approve_modified"))
+        played = walk(case, 0, [lend])
+        clear_cache()
+        started = time.perf_counter()
+        evaluate_options(played.cases[-1], SEEDS)
+        visits[slug] = (time.perf_counter() - started) * 1000
+    if visits:
+        result["case_stage_ev_ms"] = round(max(visits.values()), 1)
+    books = [c for c in cases.values() if c.spec.book is not None]
+    if books:
+        book = books[0]
+        loans = walk(book, 0, [p.options[0].id for p in book.parts]).cases
+        clear_cache()
+        started = time.perf_counter()
+        for loan in loans:
+            for force in ("on", "off"):
+                evaluate_options(with_shock(loan, force), BOOK_SEEDS)
+        result["case_book_close_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
 
 
 # ------------------------------------------------------------------ under gunicorn

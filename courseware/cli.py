@@ -281,9 +281,13 @@ def validate(content_dir: str | None, quiz_dir: str | None, case_dir: str | None
         for error in errors:
             click.echo(f"{error.text(_tr)}", err=True)
         lessons = sum(len(m.lessons) for m in catalogue.modules)
+        cases = list(catalogue.cases.values())
+        staged = sum(1 for c in cases if c.spec.stages)
+        books = sum(1 for c in cases if c.spec.book is not None)
         summary = (
             f"{len(sources)} 個檔案：{len(catalogue.modules)} 個模組、{lessons} 堂課、"
-            f"{len(catalogue.quizzes)} 份題庫、{len(catalogue.cases)} 個案例；{len(errors)} 個錯誤"
+            f"{len(catalogue.quizzes)} 份題庫、{len(cases)} 個案例"
+            f"（多階段 {staged} 個、村落放款簿 {books} 本）；{len(errors)} 個錯誤"
         )
         click.echo(summary)
         if errors:
@@ -441,6 +445,10 @@ def cases_audit(
     click.echo(
         f"expert's book: PAR30 {report.expert_par30:.1%}, "
         f"written off {report.expert_write_off_rate:.1%} a year"
+    )
+    click.echo(
+        f"cases whose best answer lends in most variants: {len(report.lending_cases)} "
+        f"of {len(report.per_case)}"
     )
     for slug, counts in report.best_options.items():
         spread = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))

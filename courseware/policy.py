@@ -39,6 +39,12 @@ class CertificationRules(_Strict):
     renewal: RenewalRules = RenewalRules()
 
 
+class CaseRules(_Strict):
+    # Difficulty d+1 templates open once the learner has decided this many templates of
+    # difficulty d (or all of them, when fewer are published); 0 opens every template.
+    unlock_after: int = Field(default=2, ge=0, le=20)
+
+
 class ComplianceRules(_Strict):
     expiring_windows_days: list[int] = Field(default=[30, 60], min_length=1, max_length=4)
     # How long HR's module funnel may be reused before it is counted again (0: never).
@@ -53,6 +59,7 @@ class StudioRules(_Strict):
 
 class Policy(_Strict):
     certification: CertificationRules = CertificationRules()
+    cases: CaseRules = CaseRules()
     compliance: ComplianceRules = ComplianceRules()
     studio: StudioRules = StudioRules()
 

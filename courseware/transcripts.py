@@ -3,7 +3,7 @@ cohort and reminder, with dates; and the same as rows for an auditor's export.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from courseware.casework import counts
 from courseware.cohorts import membership_history
 from courseware.compliance import (
     STATUS_LABELS,
@@ -23,6 +24,8 @@ from courseware.compliance import (
 from courseware.content.catalogue import Catalogue
 from courseware.content.errors import N_
 from courseware.exports import Cell
+from courseware.lending.case_schema import CASE_KINDS
+from courseware.lending.kinds import CASE_KIND_LABELS
 from courseware.models import (
     CaseDecision,
     Certificate,
@@ -78,6 +81,7 @@ class Transcript:
     email: str = ""
     module_titles: dict[str, str] = field(default_factory=dict)
     case_titles: dict[str, str] = field(default_factory=dict)
+    case_kinds: dict[str, Sequence[str]] = field(default_factory=dict)
 
 
 def transcript(session: Session, user: User, catalogue: Catalogue, at: Moment) -> Transcript:
@@ -141,7 +145,55 @@ def transcript(session: Session, user: User, catalogue: Catalogue, at: Moment) -
         email=contact.email if contact else "",
         module_titles={m.slug: m.title for m in catalogue.modules},
         case_titles={slug: getattr(case, "title", slug) for slug, case in catalogue.cases.items()},
+        case_kinds={
+            slug: tuple(getattr(getattr(case, "spec", None), "kinds", ()))
+            for slug, case in catalogue.cases.items()
+        },
     )
+
+
+@dataclass(frozen=True)
+class KindResult:
+    kind: str  # one of case_schema.CASE_KINDS
+    cases: int
+    mean_score: float
+    weak: bool  # the mean is below the case pass mark
+
+
+def kind_results(data: Transcript, pass_mark: float) -> list[KindResult]:
+    """Where the learner is strong or weak: for each kind of case they have counting
+    decisions in, how many and their mean score, in the vocabulary's order. A template of
+    several kinds counts in each; the kinds are the templates' as published now (a case
+    no longer published has none)."""
+    scores: dict[str, list[float]] = {}
+    for decision in data.decisions:
+        if counts(decision):
+            for kind in data.case_kinds.get(decision.case_slug, ()):
+                scores.setdefault(kind, []).append(decision.score_total)
+    results = []
+    for kind in CASE_KINDS:
+        if found := scores.get(kind):
+            mean = sum(found) / len(found)
+            results.append(KindResult(kind, len(found), mean, mean < pass_mark))
+    return results
+
+
+def kind_cells(
+    results: Sequence[KindResult], pass_mark: float, label: Callable[..., str]
+) -> Iterator[list[Cell]]:
+    """The per-kind results as transcript rows (for the export)."""
+    for result in results:
+        note = label(N_("Cases: %(count)s"), count=result.cases)
+        if result.weak:
+            note += " · " + label(N_("Below the case pass mark of %(mark)s"), mark=f"{pass_mark:g}")
+        yield [
+            label(N_("Case kind")),
+            label(CASE_KIND_LABELS.get(result.kind, result.kind)),
+            "",
+            "",
+            round(result.mean_score, 1),
+            note,
+        ]
 
 
 TRANSCRIPT_COLUMNS = (

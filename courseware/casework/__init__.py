@@ -45,11 +45,21 @@ from courseware.casework.stages import (
     stages_done,
     submit_stage,
 )
+from courseware.casework.unlock import (
+    CaseAccess,
+    CaseGroup,
+    Requirement,
+    case_access,
+    case_requirement,
+    group_by_module,
+)
 
 __all__ = [
     "SEEDS",
     "TICKET_KINDS",
     "CalibrationRow",
+    "CaseAccess",
+    "CaseGroup",
     "CaseScore",
     "CaseStatistics",
     "CaseStatus",
@@ -57,9 +67,12 @@ __all__ = [
     "DecisionNotFound",
     "DecisionRefused",
     "Portfolio",
+    "Requirement",
     "StageResult",
     "StageView",
     "calibration",
+    "case_access",
+    "case_requirement",
     "case_statistics",
     "case_statuses",
     "case_tallies",
@@ -70,6 +83,7 @@ __all__ = [
     "decisions_of_kind",
     "first_decision_scores",
     "get_decision",
+    "group_by_module",
     "issue_ticket",
     "learner_decisions",
     "open_ticket",

@@ -28,6 +28,7 @@ from courseware.content.errors import N_
 from courseware.lending.cases import Case
 from courseware.lending.scoring import decision_record, score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path
+from courseware.lending.stages import is_staged
 from courseware.lending.variants import draw_variant
 from courseware.models import CaseDecision, CaseTicket
 
@@ -288,6 +289,8 @@ def submit_decision(
 
     The caller rolls back on DecisionRefused and commits otherwise.
     """
+    if is_staged(case):
+        raise ValueError(f"{case.slug} is decided stage by stage: use submit_stage")
     now = now or utcnow()
     seed = _as_int(posted_seed)
     revision_ok, revision = _revision(posted_revision)

@@ -18,7 +18,7 @@ from courseware.lending.cases import Case
 from courseware.lending.scoring import PortfolioSummary, portfolio_summary
 from courseware.lending.simulation import OptionStats, evaluate_options
 from courseware.lending.variants import draw_variant
-from courseware.models import CaseDecision, CaseTicket
+from courseware.models import CaseDecision, CaseStageDecision, CaseTicket
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class CaseStatus:
     practice: int = 0
     reset: int = 0
     opened: bool = False  # an open ticket: the case was opened and not decided yet
+    stages_done: int = 0  # stages decided on the open ticket (a multi-visit case, a book)
 
     @property
     def state(self) -> str:
@@ -129,13 +130,16 @@ def case_statuses(session: Session, user_id: int) -> dict[str, CaseStatus]:
             status.reset += 1
         else:
             status.practice += 1
-    open_slugs = session.scalars(
-        select(CaseTicket.case_slug).where(
-            CaseTicket.user_id == user_id, CaseTicket.open_key.is_not(None)
-        )
+    open_tickets = session.execute(
+        select(CaseTicket.case_slug, func.count(CaseStageDecision.id))
+        .outerjoin(CaseStageDecision, CaseStageDecision.ticket_token == CaseTicket.token)
+        .where(CaseTicket.user_id == user_id, CaseTicket.open_key.is_not(None))
+        .group_by(CaseTicket.case_slug)
     )
-    for slug in open_slugs:
-        statuses.setdefault(slug, CaseStatus()).opened = True
+    for slug, stages in open_tickets:
+        status = statuses.setdefault(slug, CaseStatus())
+        status.opened = True
+        status.stages_done = max(status.stages_done, int(stages))
     return statuses
 
 

@@ -187,6 +187,7 @@ class CaseAudit:
     slug: str
     scores: dict[str, list[float]] = field(default_factory=dict)  # strategy -> per variant
     best_options: Counter[str] = field(default_factory=Counter)
+    lending_best: float = 0.0  # variants whose best answer lends (a book: share of its loans)
     book: Book = field(default_factory=Book)
 
 
@@ -245,6 +246,11 @@ def audit_staged(case: Case, variants: int, seeds: int, flags: Sequence[str]) ->
                 if name == "expert":
                     best = next(s for s in stats if s.is_best)
                     result.best_options[f"{k + 1}:{best.option_id}"] += 1
+                    lends = decision_side(best.kind) == "approve"
+                    if case.spec.book is not None:
+                        result.lending_best += lends / len(case.parts)
+                    elif k == 0:
+                        result.lending_best += lends
                     if _is_new_loan(best):
                         result.book.add(best)
             result.scores[name].append(float(np.mean(scores)))
@@ -263,6 +269,7 @@ def audit_case(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> C
         order = [r.id for r in shuffled_reasons(variant.spec.reasons, v, variant.slug)]
         best = next(s for s in stats if s.is_best)
         result.best_options[best.option_id] += 1
+        result.lending_best += decision_side(best.kind) == "approve"
         if _is_new_loan(best):
             result.book.add(best)
         for name, strategy in STRATEGIES.items():
@@ -299,9 +306,12 @@ class AuditReport:
     best_options: Mapping[str, Mapping[str, int]]  # slug -> option -> variants where best
     expert_par30: float
     expert_write_off_rate: float
+    lending_cases: tuple[str, ...] = ()  # cases whose best answer lends in most variants
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "cases": len(self.per_case),
+            "lending_cases": len(self.lending_cases),
             "pass_mark": self.pass_mark,
             "cases_required": self.cases_required,
             "variants": self.variants,
@@ -398,6 +408,7 @@ def audit_cases(
         best_options={a.slug: dict(a.best_options) for a in audits},
         expert_par30=book.par30,
         expert_write_off_rate=book.write_off_rate,
+        lending_cases=tuple(a.slug for a in audits if a.lending_best > variants / 2),
     )
 
 
@@ -418,6 +429,11 @@ def audit_failures(
             problems.append(f"{name} certifies {r.certify_rate:.1%} of learners")
     if report.expert_par30 > 0.05:
         problems.append(f"the expert's book runs PAR30 {report.expert_par30:.1%} > 5%")
+    if len(report.lending_cases) * 3 < len(report.per_case):
+        problems.append(
+            f"only {len(report.lending_cases)} of {len(report.per_case)} cases have a lending "
+            "answer as the best in most variants (at least a third should)"
+        )
     if report.expert_write_off_rate > 0.02:
         problems.append(
             f"the expert's book writes off {report.expert_write_off_rate:.1%} a year > 2%"

@@ -323,6 +323,9 @@ class Reason(Strict):
     ratio_above: Annotated[float, Field(ge=0, le=10)] | None = None
     when_present: list[Ident] = Field(default_factory=list, max_length=6)  # toggles that must
     when_absent: list[Ident] = Field(default_factory=list, max_length=6)  # hold / must not
+    # At a later visit of a multi-visit case: true only when the loan is behind (True) or
+    # current (False) at that visit.
+    when_behind: bool | None = None
     lesson: LessonLink | None = None  # module/lesson#anchor: the section that teaches it
 
 
@@ -417,6 +420,8 @@ class Stage(Strict):
     # after the stage's changes (0: always behind; unset: never).
     behind_if_installment_above: Annotated[float, Field(ge=0, le=10)] | None = None
     arrears_installments: int = Field(default=1, ge=1, le=6)
+    flags_behind: list[Ident] = Field(default_factory=list, max_length=6)  # the visit shows
+    flags_current: list[Ident] = Field(default_factory=list, max_length=6)  # these too
     params: ToggleParams | None = None
     options: list[Option] = Field(min_length=3, max_length=8)
     reasons: list[Reason] = Field(min_length=6, max_length=12)

@@ -10,6 +10,7 @@ lesson or heading that does not exist, is a located error like any other content
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from courseware.content.catalogue import Catalogue, register_loader
 from courseware.content.errors import N_, ContentError
@@ -38,12 +39,18 @@ def _links(
             yield flags_path, f"flags[{i}].lesson", flag.lesson
     for case in cases.values():
         path = f"case_studies/{case.slug}.yaml"
-        for i, reason in enumerate(case.spec.reasons):
-            yield path, f"reasons[{i}].lesson", reason.lesson
-        toggles = case.spec.variation.toggles if case.spec.variation else []
-        for i, toggle in enumerate(toggles):
-            for j, reason in enumerate(toggle.reasons):
-                yield path, f"variation.toggles[{i}].reasons[{j}].lesson", reason.lesson
+        bodies: list[tuple[str, Any]] = [("", case.spec)]
+        if case.spec.book is not None:  # the book's case is its first loan: check each loan
+            bodies = [(f"book.loans[{i}].", loan) for i, loan in enumerate(case.spec.book.loans)]
+        bodies += [(f"stages[{i}].", stage) for i, stage in enumerate(case.spec.stages or [])]
+        for prefix, body in bodies:
+            for i, reason in enumerate(body.reasons):
+                yield path, f"{prefix}reasons[{i}].lesson", reason.lesson
+            variation = getattr(body, "variation", None)
+            for i, toggle in enumerate(variation.toggles if variation else []):
+                for j, reason in enumerate(toggle.reasons):
+                    field = f"{prefix}variation.toggles[{i}].reasons[{j}].lesson"
+                    yield path, field, reason.lesson
 
 
 def check_lesson_links(

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from courseware.content.errors import ContentError, errors_from_validation
+from courseware.content.errors import N_, ContentError, errors_from_validation
 from courseware.lending.arithmetic import principal_parts, restructure_schedule
 from courseware.lending.case_schema import CaseFile, Stage
 from courseware.lending.params import deep_merge, override_model
@@ -128,7 +128,9 @@ def visit_loan(state: LoanState, stage: Stage, surplus: float) -> Visit | None:
     elapsed = state.elapsed + stage.month
     count = len(state.due)
     upcoming = state.due[state.elapsed :] or state.due[-1:]
-    installment = max(upcoming)
+    # The monthly burden from here on: a harvest or balloon loan's large payments are
+    # spread over the months they fall in, as the household would budget them.
+    installment = sum(upcoming) / len(upcoming)
     rule = stage.behind_if_installment_above
     behind = rule is not None and (rule == 0 or surplus <= 0 or installment > rule * surplus)
     if elapsed >= count and not behind:
@@ -159,6 +161,9 @@ def _later_stage(
     stage = stages[index - 1]
     data = first.spec.model_dump()
     params = data["params"]
+    # The calendar moves on: the visit's simulation starts in the month of the visit.
+    months = sum(s.month for s in stages[:index])
+    params["start_month"] = (params["start_month"] - 1 + months) % 12 + 1
     overrides: dict[str, Any] = {}
     for earlier in stages[:index]:
         if earlier.params is not None:
@@ -199,8 +204,27 @@ def _later_stage(
     reasons = [r.model_dump() for r in stage.reasons]
     for reason in reasons:
         reason["text"] = fill(reason["text"], values)
+    # The key follows what this visit shows: the stage-1 facts present (when_present,
+    # when_absent), whether the loan is behind (when_behind, flags_behind, flags_current).
+    present = set(first.toggles)
+    holds = {
+        r.id
+        for r in stage.reasons
+        if all(t in present for t in r.when_present)
+        and not any(t in present for t in r.when_absent)
+        and (r.when_behind is None or r.when_behind == visit.behind)
+    }
+    key_reasons = [r for r in stage.key.key_reasons if r in holds][:3]
+    extra = stage.flags_behind if visit.behind else stage.flags_current
+    flags = list(stage.key.red_flags) + [f for f in extra if f not in stage.key.red_flags]
     # Validated as written; filled numbers may make it a little shorter than the minimum.
-    key = stage.key.model_copy(update={"debrief": fill(stage.key.debrief, values)})
+    key = stage.key.model_copy(
+        update={
+            "debrief": fill(stage.key.debrief, values),
+            "key_reasons": key_reasons or list(stage.key.key_reasons[:1]),
+            "red_flags": flags,
+        }
+    )
     data.update(
         slug=_stage_slug(template.slug, index + 1, stage.id),
         title=f"{template.spec.title}：{stage.title}"[:120],
@@ -291,6 +315,31 @@ def check_stages(path: str, template: Any, check: Any) -> list[ContentError]:
     (the single-case checks); errors are located under ``stages[i]``."""
     stages = template.spec.stages or []
     errors: list[ContentError] = []
+    for k, stage in enumerate(stages):
+        for name in ("flags_behind", "flags_current"):
+            for i, flag in enumerate(getattr(stage, name)):
+                if flag not in template.catalogue:
+                    errors.append(
+                        ContentError(
+                            path,
+                            f"stages[{k}].{name}[{i}]",
+                            N_("unknown red flag %(id)s (see red_flags.yaml)"),
+                            {"id": flag},
+                        )
+                    )
+        known = {r.id for r in stage.reasons}
+        for i, reason in enumerate(stage.key.key_reasons):
+            if reason not in known:
+                errors.append(
+                    ContentError(
+                        path,
+                        f"stages[{k}].key.key_reasons[{i}]",
+                        N_("no reason has the id %(id)s"),
+                        {"id": reason},
+                    )
+                )
+    if errors:
+        return errors
     first = draw_variant(template, 0)
     lending = [
         o.id for o in first.options if OPTION_KINDS[o.kind].moves_money and o.kind != "write_off"

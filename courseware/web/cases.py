@@ -23,7 +23,7 @@ from courseware.lending.cases import Case
 from courseware.lending.simulation import evaluate_options
 from courseware.lending.stages import is_staged, stage_titles
 from courseware.lending.variants import shuffled_reasons
-from courseware.web.certificates import policy
+from courseware.web.certificates import STAFF, policy
 from courseware.web.charts import ChartText, event_markers, path_chart
 from courseware.web.database import catalogue, db_session
 from courseware.web.errors import render_error
@@ -274,11 +274,37 @@ class CalculatorForm(Form):
     surplus = StringField(_l("Monthly surplus before the loan"), render_kw={"inputmode": "decimal"})
 
 
+def _unlock_after() -> int:
+    """Learners unlock harder templates; staff (unlock_after 0) open all."""
+    return 0 if current_user.role in STAFF else policy().cases.unlock_after
+
+
+def _locked(case: Case) -> Any:
+    """A 403 page for a template the learner has not unlocked yet; None when it is open."""
+    requirement = casework.case_requirement(
+        db_session(), current_user.id, case, catalogue().cases.values(), _unlock_after()
+    )
+    if requirement is None:
+        return None
+    return render_error(
+        403,
+        _(
+            "This case is still locked. It opens once you have decided %(needed)s of the "
+            "difficulty-%(difficulty)s cases (%(done)s so far): start with those in the "
+            "list of cases.",
+            needed=requirement.needed,
+            difficulty=requirement.difficulty,
+            done=requirement.done,
+        ),
+    )
+
+
 @bp.get("")
 def index():
     cases = sorted(catalogue().cases.values(), key=lambda c: (c.spec.difficulty, c.title))
     session = db_session()
     statuses = casework.case_statuses(session, current_user.id)
+    access = casework.case_access(session, current_user.id, cases, _unlock_after(), statuses)
     renewal = certification.renewal_open(session, current_user.id, policy())
     fresh: set[str] = set()
     if renewal:
@@ -287,6 +313,8 @@ def index():
     return render_template(
         "cases/index.html",
         cases=cases,
+        groups=casework.group_by_module(cases, catalogue().modules),
+        access=access,
         statuses=statuses,
         renewal=renewal,
         fresh=fresh,
@@ -340,12 +368,16 @@ def _render_case(template: Case, ticket: Any, chosen: dict[str, Any], error: Any
 @bp.get("/<slug>")
 def case(slug: str):
     found = _case_or_404(slug)
+    if (locked := _locked(found)) is not None:
+        return locked
     return _render_case(found, _serve(found), {"option": "", "flags": set(), "reasons": []})
 
 
 @bp.post("/<slug>/decide")
 def decide(slug: str):
     found = _case_or_404(slug)
+    if (locked := _locked(found)) is not None:
+        return locked
     form = request.form
     chosen = {
         "option": form.get("option", ""),

@@ -23,9 +23,11 @@ from courseware.clock import utcnow
 from courseware.cohorts import CohortError
 from courseware.exports import Cell
 from courseware.learner_table import LearnerQuery, iter_learners
+from courseware.lending.kinds import CASE_KIND_LABELS
 from courseware.mail import Mailer
 from courseware.models import User
 from courseware.web.access import roles_required
+from courseware.web.certificates import policy
 from courseware.web.database import catalogue, db_session
 from courseware.web.hr import (
     EDITORS,
@@ -59,6 +61,8 @@ def _learner_or_404(user_id: int) -> User:
 def _rows(data: transcripts.Transcript) -> Iterator[list[Cell]]:
     yield [label(title) for title in transcripts.TRANSCRIPT_COLUMNS]
     yield from transcripts.transcript_cells(data, timezone(), label)
+    mark = policy().certification.case_average_min
+    yield from transcripts.kind_cells(transcripts.kind_results(data, mark), mark, label)
 
 
 def _page(user: User, template: str, **extra: object):
@@ -76,6 +80,9 @@ def _page(user: User, template: str, **extra: object):
             data.standing.expires_at if data.standing else None, timezone()
         ),
         cell_text=exports.cell_text,
+        kinds=transcripts.kind_results(data, policy().certification.case_average_min),
+        case_pass_mark=policy().certification.case_average_min,
+        kind_labels=CASE_KIND_LABELS,
         **extra,
     )
 

@@ -263,6 +263,14 @@ def cookies_of(browser: Browser, live: LiveSite) -> Callable[[str], list]:
     return get
 
 
+# The multi-visit cases and the village book the page checks show.
+STAGED, STAGED_OPEN, BOOK = (
+    "noodle-shop-diversion",
+    "tea-stall-illness-restructure",
+    ("riverside-village-book"),
+)
+
+
 @pytest.fixture(scope="session")
 def world(live: LiveSite) -> dict[str, Any]:
     """Accounts with something on every page: progress, attempts, a decision, a certificate,
@@ -271,7 +279,12 @@ def world(live: LiveSite) -> dict[str, Any]:
     live.finish_lessons(trainee)
     failed = live.attempt(trainee, "basics", submit=True)
     open_attempt = live.attempt(trainee, "risk", submit=False)
-    live.decide_cases(trainee, ["grocery-kiosk"])
+    # Two difficulty-1 cases decided: the difficulty-2 dossier the page checks open is unlocked.
+    live.decide_cases(trainee, ["grocery-kiosk", "bar-owner"])
+    # Two difficulty-2 cases open the difficulty-3 ones: a multi-visit case decided, another
+    # waiting at its second visit, and the village book decided.
+    live.decide_cases(trainee, ["market-trader-overindebted", "tailor-borderline", STAGED, BOOK])
+    live.begin_stages(trainee, STAGED_OPEN)
     certified = live.user("trainee", name="陳淑芬")
     cert = live.certify(certified)
     due = (clock.utcnow() - timedelta(days=5)).date()
@@ -294,6 +307,8 @@ def world(live: LiveSite) -> dict[str, Any]:
         "failed": failed,
         "open": open_attempt,
         "decision": live.decision_id(trainee, "grocery-kiosk"),
+        "staged_decision": live.decision_id(trainee, STAGED),
+        "book_decision": live.decision_id(trainee, BOOK),
         "code": cert.code,
         "cohort": cohort,
         "longest_lesson": f"/modules/{lesson[0]}/{lesson[1]}",

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 from courseware import accounts, certification, clock, cohorts, progress
 from courseware.assessment import attempts as quiz_engine
 from courseware.casework import decisions as casework
+from courseware.casework import stages as case_stages
 from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.store import published_sources
 from courseware.db import begin_write
 from courseware.lending.simulation import evaluate_options
+from courseware.lending.stages import is_staged
 from courseware.models import Certificate, QuizAttempt, User
 
 # Installed into every page before the site's own scripts: CSP violations are collected.
@@ -162,6 +164,9 @@ class LiveSite:
                 begin_write(db)
                 ticket = casework.issue_ticket(db, user.id, case, revisions.get(slug))
                 db.commit()
+                if is_staged(case):
+                    self._decide_stages(db, user, case, ticket)
+                    continue
                 # The expert's answer to the variant this ticket serves.
                 variant = casework.variant_of(case, ticket.seed)
                 stats = evaluate_options(variant, casework.SEEDS)
@@ -178,6 +183,47 @@ class LiveSite:
                     "" if ticket.case_revision_id is None else ticket.case_revision_id,
                 )
                 db.commit()
+
+    def begin_stages(self, user: User, slug: str) -> None:
+        """A multi-visit case left after its first stage, decided with its first lending
+        option, so the next visit is waiting."""
+        cat = self.catalogue()
+        case = cat.cases[slug]
+        revisions = cat.extras.get("case_revisions") or {}
+        lend = next(o.id for o in case.options if o.kind in ("approve", "approve_modified"))
+        with self.session() as db:
+            begin_write(db)
+            ticket = casework.issue_ticket(db, user.id, case, revisions.get(slug))
+            db.commit()
+            begin_write(db)
+            revision = "" if ticket.case_revision_id is None else ticket.case_revision_id
+            case_stages.submit_stage(
+                db, user.id, ticket.token, case, 0, lend, [], [], ticket.seed, revision
+            )
+            db.commit()
+
+    def _decide_stages(self, db: Session, user: User, case: Any, ticket: Any) -> None:
+        """The expert's answer at every stage of a multi-visit case or a village book."""
+        revision = "" if ticket.case_revision_id is None else ticket.case_revision_id
+        while (view := case_stages.current_stage(db, case, ticket)) is not None:
+            stats = evaluate_options(view.case, casework.SEEDS)
+            best = next(s.option_id for s in stats if s.is_best)
+            begin_write(db)
+            result = case_stages.submit_stage(
+                db,
+                user.id,
+                ticket.token,
+                case,
+                view.index,
+                best,
+                sorted(view.case.key_flags),
+                list(view.case.spec.key.key_reasons),
+                ticket.seed,
+                revision,
+            )
+            db.commit()
+            if result.decision is not None:
+                return
 
     def attempt(self, user: User, module: str, *, submit: bool, rng: Any = None) -> int:
         """A real attempt at a module's quiz: left open, or sent in blank (and failed).

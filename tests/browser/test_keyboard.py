@@ -129,6 +129,7 @@ def test_case_decision_with_the_keyboard_alone(
     flags = {f if isinstance(f, str) else f.id for f in key.red_flags}
     reasons = set(list(key.key_reasons)[:3])
     user = live.user("trainee")
+    live.decide_cases(user, ["grocery-kiosk", "bar-owner"])  # difficulty 2 unlocked
     page.context.add_cookies(cookies_of(user.username))
     page.goto(f"/cases/{slug}")
     picked = False

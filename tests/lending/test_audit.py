@@ -58,3 +58,14 @@ def test_the_audit_reports_what_ci_refuses(report) -> None:
     assert payload["pass_mark"] == 70
     assert 0 <= payload["expert_book"]["par30"] <= 0.05
     assert 0 <= payload["expert_book"]["write_off_rate"] <= 0.02
+
+
+def test_a_library_that_mostly_refuses_fails_the_audit(report) -> None:
+    """At least a third of the templates have a lending answer as best in most variants:
+    a library of refusals would teach that refusing is safe."""
+    from dataclasses import replace
+
+    assert len(report.lending_cases) * 3 >= len(report.per_case)
+    assert report.as_json()["lending_cases"] == len(report.lending_cases)
+    few = replace(report, lending_cases=report.lending_cases[:1])
+    assert any("at least a third should" in p for p in audit_failures(few))

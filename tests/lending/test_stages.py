@@ -35,6 +35,8 @@ def test_the_loan_approved_is_the_loan_the_visit_finds(cases):
     assert stage.spec.dossier.existing_loan.installment == round(big.installment)
     assert f"{big.installment:,.0f}" in " ".join(stage.spec.dossier.site_visit)
     assert stage.options[0].id == "keep-collecting"
+    # Four months on from a November loan: the visit's run starts in March.
+    assert template.spec.params.start_month == 11 and stage.spec.params.start_month == 3
 
 
 def test_a_rejection_or_a_write_off_ends_the_case(cases):
@@ -76,3 +78,23 @@ def test_naive_play_through_the_stages_scores_below_the_expert(cases):
         assert expert >= 85
         for name in ("always-reject", "approve-as-requested", "first-listed-reasons"):
             assert np.mean(audit.scores[name]) < expert - 25, (slug, name)
+
+
+def test_a_visits_key_follows_what_the_visit_shows(cases):
+    """A later stage's key is not the same in every variant: whether the loan is behind
+    decides its flags (flags_behind) and which reasons are key (when_behind), so the
+    answer remembered from another attempt misses where the loan stands now."""
+    template = cases["kiosk-visits"]
+    keys = {}
+    for seed in range(12):
+        played = walk(template, seed, ["approve-as-requested", "keep-collecting"])
+        if played.ended:
+            continue
+        stage, visit = played.cases[-1], played.visits[-1]
+        keys[visit.behind] = (set(stage.key_flags), list(stage.spec.key.key_reasons))
+    assert set(keys) == {True, False}, "the fixture should show the loan both behind and current"
+    behind_flags, behind_reasons = keys[True]
+    current_flags, current_reasons = keys[False]
+    assert "bureau-arrears-or-rescheduling" in behind_flags - current_flags
+    assert "v2-collect" in behind_reasons and "v2-collect" not in current_reasons
+    assert "v2-recover" in current_reasons and "v2-recover" not in behind_reasons

@@ -74,9 +74,11 @@ def test_a_multi_visit_case_with_a_break_between_stages(trainee, db, app):
     post(trainee, "/logout", {})
     login(trainee, "trainee")
     post(trainee, "/language", {"lang": "en", "next": "/"})
+    listing = trainee.get("/cases").get_data(as_text=True)
+    assert "In progress: 1 stage decided" in listing
     later, html = _form(trainee, VISITS)
     assert later["stage"] == "1" and later["token"] == form["token"]
-    assert "Stage 2 of up to 3" in html and "Decided" in html
+    assert "Stage 2 of up to 3" in html and "Stage decided" in html
     assert "第四個月：超市開幕之後" in html  # the visit's own heading and notes
     assert "keep-collecting" in _options(html) and "approve-as-requested" not in _options(html)
     # The visit acts on the loan approved: its installment is in the note.

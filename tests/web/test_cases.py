@@ -224,7 +224,8 @@ def test_tampered_or_invalid_decisions_are_refused_and_nothing_is_stored(
 
 def test_a_case_edited_after_it_was_opened_is_refused(trainee, db):
     form = _form(trainee, GOOD)
-    _publish_edit(db, lambda body: body.replace("difficulty: 1", "difficulty: 2"))
+    # (Not its difficulty: a difficulty-2 template would be locked for this trainee.)
+    _publish_edit(db, lambda body: body.replace("第四次貸款", "第四次貸款（修訂）"))
     response = _decide(trainee, GOOD, "approve-as-requested", form=form)
     assert response.status_code == 400
     assert "This case was changed after you opened it" in _text(response)
