@@ -20,6 +20,7 @@ from courseware.lending.scoring import (
     score_decision,
 )
 from courseware.lending.simulation import evaluate_options, procedure_value, simulate_path
+from courseware.lending.stages import stage_case
 from courseware.lending.variants import draw_variant
 from tests.lending.synthetic import synthetic_case
 
@@ -36,14 +37,18 @@ def test_the_expert_answer_scores_100_on_every_variant(
     library: dict[str, Case], variant: int
 ) -> None:
     for template in library.values():
-        case = draw_variant(template, variant)
-        stats = evaluate_options(case, SEEDS)
-        best = next(s.option_id for s in stats if s.is_best)
-        score = score_decision(
-            case, stats, best, set(case.key_flags), list(case.spec.key.key_reasons)
-        )
-        assert score.total == pytest.approx(100), (case.slug, variant, score)
-        assert not score.cap_applied and not score.missed_flags and not score.false_flags
+        # Every stage the expert reaches, as the site serves it (a book's loans, the later
+        # visits of a multi-visit case after the expert's own earlier answers).
+        choices: list[str] = []
+        while (case := stage_case(template, variant, choices)) is not None:
+            stats = evaluate_options(case, SEEDS)
+            best = next(s.option_id for s in stats if s.is_best)
+            score = score_decision(
+                case, stats, best, set(case.key_flags), list(case.spec.key.key_reasons)
+            )
+            assert score.total == pytest.approx(100), (case.slug, variant, score)
+            assert not score.cap_applied and not score.missed_flags and not score.false_flags
+            choices.append(best)
 
 
 def test_rejecting_a_creditworthy_applicant_costs_the_decision() -> None:
