@@ -383,7 +383,11 @@ def prepare(url: str, learners: int, background: int) -> tuple[list[str], dict[s
             for m in catalogue.modules
             if m.slug in catalogue.quizzes
         ],
-        "cases": sorted(catalogue.cases),
+        # A new trainee opens the difficulty-1 cases (harder ones unlock as they are decided:
+        # cases.unlock_after in settings.yaml), so the virtual learners decide those.
+        "cases": sorted(
+            slug for slug, case in catalogue.cases.items() if case.spec.difficulty == 1
+        ),
     }
     return names, shape
 
