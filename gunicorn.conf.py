@@ -27,6 +27,6 @@ max_requests_jitter = 500
 def post_fork(server, worker):
     """Each worker opens its own database connections (never the master's)."""
     app = worker.app.wsgi()
-    database = getattr(app, "extensions", {}).get("courseware.db")
+    database = getattr(app, "extensions", {}).get("courseware.core.db")
     if database is not None:
         database.engine.dispose(close=False)

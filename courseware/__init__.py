@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from courseware.config import flask_settings, load_secret_key, settings_from_env
-from courseware.db import default_sqlite_url
+from courseware.core.config import flask_settings, load_secret_key, settings_from_env
+from courseware.core.db import default_sqlite_url
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -13,10 +13,10 @@ import click
 from flask import Flask
 from sqlalchemy import Engine, func, select
 
+from courseware.certification.policy import load_policy
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import import_sources, read_sources
-from courseware.content.translate import translator
-from courseware.policy import load_policy
+from courseware.core.translate import translator
 
 DEMO_ACCOUNTS = (
     ("trainee", "demo-trainee", "示範學員", "台北分行"),
@@ -36,7 +36,7 @@ def _app() -> Iterator[Flask]:
     try:
         yield app
     finally:
-        app.extensions["courseware.db"].engine.dispose()
+        app.extensions["courseware.core.db"].engine.dispose()
 
 
 def _tr(message: str) -> str:
@@ -53,7 +53,7 @@ def content_dirs(app: Flask) -> dict[str, str]:
 
 def ensure_database(app: Flask, echo: Callable[[str], Any] = click.echo) -> None:
     """Create and migrate the embedded database; refuse to run on an old server schema."""
-    from courseware import migrate
+    from courseware.ops import migrate
 
     engine = database_engine(app)
     if not migrate.needs_upgrade(engine):
@@ -69,7 +69,7 @@ def ensure_database(app: Flask, echo: Callable[[str], Any] = click.echo) -> None
 
 
 def database_engine(app: Flask) -> Engine:
-    return app.extensions["courseware.db"].engine
+    return app.extensions["courseware.core.db"].engine
 
 
 def import_course(app: Flask, echo: Callable[[str], Any] = click.echo) -> int:
@@ -77,7 +77,7 @@ def import_course(app: Flask, echo: Callable[[str], Any] = click.echo) -> int:
     sources, read_errors = read_sources(content_dirs(app))
     for error in read_errors:
         click.echo(error.text(_tr), err=True)
-    sessions = app.extensions["courseware.db"].sessions
+    sessions = app.extensions["courseware.core.db"].sessions
     with sessions() as session:
         with click.progressbar(
             length=len(sources), label="匯入課程檔案 (importing course files)", file=sys.stderr
@@ -95,10 +95,10 @@ def import_course(app: Flask, echo: Callable[[str], Any] = click.echo) -> int:
 
 def create_demo_accounts(app: Flask) -> list[tuple[str, str, str]] | None:
     """One account per role with printed passwords, only on a database with no users."""
-    from courseware import accounts
+    from courseware.accounts import users as accounts
     from courseware.models import User
 
-    sessions = app.extensions["courseware.db"].sessions
+    sessions = app.extensions["courseware.core.db"].sessions
     with sessions() as session:
         if session.scalar(select(func.count()).select_from(User)):
             return None
@@ -165,7 +165,7 @@ def create_user(
     password_stdin: bool,
 ) -> None:
     """Create an account (the password is asked for, or read from stdin)."""
-    from courseware import accounts
+    from courseware.accounts import users as accounts
 
     with _app() as app:
         ensure_database(app)
@@ -173,7 +173,7 @@ def create_user(
             password = sys.stdin.readline().rstrip("\n")
         else:
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        sessions = app.extensions["courseware.db"].sessions
+        sessions = app.extensions["courseware.core.db"].sessions
         with sessions() as session:
             try:
                 accounts.create_user(
@@ -199,7 +199,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema up to date."""
-    from courseware import migrate
+    from courseware.ops import migrate
 
     with _app() as app:
         migrate.upgrade(database_engine(app))
@@ -209,7 +209,7 @@ def db_upgrade() -> None:
 @db.command("current")
 def db_current() -> None:
     """Show the schema revision of the database."""
-    from courseware import migrate
+    from courseware.ops import migrate
 
     with _app() as app:
         click.echo(migrate.current_revision(database_engine(app)) or "(empty)")
@@ -239,7 +239,7 @@ def export_command(directory: str | None) -> None:
         else:
             targets = configured
         same = all(Path(targets[f]).resolve() == Path(configured[f]).resolve() for f in FOLDERS)
-        with app.extensions["courseware.db"].sessions() as session:
+        with app.extensions["courseware.core.db"].sessions() as session:
             total = len(published_documents(session))
             with click.progressbar(
                 length=total, label="匯出課程檔案 (exporting course files)", file=sys.stderr
@@ -300,14 +300,14 @@ def validate(content_dir: str | None, quiz_dir: str | None, case_dir: str | None
 @click.option("--force", is_flag=True, help="Add learners even if the database has some.")
 def seed_load_command(learners: int, seed: int, force: bool) -> None:
     """Fill the database with synthetic learners and three years of activity (for testing)."""
-    from courseware import accounts
-    from courseware import seed as seeding
+    from courseware.accounts import users as accounts
     from courseware.models import User
+    from courseware.ops import seed as seeding
 
     with _app() as app:
         ensure_database(app)
         import_course(app)
-        sessions = app.extensions["courseware.db"].sessions
+        sessions = app.extensions["courseware.core.db"].sessions
         with sessions() as session:
             existing = session.scalar(
                 select(func.count()).select_from(User).where(User.role == "trainee")
@@ -317,7 +317,7 @@ def seed_load_command(learners: int, seed: int, force: bool) -> None:
                     f"資料庫已有 {existing} 位學員，加上 --force 才會再加入 "
                     f"(the database already has {existing} learners: add --force to add more)."
                 )
-            catalogue = app.extensions["courseware.db"].catalogue.get(session)
+            catalogue = app.extensions["courseware.core.db"].catalogue.get(session)
             policy = load_policy(app.config.get("SETTINGS_FILE")).policy
             password = f"seed-{secrets.token_urlsafe(9)}"
             with click.progressbar(
@@ -343,7 +343,7 @@ def seed_load_command(learners: int, seed: int, force: bool) -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 def backup_command(path: str) -> None:
     """Write a consistent backup of the database to PATH (safe while serving)."""
-    from courseware import backup
+    from courseware.ops import backup
 
     with _app() as app:
         ensure_database(app)
@@ -368,8 +368,8 @@ def backup_command(path: str) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(path: str, yes: bool) -> None:
     """Replace the database's content with the backup at PATH."""
-    from courseware import backup
     from courseware.content.store import touch_content_version
+    from courseware.ops import backup
 
     if not yes:
         click.confirm(
@@ -381,7 +381,7 @@ def restore_command(path: str, yes: bool) -> None:
         except backup.BackupError as exc:
             raise click.ClickException(str(exc)) from exc
         ensure_database(app)  # a backup from an older version is migrated forward
-        with app.extensions["courseware.db"].sessions() as session:
+        with app.extensions["courseware.core.db"].sessions() as session:
             touch_content_version(session)  # every worker reloads the course
             session.commit()
     click.echo(f"已從 {path} 還原 (restored).")
@@ -414,8 +414,8 @@ def cases_audit(
     """Play naive strategies and the expert on every case template's variants."""
     import json
 
-    from courseware.lending.audit import audit_cases, audit_failures
     from courseware.lending.cases import load_case_dir
+    from courseware.lending.strategies import audit_cases, audit_failures
 
     with _app() as app:
         folder = case_dir or app.config["CASE_DIR"]

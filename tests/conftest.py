@@ -19,10 +19,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from courseware import accounts, clock, create_app, migrate
+from courseware import create_app
+from courseware.accounts import users as accounts
 from courseware.content.store import import_sources, read_sources
-from courseware.db import make_engine
+from courseware.core import clock
+from courseware.core.db import make_engine
 from courseware.models import Base, User
+from courseware.ops import migrate
 
 DATA = Path(__file__).resolve().parent / "data"
 PG_URL = os.environ.get("COURSEWARE_TEST_DATABASE_URL")
@@ -81,7 +84,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "CASE_DIR": str(DATA / "case_studies"),
         }
     )
-    engine = application.extensions["courseware.db"].engine
+    engine = application.extensions["courseware.core.db"].engine
     empty_all_tables(engine)
     yield application
     clock.set_time(None)
@@ -91,7 +94,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def db(app: Flask) -> Iterator[Session]:
     """A session on the app's database for arranging and checking data."""
-    with app.extensions["courseware.db"].sessions() as session:
+    with app.extensions["courseware.core.db"].sessions() as session:
         yield session
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from courseware import accounts, cli
-from courseware.config import load_secret_key
+from courseware import cli
+from courseware.accounts import users as accounts
 from courseware.content.store import read_sources
+from courseware.core.config import load_secret_key
 from courseware.models import User
 from tests.conftest import DATA
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
-from courseware.config import REPO_ROOT
+from courseware.core.config import REPO_ROOT
 
 
 def test_no_untranslated_message_ids():

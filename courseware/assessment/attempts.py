@@ -32,9 +32,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from courseware.activity import note_activity
-from courseware.clock import utcnow
-from courseware.content.errors import N_
+from courseware.core.activity import note_activity
+from courseware.core.clock import utcnow
+from courseware.core.errors import N_
 from courseware.models import AttemptQuestion, QuizAttempt
 
 from .answers import AnswersInvalid, Form, read_answers  # noqa: F401 - callers catch it here

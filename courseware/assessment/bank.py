@@ -21,13 +21,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from courseware.content.catalogue import Catalogue, register_loader
-from courseware.content.errors import (
+from courseware.content.schemas import Slug, Title
+from courseware.core.errors import (
     N_,
     ContentError,
     safe_load_yaml,
     validate_model,
 )
-from courseware.content.schemas import Slug, Title
 
 from .questions import TYPES, QuestionBase, question_type
 

@@ -31,8 +31,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from courseware.content.errors import N_
 from courseware.content.schemas import Slug
+from courseware.core.errors import N_
 
 Problem = tuple[str, str, dict[str, Any]]  # (field, message id, params)
 
@@ -128,7 +128,7 @@ class QuestionType:
 
     @property
     def template(self) -> str:
-        return f"quiz/types/{self.name}.html"
+        return f"learner/quiz/types/{self.name}.html"
 
     def check(self, question: Any) -> list[Problem]:
         """Problems a schema cannot see (an answer that is not a choice, ...)."""

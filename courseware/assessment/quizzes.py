@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from courseware.content.errors import N_
+from courseware.core.errors import N_
 
 from .bank import Bank
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from courseware.content.errors import N_
+from courseware.core.errors import N_
 from courseware.models import AttemptQuestion, QuizAttempt
 
 from .bank import Bank

@@ -21,10 +21,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from courseware.activity import note_activity
 from courseware.casework.record import build_record
-from courseware.clock import utcnow
-from courseware.content.errors import N_
+from courseware.core.activity import note_activity
+from courseware.core.clock import utcnow
+from courseware.core.errors import N_
 from courseware.lending.cases import Case
 from courseware.lending.scoring import decision_record, score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from courseware.content.errors import N_
+from courseware.core.errors import N_
 from courseware.lending.arithmetic import installment_declining, installment_flat
 from courseware.lending.cases import OPTION_KINDS, Case, Terms
 from courseware.lending.simulation import OptionStats

@@ -1,6 +1,6 @@
 """Certification: the rules, the evidence, issuing, renewal, revocation, verification.
 
-Rules come from settings.yaml (``courseware.policy``): every lesson of every
+Rules come from settings.yaml (``courseware.certification.policy``): every lesson of every
 module done, every module quiz passed, and case work (at least N first
 decisions, the best N averaging at least S). A requirement may be met by an
 exemption granted with a written reason. On completion a certificate is

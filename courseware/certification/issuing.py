@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from courseware.audit import record
 from courseware.certification.evidence import Evidence, gather_evidence
+from courseware.certification.policy import Policy
 from courseware.certification.rules import (
     Standing,
     add_months,
@@ -23,11 +23,11 @@ from courseware.certification.rules import (
     standing,
     state_of,
 )
-from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue
-from courseware.content.errors import N_
+from courseware.core.audit import record
+from courseware.core.clock import utcnow
+from courseware.core.errors import N_
 from courseware.models import CaseDecision, Certificate, Exemption, QuizAttempt, User
-from courseware.policy import Policy
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_PREFIX = "MLA"

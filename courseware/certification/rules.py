@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from courseware.certification.evidence import CaseEvidence, Evidence
+from courseware.certification.policy import Policy
 from courseware.content.catalogue import Catalogue
 from courseware.models import Certificate
-from courseware.policy import Policy
 
 CASES = "cases"
 

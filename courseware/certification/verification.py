@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware.certification.issuing import normalise_code
+from courseware.certification.policy import Policy
 from courseware.certification.rules import state_of
-from courseware.clock import utcnow
+from courseware.core.clock import utcnow
 from courseware.models import Certificate, User
-from courseware.policy import Policy
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from courseware.content.errors import N_, ContentError, validate_model
 from courseware.content.loanblock import find_loan_blocks
 from courseware.content.practice import find_practice_blocks
 from courseware.content.render import GlossaryTerm
@@ -24,6 +23,7 @@ from courseware.content.schemas import (
     ModuleMeta,
     split_front_matter,
 )
+from courseware.core.errors import N_, ContentError, validate_model
 
 GLOSSARY_PATH = "content/glossary.md"
 # A module folder's facilitator's guide: not a lesson, shown to trainers only.
@@ -114,7 +114,7 @@ class Catalogue:
 Loader = Callable[[Mapping[str, str], Catalogue, Mapping[str, int]], None]
 LOADERS: dict[str, Loader] = {}
 # Modules that register a loader for their folder when imported.
-LOADER_MODULES = ("courseware.assessment.bank", "courseware.lending.catalog")
+LOADER_MODULES = ("courseware.assessment.bank", "courseware.lending.loader")
 
 
 def _ensure_loaders() -> None:

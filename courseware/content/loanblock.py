@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from courseware.content.errors import N_
+from courseware.core.errors import N_
 
 FENCE_RE = re.compile(
     r"^(?P<fence>`{3,}|~{3,})[ \t]*loan[ \t]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",

@@ -36,8 +36,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from courseware.content.errors import N_
 from courseware.content.loanblock import LoanSpec, parse_loan_spec
+from courseware.core.errors import N_
 from courseware.lending.arithmetic import loan_summary
 
 BLOCK_WORDS = ("練習", "practice")

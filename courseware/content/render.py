@@ -275,7 +275,7 @@ def _render_cached(
     text: str, terms: tuple[GlossaryTerm, ...], locale: str, version: str
 ) -> Rendered:
     del version  # part of the cache key only
-    from courseware.content.translate import translator
+    from courseware.core.translate import translator
 
     gettext = translator(locale)
     marker = f"LOANBLOCK{secrets.token_hex(6)}N"

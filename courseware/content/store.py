@@ -16,10 +16,10 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue, build_catalogue
-from courseware.content.errors import N_, ContentError
 from courseware.content.render import content_hash
+from courseware.core.clock import utcnow
+from courseware.core.errors import N_, ContentError
 from courseware.models import ContentDocument, ContentRevision, ContentState
 
 FOLDERS = ("content", "quizzes", "case_studies")

@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courseware.clock import utcnow
 from courseware.content.catalogue import Lesson
 from courseware.content.practice import Checked, Exercise, check_answer
+from courseware.core.clock import utcnow
 from courseware.models import PracticeAnswer
 
 

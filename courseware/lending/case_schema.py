@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from courseware.content.errors import N_
+from courseware.core.errors import N_
 from courseware.lending.params import Ident, LessonLink, Severity, Share, Strict, Text
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

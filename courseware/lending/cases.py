@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from courseware.content.errors import N_, ContentError, safe_load_yaml, validate_model
+from courseware.core.errors import N_, ContentError, safe_load_yaml, validate_model
 from courseware.lending.arithmetic import harvest_schedule
 from courseware.lending.case_schema import BookFile, CaseFile, KeyFlag, Option
 from courseware.lending.params import (

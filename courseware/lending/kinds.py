@@ -3,7 +3,7 @@ shown to HR on a learner's transcript and in its export."""
 
 from __future__ import annotations
 
-from courseware.content.errors import N_
+from courseware.core.errors import N_
 
 CASE_KIND_LABELS: dict[str, str] = {
     "good": N_("Good loans"),

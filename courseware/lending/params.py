@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from courseware.content.errors import N_, ContentError, safe_load_yaml, validate_model
+from courseware.core.errors import N_, ContentError, safe_load_yaml, validate_model
 
 ID_PATTERN = r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$"
 Ident = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=64)]
@@ -30,7 +30,7 @@ Share = Annotated[float, Field(ge=0, le=1)]
 Severity = Literal["critical", "major", "minor"]
 # Where the course teaches a flag or a reason: <module-slug>/<lesson-slug>#<heading-anchor>
 # (the anchor is the id the lesson page gives a ## or ### heading; checked against the
-# lessons when the catalogue is built, courseware.lending.catalog).
+# lessons when the catalogue is built, courseware.lending.loader).
 LESSON_LINK_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*#[^\s#/]+$")
 
 

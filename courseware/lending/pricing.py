@@ -8,7 +8,7 @@ unclaimable; the course teaches that every price, fees included, stays within it
 
 from __future__ import annotations
 
-from courseware.content.errors import N_, ContentError
+from courseware.core.errors import N_, ContentError
 from courseware.lending.arithmetic import (
     amortisation_schedule,
     balloon_schedule,

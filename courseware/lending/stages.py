@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from courseware.content.errors import N_, ContentError, errors_from_validation
+from courseware.core.errors import N_, ContentError, errors_from_validation
 from courseware.lending.arithmetic import principal_parts, restructure_schedule
 from courseware.lending.case_schema import CaseFile, Stage
 from courseware.lending.params import deep_merge, override_model

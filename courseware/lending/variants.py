@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from courseware.content.errors import N_, ContentError
+from courseware.core.errors import N_, ContentError
 from courseware.lending.arithmetic import installment_declining, installment_flat
 from courseware.lending.case_schema import CaseFile, KeyFlag, Reason, Toggle, ToggleParams
 from courseware.lending.params import deep_merge, override_model

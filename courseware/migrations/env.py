@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from courseware.migrate."""
+"""Alembic environment: the engine comes from courseware.ops.migrate."""
 
 from __future__ import annotations
 

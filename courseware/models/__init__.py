@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and create_all see every table."""
 
-from courseware.db import Base
+from courseware.core.db import Base
 from courseware.models.accounts import User
 from courseware.models.assessment import AttemptQuestion, QuizAttempt
 from courseware.models.audit import AuditEvent

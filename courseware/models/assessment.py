@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from courseware.clock import utcnow
-from courseware.db import Base, UTCDateTime
+from courseware.core.clock import utcnow
+from courseware.core.db import Base, UTCDateTime
 
 
 class QuizAttempt(Base):

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from courseware.clock import utcnow
-from courseware.db import Base, UTCDateTime
+from courseware.core.clock import utcnow
+from courseware.core.db import Base, UTCDateTime
 
 
 class AuditEvent(Base):

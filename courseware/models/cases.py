@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from courseware.clock import utcnow
-from courseware.db import Base, UTCDateTime
+from courseware.core.clock import utcnow
+from courseware.core.db import Base, UTCDateTime
 
 
 class CaseTicket(Base):

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from courseware.clock import utcnow
-from courseware.db import Base, UTCDateTime
+from courseware.core.clock import utcnow
+from courseware.core.db import Base, UTCDateTime
 
 
 class Cohort(Base):

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from courseware.clock import utcnow
-from courseware.db import Base, UTCDateTime
+from courseware.core.clock import utcnow
+from courseware.core.db import Base, UTCDateTime
 
 
 class LessonProgress(Base):

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 
 from courseware import casework
 from courseware.casework import CalibrationRow
-from courseware.content.errors import N_, ContentError
+from courseware.core.errors import N_, ContentError
 from courseware.lending.cases import MODEL_FILE, RED_FLAGS_FILE, Case, load_case_sources
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from courseware.content.catalogue import Catalogue
-from courseware.content.errors import validate_model
 from courseware.content.schemas import ModuleMeta, split_front_matter
+from courseware.core.errors import validate_model
 
 
 @dataclass(frozen=True)

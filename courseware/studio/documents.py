@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session, aliased
 
-from courseware import audit
-from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue
-from courseware.content.errors import N_, ContentError
 from courseware.content.schemas import split_front_matter
 from courseware.content.store import add_revision, kind_of
+from courseware.core import audit
+from courseware.core.clock import utcnow
+from courseware.core.errors import N_, ContentError
 from courseware.models import ContentDocument, ContentRevision, User
 from courseware.studio.validation import check_texts, lesson_paths, module_of
 

@@ -26,7 +26,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarStri
 from courseware.assessment.bank import parse_question
 from courseware.assessment.drawing import serve
 from courseware.assessment.questions import TYPES, format_number
-from courseware.content.errors import N_, ContentError
+from courseware.core.errors import N_, ContentError
 from courseware.models import AttemptQuestion
 
 # The keys of a question in the order a new one is written.

@@ -15,11 +15,11 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from courseware import audit
-from courseware.clock import utcnow
 from courseware.content.catalogue import Catalogue
-from courseware.content.errors import N_
 from courseware.content.store import touch_content_version
+from courseware.core import audit
+from courseware.core.clock import utcnow
+from courseware.core.errors import N_
 from courseware.models import ContentDocument, ContentRevision, RevisionReview, User
 from courseware.studio.documents import (
     PENDING,

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from courseware.content.catalogue import Catalogue, build_catalogue
-from courseware.content.errors import N_, ContentError
+from courseware.core.errors import N_, ContentError
 
 
 @dataclass(frozen=True)

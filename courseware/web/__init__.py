@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def init_web(app: Flask) -> None:
-    from courseware.web import (
+    from courseware.web.admin.imports import bp as admin_import_bp
+    from courseware.web.admin.users import bp as admin_bp
+    from courseware.web.common import (
         assets,
         database,
         errors,
@@ -15,27 +17,25 @@ def init_web(app: Flask) -> None:
         requestlog,
         security,
     )
-    from courseware.web.admin import bp as admin_bp
-    from courseware.web.admin_import import bp as admin_import_bp
-    from courseware.web.auth import bp as auth_bp
-    from courseware.web.author import bp as author_bp
-    from courseware.web.author_cases import bp as author_cases_bp
-    from courseware.web.cases import bp as cases_bp
-    from courseware.web.certificates import bp as certificates_bp
-    from courseware.web.certificates import init_policy
-    from courseware.web.hr import bp as hr_bp
-    from courseware.web.hr_audit import bp as hr_audit_bp
-    from courseware.web.hr_cohorts import bp as hr_cohorts_bp
-    from courseware.web.learn import bp as learn_bp
-    from courseware.web.main import bp as main_bp
-    from courseware.web.people import bp as people_bp
-    from courseware.web.quiz import bp as quiz_bp
-    from courseware.web.studio import bp as studio_bp
-    from courseware.web.studio_new import bp as studio_new_bp
-    from courseware.web.studio_questions import bp as studio_questions_bp
-    from courseware.web.studio_reports import bp as studio_reports_bp
-    from courseware.web.studio_review import bp as studio_review_bp
-    from courseware.web.transcript import bp as transcript_bp
+    from courseware.web.common.auth import bp as auth_bp
+    from courseware.web.common.main import bp as main_bp
+    from courseware.web.hr.audit import bp as hr_audit_bp
+    from courseware.web.hr.cohorts import bp as hr_cohorts_bp
+    from courseware.web.hr.dashboard import bp as hr_bp
+    from courseware.web.hr.people import bp as people_bp
+    from courseware.web.learner.cases import bp as cases_bp
+    from courseware.web.learner.certificates import bp as certificates_bp
+    from courseware.web.learner.certificates import init_policy
+    from courseware.web.learner.learn import bp as learn_bp
+    from courseware.web.learner.quiz import bp as quiz_bp
+    from courseware.web.learner.transcript import bp as transcript_bp
+    from courseware.web.studio.author import bp as author_bp
+    from courseware.web.studio.author_cases import bp as author_cases_bp
+    from courseware.web.studio.editor import bp as studio_bp
+    from courseware.web.studio.new import bp as studio_new_bp
+    from courseware.web.studio.questions import bp as studio_questions_bp
+    from courseware.web.studio.reports import bp as studio_reports_bp
+    from courseware.web.studio.review import bp as studio_review_bp
 
     assets.init_app(app)  # first registered, so it compresses after every other hook
     requestlog.init_app(app)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
-from courseware import clock
 from courseware.assessment.bank import Bank
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
+from courseware.core import clock
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from courseware import clock
 from courseware.assessment import attempts as engine
 from courseware.assessment.services import quiz_standings
+from courseware.core import clock
 from courseware.models import AttemptQuestion, QuizAttempt
 from tests.assessment.helpers import all_right, all_wrong, form_for
 from tests.concurrency import in_threads
@@ -209,7 +209,7 @@ def test_twenty_threads_submitting_one_attempt_record_one_submission(
 ):
     attempt, questions = _start(db, learner, banks["alpha"])
     form = all_right(questions)
-    sessions = app.extensions["courseware.db"].sessions
+    sessions = app.extensions["courseware.core.db"].sessions
 
     def submit():
         with sessions() as session:
@@ -229,7 +229,7 @@ def test_twenty_threads_submitting_one_attempt_record_one_submission(
 
 
 def test_ten_threads_starting_at_once_open_one_attempt(app, db, banks, learner, fixed_clock):
-    sessions = app.extensions["courseware.db"].sessions
+    sessions = app.extensions["courseware.core.db"].sessions
 
     def start():
         with sessions() as session:

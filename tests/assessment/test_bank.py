@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from courseware import cli
-from courseware.config import REPO_ROOT
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import read_sources
+from courseware.core.config import REPO_ROOT
 from tests.conftest import DATA
 
 GOOD = """\

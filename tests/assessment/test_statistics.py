@@ -111,7 +111,7 @@ def test_a_question_nobody_was_served_has_no_figures(db: Session, stats_bank: Ba
 def test_statistics_take_the_same_few_queries_for_any_number_of_attempts(
     app, db: Session, stats_bank: Bank
 ):
-    engine_ = app.extensions["courseware.db"].engine
+    engine_ = app.extensions["courseware.core.db"].engine
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_args):
@@ -121,7 +121,7 @@ def test_statistics_take_the_same_few_queries_for_any_number_of_attempts(
         statements.clear()
         event.listen(engine_, "before_cursor_execute", count)
         try:
-            with app.extensions["courseware.db"].sessions() as session:
+            with app.extensions["courseware.core.db"].sessions() as session:
                 quiz_statistics(session, stats_bank)
         finally:
             event.remove(engine_, "before_cursor_execute", count)

@@ -3,7 +3,7 @@
 One server and one browser per session; each test gets a fresh browser context at a
 desktop size (1280 wide) and at a phone size (375 x 812). The server runs the real
 course (content/, quizzes/, case_studies/) on a temporary SQLite database migrated
-with courseware.migrate, so the screenshots and the page weights are the real thing.
+with courseware.ops.migrate, so the screenshots and the page weights are the real thing.
 
 Every page a test opens is watched: a JavaScript error, a console error, a failed
 request for a static file or a Content-Security-Policy violation fails the test.
@@ -26,9 +26,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 from werkzeug.serving import make_server
 
-from courseware import clock, create_app, migrate
+from courseware import create_app
 from courseware.content.store import import_sources, read_sources
-from courseware.db import make_engine
+from courseware.core import clock
+from courseware.core.db import make_engine
+from courseware.ops import migrate
 from tests.browser.site import LiveSite, Watch, sign_in
 from tests.conftest import PASSWORD
 
@@ -147,7 +149,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         }
     )
     assert not errors, errors
-    with app.extensions["courseware.db"].sessions() as session:
+    with app.extensions["courseware.core.db"].sessions() as session:
         import_sources(session, sources)
         session.commit()
     server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
@@ -160,7 +162,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        app.extensions["courseware.db"].engine.dispose()
+        app.extensions["courseware.core.db"].engine.dispose()
 
 
 def _buffered(app: Callable) -> Callable:

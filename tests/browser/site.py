@@ -12,13 +12,17 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, expect
 from sqlalchemy.orm import Session
 
-from courseware import accounts, certification, clock, cohorts, progress
+from courseware import certification
+from courseware.accounts import users as accounts
 from courseware.assessment import attempts as quiz_engine
 from courseware.casework import decisions as casework
 from courseware.casework import stages as case_stages
 from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.store import published_sources
-from courseware.db import begin_write
+from courseware.core import clock
+from courseware.core.db import begin_write
+from courseware.hr import cohorts
+from courseware.learning import progress
 from courseware.lending.simulation import evaluate_options
 from courseware.lending.stages import is_staged
 from courseware.models import Certificate, QuizAttempt, User
@@ -89,7 +93,7 @@ class LiveSite:
     password: str
 
     def session(self) -> Session:
-        return self.app.extensions["courseware.db"].sessions()
+        return self.app.extensions["courseware.core.db"].sessions()
 
     def catalogue(self) -> Catalogue:
         with self.session() as db:
@@ -251,7 +255,7 @@ class LiveSite:
         self.pass_quizzes(user)
         cat = self.catalogue()
         self.decide_cases(user, list(cat.cases)[:8])
-        policy = self.app.extensions["courseware.policy"].policy
+        policy = self.app.extensions["courseware.certification.policy"].policy
         with self.session() as db:
             begin_write(db)
             cert = certification.check_and_issue(db, user.id, cat, policy)

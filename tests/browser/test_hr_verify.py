@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from courseware import clock
+from courseware.core import clock
 from tests.browser.checks import unreadable_tables
 from tests.browser.site import LiveSite, no_horizontal_scroll, sign_in, sign_out
 

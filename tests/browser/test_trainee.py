@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from courseware import clock
+from courseware.core import clock
 from tests.browser.answers import answer_rightly
 from tests.browser.site import LiveSite, no_horizontal_scroll, sign_in, sign_out
 

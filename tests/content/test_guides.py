@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from courseware.config import REPO_ROOT
 from courseware.content.catalogue import GUIDE_SECTIONS, Catalogue, build_catalogue
 from courseware.content.store import read_sources
+from courseware.core.config import REPO_ROOT
 from tests.conftest import DATA
 
 GUIDE = "content/01-alpha/guide.md"

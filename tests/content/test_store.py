@@ -6,7 +6,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courseware import progress
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import (
     CatalogueCache,
@@ -16,6 +15,7 @@ from courseware.content.store import (
     published_sources,
     read_sources,
 )
+from courseware.learning import progress
 from courseware.models import ContentDocument, ContentRevision
 from tests.conftest import DATA, make_user
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from courseware.lending.audit import LISTED, NAIVE, STRATEGIES, audit_cases, audit_failures
 from courseware.lending.cases import Case
+from courseware.lending.strategies import LISTED, NAIVE, STRATEGIES, audit_cases, audit_failures
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from courseware.config import REPO_ROOT
 from courseware.content.catalogue import Catalogue, build_catalogue
-from courseware.lending.catalog import lesson_anchors
+from courseware.core.config import REPO_ROOT
+from courseware.lending.loader import lesson_anchors
 from tests.conftest import DATA
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from courseware.lending.audit import audit_staged
 from courseware.lending.cases import load_case_dir
 from courseware.lending.simulation import evaluate_options
 from courseware.lending.stages import stage_case, walk, with_shock
+from courseware.lending.strategies import audit_staged
 from courseware.lending.world import shock_draws
 from tests.conftest import DATA
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from courseware import create_app
-from courseware.web.access import public
+from courseware.web.common.access import public
 
 app = create_app()
 

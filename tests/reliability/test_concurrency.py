@@ -14,9 +14,9 @@ from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
 from courseware.models import CaseDecision, Certificate, LessonProgress, QuizAttempt
 from tests.assessment.helpers import all_right
+from tests.certification.test_certification import decide, pass_quiz
 from tests.concurrency import in_threads
 from tests.conftest import csrf_token, login, post
-from tests.test_certification import decide, pass_quiz
 
 THREADS = 20
 
@@ -86,14 +86,14 @@ def test_twenty_requests_completing_the_last_requirement_issue_one_certificate(
 ):
     learner = users["trainee"]
     catalogue = build_catalogue(*published_sources(db))
-    policy = app.extensions["courseware.policy"].policy
-    app.extensions["courseware.policy"] = type(app.extensions["courseware.policy"])(
+    policy = app.extensions["courseware.certification.policy"].policy
+    app.extensions["courseware.certification.policy"] = type(app.extensions["courseware.certification.policy"])(
         policy.model_copy(update={"certification": policy.certification.model_copy(
             update={"cases_required": 2})}), [],
     )  # fmt: skip
     lessons = [(m, lesson) for m in catalogue.modules for lesson in m.lessons]
     *done, (last_module, last_lesson) = lessons
-    from courseware import progress
+    from courseware.learning import progress
 
     for _module, lesson in done:
         progress.mark_done(db, learner.id, lesson)

@@ -12,8 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from courseware import migrate
-from courseware.db import make_engine
+from courseware.core.db import make_engine
+from courseware.ops import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 

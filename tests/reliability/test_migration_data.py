@@ -29,8 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 
-from courseware import migrate
-from courseware.db import make_engine
+from courseware.core.db import make_engine
+from courseware.ops import migrate
 from tests.conftest import BACKENDS, PG_URL
 
 SCHEMA = "migration_check"

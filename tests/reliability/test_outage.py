@@ -33,9 +33,9 @@ def _app(url: str, tmp_path: Path, **extra):
 
 
 def _seed(app) -> None:
-    engine = app.extensions["courseware.db"].engine
+    engine = app.extensions["courseware.core.db"].engine
     empty_all_tables(engine)
-    with app.extensions["courseware.db"].sessions() as db:
+    with app.extensions["courseware.core.db"].sessions() as db:
         sources, _ = read_sources(
             {
                 "content": DATA / "content",
@@ -55,8 +55,8 @@ def _calm_503(response) -> None:
 
 
 def _sqlite(path: Path) -> str:
-    from courseware import migrate
-    from courseware.db import make_engine
+    from courseware.core.db import make_engine
+    from courseware.ops import migrate
 
     url = f"sqlite:///{path}"
     engine = make_engine(url)
@@ -82,7 +82,7 @@ def test_sqlite_locked_gives_a_calm_503_then_recovers(tmp_path, caplog):
         blocker.execute("ROLLBACK")
         blocker.close()
     assert client.get("/modules/alpha/second").status_code == 200
-    app.extensions["courseware.db"].engine.dispose()
+    app.extensions["courseware.core.db"].engine.dispose()
 
 
 def test_sqlite_file_unreachable_then_back(tmp_path):
@@ -93,7 +93,7 @@ def test_sqlite_file_unreachable_then_back(tmp_path):
     client = app.test_client()
     login(client, "reader")
     assert client.get("/healthz").status_code == 200
-    app.extensions["courseware.db"].engine.dispose()
+    app.extensions["courseware.core.db"].engine.dispose()
     folder.rename(tmp_path / "moved")  # the volume went away
     try:
         assert client.get("/healthz").status_code == 503
@@ -102,7 +102,7 @@ def test_sqlite_file_unreachable_then_back(tmp_path):
         (tmp_path / "moved").rename(folder)
     assert client.get("/healthz").status_code == 200
     assert client.get("/modules/alpha").status_code == 200
-    app.extensions["courseware.db"].engine.dispose()
+    app.extensions["courseware.core.db"].engine.dispose()
 
 
 @pytest.mark.skipif(
@@ -131,4 +131,4 @@ def test_postgresql_down_gives_503_and_the_site_recovers_without_restart(tmp_pat
         assert client.get("/modules/alpha").status_code == 200
     finally:
         proxy.stop()
-        app.extensions["courseware.db"].engine.dispose()
+        app.extensions["courseware.core.db"].engine.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 from datetime import date
 
-from courseware.config import REPO_ROOT
+from courseware.core.config import REPO_ROOT
 
 spec = importlib.util.spec_from_file_location(
     "audit_dependencies", REPO_ROOT / "scripts" / "audit_dependencies.py"

@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from courseware import create_app, migrate
+from courseware import create_app
 from courseware.content.store import import_sources, read_sources
-from courseware.db import make_engine
+from courseware.core.db import make_engine
 from courseware.models import Base
+from courseware.ops import migrate
 from tests.conftest import DATA, csrf_token, login, make_user
 from tests.security.objects import Objects, arrange_objects
 
@@ -65,7 +66,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
         "QUIZ_DIR": str(DATA / "quizzes"), "CASE_DIR": str(DATA / "case_studies"),
         "LOGIN_LIMIT": "100000 per minute",
     })  # fmt: skip
-    with app.extensions["courseware.db"].sessions() as db:
+    with app.extensions["courseware.core.db"].sessions() as db:
         sources, _ = read_sources({"content": DATA / "content", "quizzes": DATA / "quizzes",
                                    "case_studies": DATA / "case_studies"})  # fmt: skip
         import_sources(db, sources)
@@ -73,13 +74,13 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
         make_user(db, "admin", role="admin")
         objects = arrange_objects(app, db)
     yield app, objects
-    app.extensions["courseware.db"].engine.dispose()
+    app.extensions["courseware.core.db"].engine.dispose()
 
 
 def fingerprint(app: Flask) -> str:
     """A hash of every row of every table: any change to data changes it."""
     digest = hashlib.sha256()
-    with app.extensions["courseware.db"].engine.connect() as connection:
+    with app.extensions["courseware.core.db"].engine.connect() as connection:
         for table in Base.metadata.sorted_tables:
             rows = connection.execute(select(table).order_by(*table.primary_key.columns)).all()
             digest.update(f"{table.name}:{rows!r}".encode())
@@ -96,7 +97,7 @@ def _routes() -> list[tuple[str, str]]:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((rule.endpoint, method))
-    app.extensions["courseware.db"].engine.dispose()
+    app.extensions["courseware.core.db"].engine.dispose()
     return sorted(found)
 
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from courseware import certification
-from courseware.cohorts import create_cohort
 from courseware.content.render import render_markdown, render_plain
 from courseware.content.store import import_sources, read_sources
+from courseware.hr.cohorts import create_cohort
 from tests.conftest import DATA, login, make_user, post
 from tests.security.xss import PAYLOADS, executable_markup
 
@@ -76,10 +76,10 @@ def test_no_page_shows_executable_markup_from_trainers_or_users(app, db, tmp_pat
         learners.append(make_user(db, f"p{index}", branch="台北分行", display_name=payload[:100]))
     cohort = create_cohort(db, PAYLOADS[26][:100], "", date(2030, 1, 1), hr.id)
     db.commit()
-    from courseware.cohorts import assign
+    from courseware.hr.cohorts import assign
 
     assign(db, cohort, learners[:5], hr.id)
-    catalogue_policy = app.extensions["courseware.policy"].policy
+    catalogue_policy = app.extensions["courseware.certification.policy"].policy
     from courseware.content.catalogue import build_catalogue
     from courseware.content.store import published_sources
 

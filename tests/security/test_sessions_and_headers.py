@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from courseware import create_app
-from courseware.web.extensions import limiter
+from courseware.web.common.extensions import limiter
 from tests.conftest import DATA, csrf_token, login, post
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "courseware" / "templates"
@@ -89,7 +89,7 @@ def test_throttling_is_shared_through_redis_between_workers(database_url, tmp_pa
         for key in client.scan_iter(f"{prefix}*"):
             client.delete(key)
         for app in (first, second):
-            app.extensions["courseware.db"].engine.dispose()
+            app.extensions["courseware.core.db"].engine.dispose()
 
 
 def test_hsts_only_when_https_is_configured(app, client):

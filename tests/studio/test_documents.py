@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware.content.store import content_version, published_sources
-from courseware.db import begin_write
+from courseware.core.db import begin_write
 from courseware.models import AuditEvent, ContentDocument, ContentRevision
 from courseware.studio import documents as docs
 from tests.studio.conftest import BANK, LESSON, MODULE, course_state, doc_id, save
@@ -159,7 +159,7 @@ def test_two_saves_from_the_same_revision_never_both_succeed(app: Flask, db: Ses
     barrier = threading.Barrier(2)
 
     def edit(user_id: int, words: str) -> None:
-        with app.extensions["courseware.db"].sessions() as session:
+        with app.extensions["courseware.core.db"].sessions() as session:
             barrier.wait()
             begin_write(session)
             try:

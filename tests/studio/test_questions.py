@@ -149,7 +149,7 @@ def test_preview_serves_the_question_as_a_trainee_sees_it():
     served, errors = qedit.preview(BETA_BANK, "beta", data, {"only"})
     assert not errors
     page = attempt_page([served])
-    assert page[0].template == "quiz/types/single.html"
+    assert page[0].template == "learner/quiz/types/single.html"
     assert sorted(o["text"] for o in page[0].state["options"]) == ["乙", "甲"]
     review = review_page([served])
     assert [o["right"] for o in review[0].state["options"]] == [False, True]

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from courseware import progress
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
+from courseware.learning import progress
 from courseware.models import AuditEvent, RevisionReview
 from courseware.studio import documents as docs
 from courseware.studio import review
@@ -120,7 +120,7 @@ def test_the_dashboard_asks_one_more_query_at_most(app, db: Session, trainers):
     save(db, LESSON, _published(db, LESSON) + "\n新規定。\n", author, material=True)
     sources, revisions = published_sources(db)
     catalogue = build_catalogue(sources, revisions)
-    engine = app.extensions["courseware.db"].engine
+    engine = app.extensions["courseware.core.db"].engine
     statements: list[str] = []
 
     def count(*args):
@@ -129,7 +129,7 @@ def test_the_dashboard_asks_one_more_query_at_most(app, db: Session, trainers):
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        with app.extensions["courseware.db"].sessions() as session:
+        with app.extensions["courseware.core.db"].sessions() as session:
             progress.dashboard(session, learner.id, catalogue)
             first = len(statements)
             progress.dashboard(session, learner.id, catalogue)

@@ -19,14 +19,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from courseware import clock
 from courseware.assessment.attempts import questions_of
+from courseware.certification.policy import Policy
 from courseware.content.store import CatalogueCache
+from courseware.core import clock
+from courseware.hr.reports import FunnelCache
+from courseware.learning.progress import VIEW_REFRESH
 from courseware.models import LessonProgress, QuizAttempt, User
-from courseware.policy import Policy
-from courseware.progress import VIEW_REFRESH
-from courseware.reports import FunnelCache
-from courseware.seed import seed_load
+from courseware.ops.seed import seed_load
 from tests.assessment.helpers import fields_for, right_answer
 from tests.conftest import login, post
 
@@ -68,7 +68,7 @@ def statements(app: Flask, client: FlaskClient, path: str) -> int:
         if not statement.startswith("BEGIN"):  # SQLite's; PostgreSQL's driver sends its own
             seen.append(statement)
 
-    engine = app.extensions["courseware.db"].engine
+    engine = app.extensions["courseware.core.db"].engine
     event.listen(engine, "before_cursor_execute", note)
     try:
         response = client.get(path)

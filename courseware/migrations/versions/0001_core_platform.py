@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 
 revision: str = "0001"
@@ -50,8 +50,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("must_change_password", sa.Boolean(), nullable=False),
         sa.Column("session_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -61,7 +61,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=48), nullable=False),
         sa.Column("target_type", sa.String(length=32), nullable=False),
@@ -90,8 +90,8 @@ def upgrade() -> None:
         sa.Column("material", sa.Boolean(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["author_id"], ["users.id"], name=op.f("fk_content_revisions_author_id_users")
         ),
@@ -114,9 +114,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("module_slug", sa.String(length=64), nullable=False),
         sa.Column("lesson_slug", sa.String(length=64), nullable=False),
-        sa.Column("first_viewed_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_viewed_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_viewed_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_viewed_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("completed_revision_id", sa.Integer(), nullable=True),
         sa.Column("seconds_spent", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 
 revision: str = "0002"
@@ -31,10 +31,10 @@ def upgrade() -> None:
         sa.Column("open_key", sa.String(length=160), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("pass_mark", sa.Float(), nullable=False),
-        sa.Column("started_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("deadline", courseware.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("saved_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("submitted_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deadline", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("saved_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("submitted_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("score", sa.Float(), nullable=True),
         sa.Column("max_score", sa.Float(), nullable=False),
         sa.Column("passed", sa.Boolean(), nullable=True),
@@ -65,7 +65,7 @@ def upgrade() -> None:
         sa.Column("served", sa.JSON(), nullable=False),
         sa.Column("definition", sa.JSON(), nullable=False),
         sa.Column("answer", sa.JSON(none_as_null=True), nullable=True),
-        sa.Column("answered_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("points", sa.Float(), nullable=True),
         sa.Column("max_points", sa.Float(), nullable=False),
         sa.Column("correct", sa.Boolean(), nullable=True),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -29,8 +29,8 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("seed", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("issued_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("issued_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("open_key", sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_case_tickets_user_id_users")
@@ -67,8 +67,8 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("lender_profit", sa.Float(), nullable=False),
         sa.Column("record", sa.JSON(), nullable=False),
-        sa.Column("reset_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("decided_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reset_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_case_decisions_user_id_users")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -26,12 +26,12 @@ def upgrade() -> None:
         sa.Column("cycle", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("issued_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("issued_by", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("evidence", sa.JSON(), nullable=False),
-        sa.Column("revoked_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("revoked_by", sa.Integer(), nullable=True),
         sa.Column("revoke_reason", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.Column("requirement", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("granted_by", sa.Integer(), nullable=False),
-        sa.Column("granted_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("granted_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_exemptions_user_id_users")),
         sa.ForeignKeyConstraint(
             ["granted_by"], ["users.id"], name=op.f("fk_exemptions_granted_by_users")
@@ -67,7 +67,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_exemptions_user_id"), "exemptions", ["user_id"])
     with op.batch_alter_table("quiz_attempts") as batch:
         batch.add_column(
-            sa.Column("reset_at", courseware.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("reset_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True)
         )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("branch", sa.String(length=64), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=False),
-        sa.Column("created_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by"], ["users.id"], name=op.f("fk_cohorts_created_by_users")
@@ -39,8 +39,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("cohort_id", sa.Integer(), nullable=False),
-        sa.Column("joined_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("left_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("joined_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("left_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("current_key", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_cohort_memberships_user_id_users")
@@ -57,7 +57,7 @@ def upgrade() -> None:
         "reminders",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("sent_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("sent_by", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("address", sa.String(length=254), nullable=False),
@@ -73,7 +73,7 @@ def upgrade() -> None:
         "learner_contacts",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
-        sa.Column("updated_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_learner_contacts_user_id_users")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("reviewer_id", sa.Integer(), nullable=False),
         sa.Column("decision", sa.String(length=16), nullable=False),
         sa.Column("comment", sa.Text(), nullable=False),
-        sa.Column("at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["revision_id"],
             ["content_revisions.id"],
@@ -47,8 +47,8 @@ def upgrade() -> None:
         sa.Column("question_id", sa.String(length=64), nullable=False),
         sa.Column("page_url", sa.String(length=255), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.Column("created_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("resolved_at", courseware.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolved_by", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_problem_reports_user_id_users")

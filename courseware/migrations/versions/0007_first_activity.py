@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -31,7 +31,7 @@ BACKFILL = [
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(
-            sa.Column("first_active_at", courseware.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("first_active_at", courseware.core.db.UTCDateTime(timezone=True), nullable=True)
         )
     for statement in BACKFILL:
         op.execute(statement)

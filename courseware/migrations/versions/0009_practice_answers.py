@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("exercise_id", sa.String(length=64), nullable=False),
         sa.Column("answer", sa.String(length=100), nullable=False),
         sa.Column("correct", sa.Boolean(), nullable=False),
-        sa.Column("answered_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_practice_answers_user_id_users")
         ),

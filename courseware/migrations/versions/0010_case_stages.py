@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import courseware.db
+import courseware.core.db
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("score_total", sa.Float(), nullable=False),
         sa.Column("record", sa.JSON(), nullable=False),
-        sa.Column("decided_at", courseware.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", courseware.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_case_stage_decisions_user_id_users")
         ),

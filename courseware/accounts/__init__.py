@@ -1,0 +1,1 @@
+"""People and their accounts: users, roles, passwords, privacy (export and anonymising)."""

@@ -1,0 +1,86 @@
+"""Rules from settings.yaml: certification requirements, validity, renewal.
+
+Every number a training manager may want to change lives in that file, not
+in code; it is validated like the course files, with located messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from courseware.content.schemas import Slug
+from courseware.core.errors import ContentError, safe_load_yaml, validate_model
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RenewalRules(_Strict):
+    questions: int = Field(default=18, ge=1, le=200)
+    pass_mark: float = Field(default=0.8, gt=0, le=1)
+    cases: int = Field(default=2, ge=0, le=20)
+    fresh_case_months: int = Field(default=12, ge=0, le=120)
+    case_average_min: float = Field(default=70, ge=0, le=100)
+
+
+class CertificationRules(_Strict):
+    validity_months: int = Field(default=12, ge=1, le=120)
+    renewal_window_days: int = Field(default=60, ge=0, le=365)
+    cases_required: int = Field(default=8, ge=0, le=100)
+    case_average_min: float = Field(default=70, ge=0, le=100)
+    # "all": the average of every case decided (first decisions), once cases_required are;
+    # "best": the average of the best cases_required (lets a learner drop the worst).
+    case_average: Literal["all", "best"] = "all"
+    renewal: RenewalRules = RenewalRules()
+
+
+class CaseRules(_Strict):
+    # Difficulty d+1 templates open once the learner has decided this many templates of
+    # difficulty d (or all of them, when fewer are published); 0 opens every template.
+    unlock_after: int = Field(default=2, ge=0, le=20)
+
+
+class ComplianceRules(_Strict):
+    expiring_windows_days: list[int] = Field(default=[30, 60], min_length=1, max_length=4)
+    # How long HR's module funnel may be reused before it is counted again (0: never).
+    funnel_cache_seconds: int = Field(default=60, ge=0, le=3600)
+
+
+class StudioRules(_Strict):
+    # Modules (by slug) whose lessons and quiz are published only after a second
+    # trainer approves the change. An empty list turns review off.
+    review_required: list[Slug] = Field(default=["law"], max_length=50)
+
+
+class Policy(_Strict):
+    certification: CertificationRules = CertificationRules()
+    cases: CaseRules = CaseRules()
+    compliance: ComplianceRules = ComplianceRules()
+    studio: StudioRules = StudioRules()
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    policy: Policy
+    errors: list[ContentError]
+
+
+def parse_policy(path: str, text: str) -> LoadedPolicy:
+    data, errors = safe_load_yaml(path, text)
+    if errors:
+        return LoadedPolicy(Policy(), errors)
+    policy, errors = validate_model(Policy, path, data if data is not None else {})
+    return LoadedPolicy(policy or Policy(), errors)
+
+
+def load_policy(path: str | Path | None) -> LoadedPolicy:
+    """The policy in ``path``; defaults (and the errors) when it is missing or broken."""
+    if not path or not Path(path).is_file():
+        return LoadedPolicy(Policy(), [])
+    file = Path(path)
+    return parse_policy(file.name, file.read_text(encoding="utf-8"))

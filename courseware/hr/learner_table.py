@@ -1,0 +1,328 @@
+"""The HR learner table: search, filters, sort and pages in SQL; its rows as cells.
+
+The page shows ``learner_cells`` of each row and the exports write the same cells for
+every row of the filtered table, in the same order (``iter_learners`` streams them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from courseware.core.errors import N_
+from courseware.hr.compliance import (
+    STATUS_LABELS,
+    STATUSES,
+    Moment,
+    Scope,
+    learner_facts,
+    learner_filter,
+    local_date,
+    local_datetime,
+    status_rank,
+)
+from courseware.hr.exports import Cell
+from courseware.hr.reports import CourseKeys, case_counts, lesson_done, quiz_passed
+from courseware.models import CaseDecision, Cohort, LessonProgress, QuizAttempt, Reminder, User
+
+PER_PAGE_CHOICES = (25, 50, 100)
+MAX_QUERY_LENGTH = 64
+
+
+SORTS = ("name", "username", "employee_id", "branch", "cohort", "due", "status", "expires")
+
+
+@dataclass(frozen=True)
+class LearnerQuery:
+    """The table's search, filters, sort and page, as carried by links and exports."""
+
+    q: str = ""
+    branch: str = ""
+    cohort: int | None = None
+    status: str = ""
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 50
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> LearnerQuery:
+        """Read request arguments forgivingly: anything unknown falls back to the default."""
+
+        def number(name: str, default: int) -> int:
+            text = (args.get(name) or "").strip()
+            return int(text) if text.isdigit() and len(text) < 9 else default
+
+        status = args.get("status") or ""
+        sort = args.get("sort") or "name"
+        per_page = number("per_page", 50)
+        return cls(
+            q=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH],
+            branch=(args.get("branch") or "").strip()[:64],
+            cohort=number("cohort", 0) or None,
+            status=status if status in STATUSES else "",
+            sort=sort if sort in SORTS else "name",
+            descending=args.get("dir") == "desc",
+            page=max(1, number("page", 1)),
+            per_page=per_page if per_page in PER_PAGE_CHOICES else 50,
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """The non-default values as link arguments (page and per_page included)."""
+        query = replace(self, **changes)
+        found: dict[str, Any] = {
+            "q": query.q,
+            "branch": query.branch,
+            "cohort": query.cohort or "",
+            "status": query.status,
+            "sort": query.sort if query.sort != "name" else "",
+            "dir": "desc" if query.descending else "",
+            "page": query.page if query.page != 1 else "",
+            "per_page": query.per_page if query.per_page != 50 else "",
+        }
+        return {k: v for k, v in found.items() if v != ""}
+
+    def filters(self) -> dict[str, Any]:
+        """The arguments an export carries: everything but the page."""
+        return {k: v for k, v in self.args().items() if k not in ("page", "per_page")}
+
+
+@dataclass
+class LearnerRow:
+    user_id: int
+    username: str
+    display_name: str
+    employee_id: str
+    branch: str
+    cohort_id: int | None
+    cohort_name: str | None
+    due_date: date | None
+    certificate_code: str | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    status: str
+    lessons_done: int = 0
+    quizzes_passed: int = 0
+    cases_counted: int = 0
+    last_reminder_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LearnerPage:
+    rows: list[LearnerRow]
+    total: int
+    query: LearnerQuery
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.per_page))
+
+
+def _filtered(at: Moment, scope: Scope, query: LearnerQuery) -> Any:
+    facts = learner_facts(at, scope).subquery("facts")
+    conditions: list[ColumnElement[bool]] = []
+    if query.q:
+        needle = query.q.lower()
+        conditions.append(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (facts.c.display_name, facts.c.username, facts.c.employee_id)
+                )
+            )
+        )
+    if query.branch:
+        conditions.append(facts.c.branch == query.branch)
+    if query.cohort:
+        conditions.append(facts.c.cohort_id == query.cohort)
+    if query.status:
+        conditions.append(facts.c.status == query.status)
+    return facts, conditions
+
+
+def _order(facts: Any, query: LearnerQuery) -> list[Any]:
+    column = {
+        "name": facts.c.display_name,
+        "username": facts.c.username,
+        "employee_id": facts.c.employee_id,
+        "branch": facts.c.branch,
+        "cohort": facts.c.cohort_name,
+        "due": facts.c.due_date,
+        "status": status_rank(facts.c.status),
+        "expires": facts.c.expires_at,
+    }[query.sort]
+    ordered = column.desc() if query.descending else column.asc()
+    return [ordered.nulls_last(), facts.c.user_id.desc() if query.descending else facts.c.user_id]
+
+
+def _progress_columns(user_id: Any, keys: CourseKeys) -> list[Any]:
+    """Per-learner counts as correlated subqueries (indexed by user id)."""
+    return [
+        select(func.count())
+        .where(LessonProgress.user_id == user_id, lesson_done(keys))
+        .scalar_subquery()
+        .label("lessons_done"),
+        select(func.count(func.distinct(QuizAttempt.module_slug)))
+        .where(QuizAttempt.user_id == user_id, quiz_passed(keys))
+        .scalar_subquery()
+        .label("quizzes_passed"),
+        select(func.count())
+        .where(CaseDecision.user_id == user_id, case_counts())
+        .scalar_subquery()
+        .label("cases_counted"),
+        select(func.max(Reminder.sent_at))
+        .where(Reminder.user_id == user_id, Reminder.status == "sent")
+        .scalar_subquery()
+        .label("last_reminder_at"),
+    ]
+
+
+def _progress_joined(user_id: Any, keys: CourseKeys) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """The same counts as ``_progress_columns``, for every learner at once: one grouped
+    aggregate a table, outer-joined (an export reads them all; a subquery a row is slower)."""
+    parts = [
+        select(LessonProgress.user_id, func.count().label("lessons_done"))
+        .where(lesson_done(keys))
+        .group_by(LessonProgress.user_id),
+        select(
+            QuizAttempt.user_id,
+            func.count(func.distinct(QuizAttempt.module_slug)).label("quizzes_passed"),
+        )
+        .where(quiz_passed(keys))
+        .group_by(QuizAttempt.user_id),
+        select(CaseDecision.user_id, func.count().label("cases_counted"))
+        .where(case_counts())
+        .group_by(CaseDecision.user_id),
+        select(Reminder.user_id, func.max(Reminder.sent_at).label("last_reminder_at"))
+        .where(Reminder.status == "sent")
+        .group_by(Reminder.user_id),
+    ]
+    columns, joins = [], []
+    for part in parts:
+        found = part.subquery()
+        name = next(c for c in found.c if c.name != "user_id")
+        columns.append(name)
+        joins.append((found, found.c.user_id == user_id))
+    return columns, joins
+
+
+def _row(mapping: Mapping[str, Any]) -> LearnerRow:
+    names = LearnerRow.__dataclass_fields__
+    return LearnerRow(**{k: v for k, v in mapping.items() if k in names})
+
+
+def learner_page(
+    session: Session, at: Moment, scope: Scope, query: LearnerQuery, keys: CourseKeys
+) -> LearnerPage:
+    """One page of the filtered, sorted table: a count, the page, the page's progress."""
+    facts, conditions = _filtered(at, scope, query)
+    total = session.scalar(select(func.count()).select_from(facts).where(*conditions)) or 0
+    pages = max(1, -(-total // query.per_page))
+    query = replace(query, page=min(query.page, pages))
+    found = session.execute(
+        select(facts)
+        .where(*conditions)
+        .order_by(*_order(facts, query))
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    ).all()
+    rows = [_row(r._mapping) for r in found]
+    if rows:
+        extra = {
+            r.id: r
+            for r in session.execute(
+                select(User.id, *_progress_columns(User.id, keys)).where(
+                    User.id.in_([r.user_id for r in rows])
+                )
+            )
+        }
+        for row in rows:
+            counts = extra[row.user_id]
+            row.lessons_done = counts.lessons_done or 0
+            row.quizzes_passed = counts.quizzes_passed or 0
+            row.cases_counted = counts.cases_counted or 0
+            row.last_reminder_at = counts.last_reminder_at
+    return LearnerPage(rows, total, query)
+
+
+def iter_learners(
+    session: Session,
+    at: Moment,
+    scope: Scope,
+    query: LearnerQuery,
+    keys: CourseKeys,
+    batch: int = 500,
+) -> Iterator[LearnerRow]:
+    """Every row of the filtered table in the table's order, streamed from one query."""
+    facts, conditions = _filtered(at, scope, query)
+    columns, joins = _progress_joined(facts.c.user_id, keys)
+    joined: Any = facts
+    for table, on in joins:
+        joined = joined.outerjoin(table, on)
+    statement = (
+        select(facts, *columns)
+        .select_from(joined)
+        .where(*conditions)
+        .order_by(*_order(facts, query))
+        .execution_options(stream_results=True, yield_per=batch)
+    )
+    for found in session.execute(statement):
+        row = _row(found._mapping)
+        row.lessons_done = row.lessons_done or 0
+        row.quizzes_passed = row.quizzes_passed or 0
+        row.cases_counted = row.cases_counted or 0
+        yield row
+
+
+def filter_choices(session: Session, scope: Scope) -> tuple[list[str], list[tuple[int, str]]]:
+    """The branches that have learners, and the cohorts a reader may filter by."""
+    branches = session.scalars(
+        select(User.branch).where(*learner_filter(scope)).distinct().order_by(User.branch)
+    ).all()
+    cohorts = select(Cohort.id, Cohort.name).order_by(Cohort.name)
+    if scope.nobody:
+        cohorts = cohorts.where(literal(False))
+    elif scope.branch is not None:
+        cohorts = cohorts.where(Cohort.branch == scope.branch)
+    return [b for b in branches if b], [(r.id, r.name) for r in session.execute(cohorts)]
+
+
+# ---------------------------------------------------------------- the table's cells
+
+LEARNER_COLUMNS = (
+    ("name", N_("Name")),
+    ("username", N_("User name")),
+    ("employee_id", N_("Employee id")),
+    ("branch", N_("Branch")),
+    ("cohort", N_("Cohort")),
+    ("due", N_("Due date")),
+    ("status", N_("Status")),
+    ("lessons", N_("Lessons done")),
+    ("quizzes", N_("Quizzes passed")),
+    ("cases", N_("Cases counted")),
+    ("expires", N_("Certificate valid until")),
+    ("reminded", N_("Last reminder")),
+)
+
+
+def learner_cells(row: LearnerRow, timezone: str, label: Callable[[str], str]) -> list[Cell]:
+    """One table row as the page shows it and the exports write it (same values, same order)."""
+    return [
+        row.display_name,
+        row.username,
+        row.employee_id,
+        row.branch,
+        row.cohort_name or "",
+        row.due_date,
+        label(STATUS_LABELS[row.status]),
+        row.lessons_done,
+        row.quizzes_passed,
+        row.cases_counted,
+        local_date(row.expires_at, timezone),
+        local_datetime(row.last_reminder_at, timezone),
+    ]

@@ -1,0 +1,663 @@
+"""A large, synthetic but plausible data set, loaded in bulk: ``courseware seed-load``.
+
+Branches and cohorts (due dates past and future), learners who joined over three years and
+went through the real course: lesson progress, quiz attempts drawn from the real banks (the
+served questions and definitions stored as the engine stores them, answers graded by the
+engine's own rules), case decisions scored and recorded by the case engine, certificates
+earned, renewed, expired and revoked with their evidence, reminders and audit events.
+
+Rows go in with ``session.execute(insert(Model), rows)`` in batches, a few hundred learners at
+a time. The primary keys other rows point at (users, attempts, decisions) are assigned here,
+so no row needs a round trip; PostgreSQL's sequences are moved past them at the end. Seeding
+is an offline job: run it while nothing else writes to the database.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from courseware.assessment.drawing import draw_questions
+from courseware.assessment.questions import question_type
+from courseware.casework.record import build_record
+from courseware.certification.issuing import CODE_ALPHABET, CODE_PREFIX
+from courseware.certification.policy import Policy
+from courseware.certification.rules import add_months
+from courseware.content.catalogue import Catalogue
+from courseware.core.activity import backfill_first_activity
+from courseware.core.clock import utcnow
+from courseware.lending.scoring import decision_record, score_decision
+from courseware.lending.simulation import evaluate_options, simulate_path
+from courseware.lending.variants import draw_variant
+from courseware.models import (
+    AttemptQuestion,
+    AuditEvent,
+    CaseDecision,
+    CaseTicket,
+    Certificate,
+    Cohort,
+    CohortMembership,
+    LearnerContact,
+    LessonProgress,
+    QuizAttempt,
+    Reminder,
+    User,
+)
+
+CITIES = "台北 新北 桃園 新竹 苗栗 台中 彰化 南投 雲林 嘉義 台南 高雄 屏東 宜蘭 花蓮 台東"
+BRANCHES = tuple(
+    f"{city}{part}分行"
+    for n, city in enumerate(CITIES.split())
+    for part in ("", "第二")[: 1 + (n < 8)]
+)
+SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝洪郭邱曾廖賴徐周葉蘇莊呂江何蕭羅高"
+GIVEN = "家豪 志明 俊傑 建宏 俊宏 志豪 志偉 承翰 冠宇 淑芬 淑惠 美玲 雅婷 怡君 欣怡".split()  # noqa: SIM905
+DAY = timedelta(days=1)
+YEARS = 3
+SEEDS = 500  # the seeds every option is graded on (courseware.casework.SEEDS)
+CHUNK = 250  # learners generated and inserted together
+
+# Each table's columns in the order the generator writes its rows (tuples keep this short).
+COLUMNS: dict[Any, tuple[str, ...]] = {
+    User: ("id", "username", "display_name", "employee_id", "branch", "role", "password_hash",
+           "active", "must_change_password", "session_version", "created_at"),
+    CohortMembership: ("user_id", "cohort_id", "joined_at", "left_at", "current_key"),
+    LearnerContact: ("user_id", "email", "updated_at"),
+    QuizAttempt: ("id", "user_id", "kind", "module_slug", "bank_revision_id", "token", "open_key",
+                  "status", "pass_mark", "started_at", "saved_at", "submitted_at", "score",
+                  "max_score", "passed"),
+    AttemptQuestion: ("attempt_id", "position", "question_id", "bank_module", "bank_revision_id",
+                      "qtype", "served", "definition", "answer", "answered_at", "points",
+                      "max_points", "correct"),
+    CaseTicket: ("token", "user_id", "case_slug", "case_revision_id", "content_hash", "seed",
+                 "kind", "issued_at", "used_at"),
+    CaseDecision: ("id", "user_id", "ticket_token", "kind", "first_key", "decided_at"),
+    LessonProgress: ("user_id", "module_slug", "lesson_slug", "first_viewed_at",
+                     "last_viewed_at", "completed_at", "completed_revision_id", "seconds_spent"),
+    Certificate: ("user_id", "cycle", "code", "kind", "issued_at", "expires_at", "reason",
+                  "evidence", "revoked_at", "revoked_by", "revoke_reason"),
+    Reminder: ("user_id", "sent_at", "sent_by", "kind", "address", "status", "detail"),
+    AuditEvent: ("at", "actor_id", "action", "target_type", "target_id", "before", "after",
+                 "reason"),
+}  # fmt: skip
+
+
+@dataclass
+class SeedReport:
+    learners: int
+    rows: dict[str, int] = field(default_factory=dict)
+    accounts: list[tuple[str, str]] = field(default_factory=list)  # (role, user name) to show
+
+
+def _choices(case: Any, stats: Any) -> list[tuple[str, list[str], list[str]]]:
+    """Five decisions on one variant, from the expert's to a poor one."""
+    best = next(s.option_id for s in stats if s.is_best)
+    others = [o.id for o in case.options if o.id != best] or [best]
+    flags = sorted(case.key_flags)
+    wrong = [f.id for f in case.catalogue.flags if f.id not in case.key_flags][:1]
+    keys = list(case.spec.key.key_reasons)
+    rest = [r for r in case.reason_ids if r not in keys]
+    return [
+        (best, flags, keys[:3]),
+        (best, flags[:-1], (keys[:2] + rest[:1])[:3]),
+        (best, flags[: len(flags) // 2], keys[:1]),
+        (others[0], flags[:1] + wrong, rest[:1]),
+        (others[-1], wrong, rest[1:2] or rest[:1]),
+    ]
+
+
+def _case_templates(catalogue: Catalogue) -> dict[str, list[tuple[dict[str, Any], float]]]:
+    """Per case, five decisions from expert to poor on the variants of three seeds, scored
+    and recorded by the engine: (the decision's columns, its score)."""
+    found: dict[str, list[tuple[dict[str, Any], float]]] = {}
+    revisions = catalogue.extras.get("case_revisions") or {}
+    for slug, template in sorted(catalogue.cases.items()):
+        served = {}
+        for seed in (11, 23, 37):
+            case = draw_variant(template, seed)
+            stats = evaluate_options(case, SEEDS)
+            served[seed] = (case, stats, _choices(case, stats))
+        found[slug] = []
+        for level in range(5):
+            for seed, (case, stats, choices) in served.items():
+                option_id, ticked, reasons = choices[level]
+                score = score_decision(case, stats, option_id, set(ticked), reasons)
+                path = simulate_path(case, option_id, seed)
+                expert = simulate_path(case, score.best_option_id, seed)
+                loan, best_loan = (
+                    decision_record(case, stats, path),
+                    decision_record(case, stats, expert),
+                )
+                record = build_record(
+                    case, stats, score, path, loan, expert, best_loan, reasons, SEEDS
+                )
+                values = {
+                    "case_slug": slug,
+                    "case_revision_id": revisions.get(slug),
+                    "content_hash": template.content_hash,
+                    "seed": seed,
+                    "option_id": option_id,
+                    "option_kind": path.kind,
+                    "flags": sorted(ticked),
+                    "reasons": list(reasons),
+                    "score_total": score.total,
+                    "score_decision": score.decision,
+                    "score_flags": score.flags,
+                    "score_reasons": score.reasons,
+                    "score_portfolio": score.portfolio,
+                    "cap_applied": score.cap_applied,
+                    "best_option_id": score.best_option_id,
+                    "expected_profit": score.ev_chosen,
+                    "best_expected_profit": score.ev_best,
+                    "outcome": path.outcome,
+                    "lender_profit": path.lender_profit,
+                    "record": record,
+                    "case_model": 2,
+                }
+                found[slug].append((values, score.total))
+    return found
+
+
+def _answer(qtype: str, definition: dict[str, Any], right: bool, rng: random.Random) -> Any:
+    """A right answer in the bank's keys (as the engine stores it), or a plausible wrong one."""
+    key = definition.get("answer")
+    if qtype == "ordering":
+        order = list(range(len(definition["items"])))
+        if not right:
+            i = rng.randrange(len(order) - 1)
+            order[i], order[i + 1] = order[i + 1], order[i]
+        return order
+    if right:
+        return sorted(key) if qtype == "multiple" else key
+    if qtype == "single":
+        return rng.choice([k for k in definition["choices"] if k != key] or [key])
+    if qtype == "multiple":
+        return sorted(set(key) ^ {rng.choice(sorted(definition["choices"]))}) or [key[0]]
+    return (not key) if qtype == "true_false" else round(float(key) * 1.1 + 1, 2)
+
+
+class _Loader:
+    """Generates learners' histories a chunk at a time and inserts them."""
+
+    def __init__(
+        self,
+        session: Session,
+        catalogue: Catalogue,
+        policy: Policy,
+        now: datetime,
+        seed: int,
+        password_hash: str,
+    ) -> None:
+        self.session, self.catalogue, self.policy, self.now = session, catalogue, policy, now
+        self.password_hash = password_hash
+        self.next_id = {
+            m: (session.scalar(select(func.max(m.id))) or 0) + 1
+            for m in (User, QuizAttempt, CaseDecision)
+        }
+        self.tag = self.next_id[User]  # keeps names, tokens and codes unique across loads
+        self.rng = random.Random(f"{seed}:{self.tag}")  # noqa: S311 - synthetic data
+        self.lessons = [lesson for m in catalogue.modules for lesson in m.lessons]
+        self.quiz_after = {m.lessons[-1].slug: m.slug for m in catalogue.modules if m.lessons}
+        self.templates = _case_templates(catalogue)
+        self.shared_json = {
+            id(values["record"]): json.dumps(values["record"], ensure_ascii=False)
+            for found in self.templates.values()
+            for values, _score in found
+        }
+        self.definitions: dict[str, dict[str, Any]] = {}
+        self.rows: dict[Any, list[dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}
+        self.staff: dict[str, list[int]] = {}
+        self.cohorts: dict[str, list[tuple[int, date, datetime]]] = {}
+        self.start = now - timedelta(days=365 * YEARS)
+
+    def take(self, model: Any) -> int:
+        self.next_id[model] += 1
+        return self.next_id[model] - 1
+
+    def add(self, model: Any, *values: Any, **extra: Any) -> None:
+        self.rows.setdefault(model, []).append(
+            {**dict(zip(COLUMNS[model], values, strict=True)), **extra}
+        )
+
+    def flush(self) -> None:
+        """Insert what was generated, parents first, and commit.
+
+        PostgreSQL gets one COPY a table; SQLite one prepared INSERT run over all the rows.
+        Values go through each column's own bind processing (so they are stored as the
+        application stores them); the JSON shared by many rows (question definitions, case
+        records) is serialised once, and all JSON keeps its Chinese as UTF-8.
+        """
+        connection = self.session.connection()
+        dialect = connection.dialect
+        for model in COLUMNS:
+            rows = self.rows.pop(model, [])
+            self.counts[model.__tablename__] = self.counts.get(model.__tablename__, 0) + len(rows)
+            if not rows:
+                continue
+            table, names = model.__table__, list(rows[0])
+            convert = [self._converter(table.c[name].type, dialect) for name in names]
+            values = [
+                [f(row[n]) if f else row[n] for n, f in zip(names, convert, strict=True)]
+                for row in rows
+            ]
+            if dialect.name == "postgresql":
+                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                with (
+                    cursor,
+                    cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as out,
+                ):
+                    for row in values:
+                        out.write_row(row)
+            else:
+                marks = ", ".join("?" * len(names))
+                statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+                connection.exec_driver_sql(statement, [tuple(row) for row in values])
+        self.session.commit()
+
+    def _converter(self, column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+        if isinstance(column_type, JSON):
+            shared = self.shared_json
+
+            def to_json(value: Any) -> Any:
+                if value is None:
+                    return None
+                return shared.get(id(value)) or json.dumps(value, ensure_ascii=False)
+
+            return to_json
+        if dialect.name == "postgresql":
+            return None  # psycopg adapts dates, times and booleans itself
+        return column_type.bind_processor(dialect)
+
+    def user(
+        self, username: str, role: str, branch: str, created: datetime, active: bool = True
+    ) -> int:
+        uid = self.take(User)
+        name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
+        self.add(
+            User,
+            uid,
+            username,
+            name,
+            f"E{uid:06d}",
+            branch,
+            role,
+            self.password_hash,
+            active,
+            False,
+            1,
+            created,
+        )
+        return uid
+
+    def staff_and_cohorts(self) -> list[tuple[str, str]]:
+        """A manager for each branch, trainers, HR, an administrator; cohorts every half year."""
+        shown = []
+        for role, count in (("manager", len(BRANCHES)), ("trainer", 4), ("hr", 2), ("admin", 1)):
+            for k in range(count):
+                username = f"{role}{self.tag + k:05d}"
+                branch = BRANCHES[k] if role == "manager" else "總行"
+                self.staff.setdefault(role, []).append(
+                    self.user(username, role, branch, self.start)
+                )
+                shown += [(role, username)] if k == 0 else []
+        self.flush()
+        taken = set(self.session.scalars(select(Cohort.name)))
+        for branch in BRANCHES:
+            for k in range(YEARS * 2 + 1):
+                opens = self.start + 182 * k * DAY
+                name = f"{branch} {opens.year}-{1 + (opens.month - 1) // 6}梯"
+                row = {
+                    "name": name if name not in taken else f"{name} ({self.tag})",
+                    "branch": branch,
+                    "due_date": (opens + 120 * DAY).date(),
+                    "created_at": opens,
+                    "created_by": self.staff["hr"][0],
+                }
+                cohort_id = self.session.execute(
+                    insert(Cohort).returning(Cohort.id), [row]
+                ).scalar_one()
+                self.cohorts.setdefault(branch, []).append((cohort_id, row["due_date"], opens))
+        self.session.commit()
+        return shown
+
+    def learner(self, number: int) -> tuple[str, int]:
+        """One trainee's history up to now; returns (how far they got, user id)."""
+        rng, now = self.rng, self.now
+        branch, username = rng.choice(BRANCHES), f"officer{number:05d}"
+        joined = self.start + (now - 14 * DAY - self.start) * rng.random()
+        uid = self.user(username, "trainee", branch, joined, active=rng.random() > 0.02)
+        cohorts = self.cohorts[branch]
+        current = max(
+            (c for c in cohorts if c[2] <= joined + 30 * DAY),
+            key=lambda c: c[2],
+            default=cohorts[0],
+        )
+        earlier = [c for c in cohorts if c[2] < current[2]]
+        if earlier and rng.random() < 0.05:  # moved from an earlier cohort: history kept
+            self.add(CohortMembership, uid, earlier[-1][0], joined, joined + 20 * DAY, None)
+        self.add(CohortMembership, uid, current[0], joined, None, str(uid))
+        if rng.random() < 0.85:
+            self.add(LearnerContact, uid, f"{username}@bank.example", joined)
+        skill, pace, kind = rng.uniform(0.6, 0.98), rng.uniform(0.2, 2.5), rng.random()
+        stop = 0 if kind < 0.06 else rng.randrange(1, len(self.lessons)) if kind < 0.2 else 99
+        t = joined + rng.uniform(0.5, 10) * DAY
+        evidence: dict[str, Any] = {"quizzes": {}, "cases": [], "lessons": {}}
+        for index, lesson in enumerate(self.lessons[:stop]):
+            if t >= now:
+                return "in_progress", uid
+            read = t + timedelta(minutes=rng.uniform(5, 40))
+            finished = read < now and (index < stop - 1 or stop == 99 or rng.random() < 0.5)
+            self.add(
+                LessonProgress,
+                uid,
+                lesson.module_slug,
+                lesson.slug,
+                t,
+                min(read, now),
+                read if finished else None,
+                lesson.revision_id if finished else None,
+                int(lesson.minutes * 60 * rng.uniform(0.6, 1.6)),
+            )
+            if finished:
+                evidence["lessons"][f"{lesson.module_slug}/{lesson.slug}"] = lesson.revision_id
+            t = read + pace * rng.uniform(0.3, 1.7) * DAY
+            module = self.quiz_after.get(lesson.slug)
+            if finished and module in self.catalogue.quizzes:
+                t, passed = self.quiz(uid, module, "module", t, skill, evidence)
+                if not passed:
+                    return "stuck", uid
+        if stop != 99 or t >= now:
+            return "in_progress", uid
+        t, certified = self.cases(uid, t, skill, evidence)
+        if not certified or t >= now:
+            return "in_progress", uid
+        self.certify(uid, t, evidence)
+        return "certified", uid
+
+    def quiz(
+        self, uid: int, key: str, kind: str, t: datetime, skill: float, evidence: dict[str, Any]
+    ) -> tuple[datetime, bool]:
+        """Attempts until one passes (or the limit, or now); returns (time after, passed)."""
+        rng, renewal = self.rng, self.policy.certification.renewal
+        banks = (
+            list(self.catalogue.quizzes.values())
+            if kind == "renewal"
+            else [self.catalogue.quizzes[key]]
+        )
+        count = renewal.questions if kind == "renewal" else banks[0].draw
+        pass_mark = renewal.pass_mark if kind == "renewal" else banks[0].pass_mark
+        for tries in range(10 if kind == "renewal" else banks[0].max_attempts or 5):
+            if t >= self.now:
+                return t, False
+            aid, score = self.take(QuizAttempt), 0.0
+            submitted = t + timedelta(minutes=rng.uniform(6, 30))
+            still_open = submitted >= self.now
+            drawn = draw_questions(banks, count, rng)
+            for position, item in enumerate(drawn, 1):
+                question, qtype = item.question, question_type(item.question.type)
+                definition = self.definitions.get(question.id)
+                if definition is None:
+                    definition = self.definitions[question.id] = question.model_dump(mode="json")
+                    self.shared_json[id(definition)] = json.dumps(definition, ensure_ascii=False)
+                answer = _answer(
+                    question.type, definition, rng.random() < min(0.99, skill + 0.08 * tries), rng
+                )
+                points = None if still_open else round(qtype.grade(definition, answer), 6)
+                score += points or 0.0
+                self.add(
+                    AttemptQuestion,
+                    aid,
+                    position,
+                    question.id,
+                    item.bank.module,
+                    item.bank.revision_id,
+                    question.type,
+                    qtype.serve(question, rng),
+                    definition,
+                    answer,
+                    t + timedelta(seconds=40 * position),
+                    points,
+                    1.0,
+                    None if points is None else points >= 1 - 1e-9,
+                )
+            passed = not still_open and score >= pass_mark * len(drawn) - 1e-9
+            self.add(
+                QuizAttempt,
+                aid,
+                uid,
+                kind,
+                key,
+                banks[0].revision_id if kind == "module" else None,
+                f"seed-{aid}-{rng.getrandbits(64):016x}",
+                f"{kind}:{uid}:{key}" if still_open else None,
+                "open" if still_open else "submitted",
+                pass_mark,
+                t,
+                t,
+                None if still_open else submitted,
+                None if still_open else round(score, 6),
+                float(len(drawn)),
+                None if still_open else passed,
+            )
+            if still_open:
+                return self.now, False
+            if passed:
+                if kind == "module":
+                    percent = int(100 * score / len(drawn) + 0.5)
+                    evidence["quizzes"][key] = {
+                        "percent": percent,
+                        "attempt_id": aid,
+                        "bank_revision_id": banks[0].revision_id,
+                    }
+                return submitted + rng.uniform(0.5, 3) * DAY, True
+            t = submitted + rng.uniform(0.2, 48) / 24 * DAY
+        return t, False
+
+    def decide(
+        self, uid: int, slug: str, kind: str, first: bool, t: datetime, skill: float
+    ) -> dict[str, Any]:
+        """A decision (and its spent ticket); the more skilled, the nearer the expert's."""
+        r = self.rng.random()
+        level = (
+            0
+            if r < skill * 0.55
+            else 1
+            if r < skill * 0.85
+            else 2
+            if r < skill
+            else 3 + (r > (1 + skill) / 2)
+        )
+        values, score = self.templates[slug][level * 3 + self.rng.randrange(3)]
+        did = self.take(CaseDecision)
+        token = f"seed-{did}-{self.rng.getrandbits(64):016x}"
+        self.add(
+            CaseTicket,
+            token,
+            uid,
+            slug,
+            values["case_revision_id"],
+            values["content_hash"],
+            values["seed"],
+            kind,
+            t - timedelta(minutes=20),
+            t,
+        )
+        self.add(
+            CaseDecision, did, uid, token, kind, f"{uid}:{slug}" if first else None, t, **values
+        )
+        return {
+            "case": slug,
+            "score": round(score, 1),
+            "decision_id": did,
+            "case_revision_id": values["case_revision_id"],
+        }
+
+    def cases(
+        self, uid: int, t: datetime, skill: float, evidence: dict[str, Any]
+    ) -> tuple[datetime, bool]:
+        """First decisions until their average (of all, or of the best, as the rules say)
+        reaches the minimum, or every case is decided."""
+        rules = self.policy.certification
+        slugs = sorted(self.templates)
+        self.rng.shuffle(slugs)
+        found: list[dict[str, Any]] = []
+        for slug in slugs:
+            if t >= self.now:
+                return t, False
+            found.append(self.decide(uid, slug, "assessment", True, t, skill))
+            if self.rng.random() < 0.15:  # practice on the same case a day later
+                self.decide(uid, slug, "practice", False, t + DAY, skill)
+            t += self.rng.uniform(0.1, 3) * DAY
+            best = sorted(found, key=lambda c: c["score"], reverse=True)
+            if rules.case_average == "best":
+                best = best[: rules.cases_required]
+            if len(best) >= rules.cases_required and sum(
+                c["score"] for c in best
+            ) >= rules.case_average_min * len(best):
+                evidence["cases"] = best
+                return t, True
+        return t, False
+
+    def certify(self, uid: int, t: datetime, evidence: dict[str, Any]) -> None:
+        """The earned certificate, then renewals for as long as the learner keeps renewing."""
+        rng, rules = self.rng, self.policy.certification
+        base = {
+            **evidence,
+            "exemptions": [],
+            "content_version": self.catalogue.version,
+            "rules": {
+                "cases_required": rules.cases_required,
+                "case_average_min": rules.case_average_min,
+            },
+        }
+        renews, skill, hr = rng.random() < 0.75, rng.uniform(0.75, 0.98), self.staff["hr"][0]
+        cycle, kind, data = 1, "earned", base
+        while t < self.now:
+            expires = add_months(t, rules.validity_months)
+            code = CODE_PREFIX + "".join(
+                ("-" if i % 4 == 0 else "") + rng.choice(CODE_ALPHABET) for i in range(16)
+            )
+            revoked = t + rng.uniform(10, 200) * DAY if rng.random() < 0.01 else None
+            revoked = revoked if revoked and revoked < self.now else None
+            self.add(
+                Certificate,
+                uid,
+                cycle,
+                code,
+                kind,
+                t,
+                expires,
+                "",
+                data,
+                revoked,
+                hr if revoked else None,
+                "離職後查核發現冒名受訓" if revoked else "",
+            )
+            after = {"user_id": uid, "cycle": cycle, "expires_at": expires.isoformat()}
+            self.add(
+                AuditEvent, t, None, f"certificate.{kind}", "certificate", code, None, after, ""
+            )
+            if revoked:
+                self.add(
+                    AuditEvent,
+                    revoked,
+                    hr,
+                    "certificate.revoke",
+                    "certificate",
+                    code,
+                    {"state": "issued"},
+                    {"state": "revoked"},
+                    "離職後查核發現冒名受訓",
+                )
+                return
+            t = expires - rules.renewal_window_days * DAY + rng.uniform(0, 80) * DAY
+            if not renews or t >= self.now:
+                return
+            t, passed = self.quiz(uid, "renewal", "renewal", t, skill, {})
+            if not passed:
+                return
+            renewal = []
+            for slug in rng.sample(sorted(self.templates), rules.renewal.cases):
+                renewal.append(self.decide(uid, slug, "renewal", False, t, skill))
+                t += rng.uniform(0.1, 2) * DAY
+            for case in renewal:
+                case.pop("case_revision_id")
+            cycle, kind, data = cycle + 1, "renewal", {**base, "renewal": {"cases": renewal}}
+
+    def remind(self, uid: int, number: int, state: str) -> None:
+        """HR's reminders, to about half of those not certified."""
+        if state != "certified" and self.rng.random() < 0.5:
+            for k in range(self.rng.randrange(1, 4)):
+                self.add(
+                    Reminder,
+                    uid,
+                    self.now - (3 + 9 * k) * DAY,
+                    self.staff["hr"][0],
+                    "overdue",
+                    f"officer{number:05d}@bank.example",
+                    "sent",
+                    "",
+                )
+
+
+def seed_load(
+    session: Session,
+    catalogue: Catalogue,
+    policy: Policy,
+    learners: int,
+    *,
+    password_hash: str,
+    now: datetime | None = None,
+    seed: int = 2024,
+    progress: Callable[[int], None] | None = None,
+) -> SeedReport:
+    """Add ``learners`` trainees with up to three years of activity, and staff around them.
+
+    Every account gets ``password_hash``. Returns the rows added per table and a few
+    accounts worth signing in as (one per role, and trainees at different stages).
+    """
+    if not catalogue.modules or not catalogue.quizzes or not catalogue.cases:
+        raise ValueError("import the course first: modules, question banks and cases are needed")
+    loader = _Loader(
+        session, catalogue, policy, (now or utcnow()).astimezone(UTC), seed, password_hash
+    )
+    report = SeedReport(learners, accounts=loader.staff_and_cohorts())
+    shown: dict[str, str] = {}
+    for start in range(0, learners, CHUNK):
+        for n in range(start, min(learners, start + CHUNK)):
+            state, uid = loader.learner(loader.tag + n)
+            loader.remind(uid, loader.tag + n, state)
+            shown.setdefault(state, f"officer{loader.tag + n:05d}")
+        loader.flush()
+        if progress:
+            progress(min(learners, start + CHUNK) - start)
+    report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
+    report.rows = dict(loader.counts)
+    backfill_first_activity(session)
+    session.commit()
+    _analyze(session)
+    if session.get_bind().dialect.name == "postgresql":  # sequences continue after our ids
+        for model in (User, QuizAttempt, CaseDecision):
+            table = model.__tablename__
+            sequence = f"pg_get_serial_sequence('{table}', 'id')"
+            top = f"(SELECT MAX(id) FROM {table})"  # noqa: S608 - our own table names
+            session.execute(text(f"SELECT setval({sequence}, {top})"))
+        session.commit()
+    return report
+
+
+def _analyze(session: Session) -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL's autovacuum would get there in
+    time; SQLite keeps none until asked), so the first reports are planned on real sizes."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA analysis_limit=1000"))
+    session.execute(text("ANALYZE"))
+    session.commit()

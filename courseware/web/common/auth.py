@@ -1,0 +1,127 @@
+"""Sign-in, sign-out and the user's own account page."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from courseware.accounts import privacy
+from courseware.accounts import users as accounts
+from courseware.web.common.database import db_session
+from courseware.web.common.extensions import limiter
+from courseware.web.common.forms import LoginForm, PasswordChangeForm
+from courseware.web.common.security import safe_next
+
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_FAILED = "That user name and password do not match an active account."
+
+
+def _username_key() -> str:
+    name = (request.form.get("username") or "").strip().lower()[:64]
+    return f"user:{name}"
+
+
+def _login_limit() -> str:
+    return current_app.config.get("LOGIN_LIMIT") or "10 per 5 minutes"
+
+
+def _failed(response) -> bool:
+    # Only failed sign-ins count towards the limit: a user signing in
+    # normally a few times a minute is never locked out.
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("learn.dashboard")))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        session_db = db_session()
+        user = accounts.authenticate(session_db, form.username.data.strip(), form.password.data)
+        if user is not None:
+            session_db.commit()
+            language = session.get("lang")
+            session.clear()  # a new session at sign-in; only the language choice carries over
+            if language:
+                session["lang"] = language
+            login_user(user, remember=bool(form.remember.data))
+            session.permanent = True
+            session["seen"] = int(time.time())
+            target = safe_next(form.next.data, url_for("learn.dashboard"))
+            if user.must_change_password:
+                target = url_for("auth.account")
+            return redirect(target)
+        flash(_(SIGN_IN_FAILED), "error")
+        return render_template("common/auth/login.html", form=form), 200
+    status = 400 if request.method == "POST" else 200
+    return render_template("common/auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        session_db = db_session()
+        user = session_db.merge(current_user._get_current_object())
+        accounts.end_all_sessions(user)
+        session_db.commit()
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account/my-data.json")
+def my_data():
+    """The learner's own copy of everything the platform holds about them."""
+    data = privacy.personal_data(db_session(), current_user._get_current_object())
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    filename = f"my-data-{current_user.username}.json"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        session_db = db_session()
+        user = session_db.merge(current_user._get_current_object())
+        if form.new_password.data != form.confirm.data:
+            form.confirm.errors.append(_("The two new passwords differ."))
+        else:
+            try:
+                accounts.change_password(
+                    session_db, user, form.current_password.data, form.new_password.data
+                )
+            except accounts.AccountError as exc:
+                getattr(form, exc.field).errors.append(_(exc.message))
+            else:
+                session_db.commit()
+                login_user(user)  # the cookie now carries the new session version
+                flash(_("Your password is changed."), "success")
+                return redirect(url_for("learn.dashboard"))
+    status = 400 if form.errors else 200
+    return render_template("common/auth/account.html", form=form), status

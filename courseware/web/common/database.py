@@ -1,0 +1,75 @@
+"""One database session per request, closed at teardown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from courseware.content.catalogue import Catalogue
+from courseware.content.store import CatalogueCache
+from courseware.core.db import begin_write, make_engine, make_session_factory
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    catalogue: CatalogueCache
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        busy_timeout_ms=int(app.config.get("DB_BUSY_TIMEOUT_MS") or 5000),
+    )
+    app.extensions["courseware.core.db"] = Database(
+        engine, make_session_factory(engine), CatalogueCache()
+    )
+    app.before_request(_begin_writes)
+    app.teardown_appcontext(_close_session)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def writes(view: F) -> F:
+    """Mark a GET view that writes (e.g. records a lesson view)."""
+    view._courseware_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def _begin_writes() -> None:
+    """Requests that change data start their transaction as writers."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method not in SAFE_METHODS or getattr(view, "_courseware_writes", False):
+        begin_write(db_session())
+
+
+def database() -> Database:
+    return current_app.extensions["courseware.core.db"]
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = database().sessions()
+    return g.db_session
+
+
+def catalogue() -> Catalogue:
+    """The course as published now (one version query per request)."""
+    if "catalogue" not in g:
+        g.catalogue = database().catalogue.get(db_session())
+    return g.catalogue
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

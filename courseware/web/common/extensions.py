@@ -1,0 +1,84 @@
+"""Flask extensions: CSRF, sign-in, translations, throttling."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
+
+from courseware import PACKAGE_DIR
+from courseware.core.errors import ContentError
+from courseware.models import User
+from courseware.web.common.database import db_session
+
+SUPPORTED_LOCALES = ("zh_Hant", "en")
+LANGUAGE_NAMES = {"zh_Hant": "繁體中文", "en": "English"}
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def best_locale(accept: list[tuple[str, float]] | None) -> str:
+    """Map Accept-Language to our locales; zh-TW, zh-HK, zh-MO and zh-Hant mean zh_Hant."""
+    for language, _quality in accept or []:
+        tag = language.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_Hant"
+        if tag.startswith("en"):
+            return "en"
+    return "zh_Hant"
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    return best_locale(list(request.accept_languages))
+
+
+@login_manager.user_loader
+def load_user(user_key: str) -> User | None:
+    """Load the user named in the cookie, if its session version is still current."""
+    user_id, _, version = user_key.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    try:
+        user = db_session().get(User, int(user_id))
+    except SQLAlchemyError:
+        # The database is down: say so (security's guard answers 503), rather
+        # than treat the visitor as signed out.
+        g.database_unavailable = True
+        return None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def error_message(error: ContentError) -> str:
+    """A located course-file error's message in the reader's language."""
+    return gettext(error.message, **dict(error.params))
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PACKAGE_DIR / "translations"))
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        format_datetime=format_datetime,
+        format_date=format_date,
+        has_endpoint=lambda endpoint: endpoint in app.view_functions,
+    )
+    app.jinja_env.filters["error_message"] = error_message

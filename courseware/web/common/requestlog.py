@@ -1,0 +1,89 @@
+"""One structured log line per request, with a request id a user can quote.
+
+The line carries the request id, the user id, the route, the status and the
+duration; never a body, a cookie, a password or a token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_login import current_user
+
+from courseware.web.common.errors import request_id
+
+log = logging.getLogger("courseware.request")
+
+
+class JsonFormatter(logging.Formatter):
+    """Log records as one JSON object a line (what log collectors expect)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            data.update(extra)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send courseware's logs to stderr as JSON lines, once per process."""
+    root = logging.getLogger("courseware")
+    if any(getattr(h, "_courseware", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler._courseware = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    request_id()
+
+
+def _finish(response: Response) -> Response:
+    started = g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+    try:
+        user_id = current_user.id if current_user.is_authenticated else None
+    except Exception:  # noqa: BLE001 - the user store may be the thing that failed
+        user_id = None
+    response.headers.setdefault("X-Request-ID", request_id())
+    log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "fields": {
+                "request_id": request_id(),
+                "user_id": user_id,
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else None,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+            }
+        },
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    configure_logging(app.config.get("LOG_LEVEL") or "INFO")
+    app.before_request(_start)
+    app.after_request(_finish)

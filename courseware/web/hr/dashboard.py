@@ -1,0 +1,250 @@
+"""The HR view: figures, bars and funnel; the learner table with its exports; reminders.
+
+HR and administrators see every branch; a branch manager sees their own branch only
+(``compliance.Scope``). Cohorts are in ``hr_cohorts``, the audit trail in ``hr_audit``,
+transcripts in ``transcript``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from courseware.core.clock import utcnow
+from courseware.core.mail import Mailer, Message
+from courseware.hr import compliance, exports, reminders
+from courseware.hr.compliance import Moment, Scope
+from courseware.hr.exports import Cell
+from courseware.hr.learner_table import (
+    LEARNER_COLUMNS,
+    PER_PAGE_CHOICES,
+    SORTS,
+    LearnerQuery,
+    LearnerRow,
+    filter_choices,
+    iter_learners,
+    learner_cells,
+    learner_page,
+)
+from courseware.hr.reports import CourseKeys, FunnelCache, course_keys, dashboard
+from courseware.hr.transcripts import standing_of
+from courseware.web.common.access import roles_required
+from courseware.web.common.database import catalogue, db_session
+from courseware.web.learner.certificates import policy
+
+bp = Blueprint("hr", __name__, url_prefix="/hr")
+READERS = ("hr", "manager", "admin")
+EDITORS = ("hr", "admin")
+
+
+# ------------------------------------------------------------ helpers shared by the HR views
+
+
+def timezone() -> str:
+    return current_app.config.get("TIMEZONE") or "Asia/Taipei"
+
+
+def moment() -> Moment:
+    return compliance.moment(utcnow(), timezone(), policy())
+
+
+def scope() -> Scope:
+    return Scope.for_reader(current_user.role, current_user.branch or "")
+
+
+def keys() -> CourseKeys:
+    return course_keys(catalogue(), policy())
+
+
+def label(message: str, **params: object) -> str:
+    return _(message, **params)
+
+
+def mail_configured() -> bool:
+    return bool(current_app.config.get("SMTP_URL"))
+
+
+def export_response(rows: Iterable[Sequence[Cell]], fmt: str, name: str) -> Response:
+    """CSV streamed row by row, or XLSX from a temporary file; the name gets today's date."""
+    filename = f"{name}-{moment().today.isoformat()}.{fmt}"
+    if fmt == "csv":
+        return Response(
+            stream_with_context(exports.csv_stream(rows)),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    workbook = exports.xlsx_file(rows, name)
+    return Response(
+        exports.file_chunks(workbook),
+        mimetype=exports.XLSX_MIMETYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Length": str(exports.file_size(workbook)),
+        },
+    )
+
+
+# ------------------------------------------------------------ pages
+
+
+def funnel_cache() -> FunnelCache:
+    """This worker's funnel cache (see courseware.hr.reports.FunnelCache)."""
+    cache = current_app.extensions.get("courseware.funnel_cache")
+    if cache is None:
+        seconds = policy().compliance.funnel_cache_seconds
+        cache = current_app.extensions.setdefault(
+            "courseware.funnel_cache", FunnelCache(timedelta(seconds=seconds))
+        )
+    return cache
+
+
+@bp.get("", endpoint="dashboard")
+@roles_required(*READERS)
+def dashboard_page():
+    at = moment()
+    return render_template(
+        "hr/dashboard.html",
+        data=dashboard(db_session(), at, scope(), keys(), funnel_cache()),
+        at=at,
+        scope=scope(),
+    )
+
+
+@bp.get("/learners")
+@roles_required(*READERS)
+def learners():
+    query = LearnerQuery.from_args(request.args)
+    session = db_session()
+    page = learner_page(session, moment(), scope(), query, keys())
+    branches, cohorts = filter_choices(session, scope())
+    return render_template(
+        "hr/learners.html",
+        page=page,
+        query=page.query,
+        rows=[(row, learner_cells(row, timezone(), label)) for row in page.rows],
+        columns=LEARNER_COLUMNS,
+        branches=branches,
+        cohorts=cohorts,
+        statuses=compliance.STATUSES,
+        status_labels=compliance.STATUS_LABELS,
+        per_page_choices=PER_PAGE_CHOICES,
+        sorts=SORTS,
+        scope=scope(),
+        mail_configured=mail_configured(),
+        can_remind=current_user.role in EDITORS,
+        cell_text=exports.cell_text,
+    )
+
+
+def learner_rows(query: LearnerQuery) -> Iterator[list[Cell]]:
+    yield [label(title) for _key, title in LEARNER_COLUMNS]
+    tz = timezone()
+    for row in iter_learners(db_session(), moment(), scope(), query, keys()):
+        yield learner_cells(row, tz, label)
+
+
+@bp.get("/learners/export.<fmt>")
+@roles_required(*READERS)
+def export_learners(fmt: str):
+    if fmt not in exports.FORMATS:
+        abort(404)
+    return export_response(learner_rows(LearnerQuery.from_args(request.args)), fmt, "learners")
+
+
+def compose(row: LearnerRow, kind: str, address: str) -> Message:
+    """The reminder in the site's default language (the learner's choice is not known)."""
+    expires_on = compliance.local_date(row.expires_at, timezone())
+    due = row.due_date.isoformat() if row.due_date else ""
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hant")):
+        if kind == "overdue":
+            subject = _("Your microloan officer training is overdue")
+            text = _(
+                "Your training was due on %(day)s and is not complete yet. "
+                "Please finish it as soon as you can.",
+                day=due,
+            )
+        elif kind == "renewal":
+            subject = _("Time to renew your microloan officer certificate")
+            text = _(
+                "Your certificate is valid until %(day)s. Renew it by passing the renewal "
+                "assessment and deciding the renewal loan cases.",
+                day=expires_on.isoformat() if expires_on else "",
+            )
+        else:
+            subject = _("Your microloan officer training is due")
+            text = _("Please complete your training by %(day)s.", day=due)
+        greeting = _("Dear %(name)s,", name=row.display_name)
+        signature = _("Microloan Officer Academy")
+    link = url_for("learn.dashboard", _external=True)
+    return Message(address, subject, f"{greeting}\n\n{text}\n\n{link}\n\n{signature}\n")
+
+
+@bp.post("/learners/reminders")
+@roles_required(*EDITORS)
+def send_reminders():
+    query = LearnerQuery.from_args(request.form)
+    target = url_for("hr.learners", **query.args())
+    if not mail_configured():
+        flash(_("Email is not configured (COURSEWARE_SMTP_URL)."), "error")
+        return redirect(target)
+    session = db_session()
+    rows = list(iter_learners(session, moment(), scope(), query, keys()))
+    config = current_app.config
+    with Mailer(config["SMTP_URL"], config.get("MAIL_FROM") or "academy@localhost") as mailer:
+        outcome = reminders.send_reminders(
+            session, rows, mailer, compose, current_user.id, utcnow()
+        )
+    session.commit()
+    flash(
+        _(
+            "Reminders sent: %(sent)s. Failed: %(failed)s. No email address: %(missing)s. "
+            "Reminded in the last day: %(recent)s. Not needed: %(unneeded)s.",
+            sent=outcome.sent,
+            failed=outcome.failed,
+            missing=outcome.no_address,
+            recent=outcome.recently_reminded,
+            unneeded=outcome.not_needed,
+        ),
+        "error" if outcome.error else "success",
+    )
+    if outcome.error:
+        flash(_("The mail server could not be reached: %(error)s", error=outcome.error), "error")
+    return redirect(target)
+
+
+# ------------------------------------------------------------ the learner's banner
+
+
+def learner_banner() -> dict[str, object] | None:
+    """The signed-in learner's due date and alerts for the dashboard (one query)."""
+    if not current_user.is_authenticated or current_user.role != compliance.LEARNER_ROLE:
+        return None
+    standing = standing_of(db_session(), current_user.id, moment())
+    if standing is None:
+        return None
+    return {
+        "standing": standing,
+        "expires_on": compliance.local_date(standing.expires_at, timezone()),
+    }
+
+
+@bp.app_context_processor
+def banner_context() -> dict[str, object]:
+    # A function, called only by the template that shows the banner: no query elsewhere.
+    return {"learner_banner": learner_banner}

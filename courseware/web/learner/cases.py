@@ -1,0 +1,517 @@
+"""Loan cases: the list, the dossier with its calculator and decision form, the outcome,
+and the learner's loan book."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from babel.numbers import format_compact_decimal
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_percent, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import Form, StringField
+
+from courseware import casework, certification
+from courseware.casework.dossier import calculate, option_views, surplus_estimate
+from courseware.casework.record import record_for_page
+from courseware.content.render import render_plain
+from courseware.core.clock import utcnow
+from courseware.lending.cases import Case
+from courseware.lending.simulation import evaluate_options
+from courseware.lending.stages import is_staged, stage_titles
+from courseware.lending.variants import shuffled_reasons
+from courseware.web.common.charts import ChartText, event_markers, path_chart
+from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.errors import render_error
+from courseware.web.learner.certificates import STAFF, policy
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+OUTCOMES = {
+    "on_time": _l("Repaid on time"),
+    "late": _l("Repaid late"),
+    "restructured": _l("Restructured"),
+    "default": _l("Defaulted"),
+}
+OPTION_KINDS = {
+    "approve": _l("Approve"),
+    "approve_modified": _l("Approve with changes"),
+    "reject": _l("Reject"),
+    "reject_refer": _l("Reject and refer"),
+    "reject_report": _l("Reject and report"),
+    "defer": _l("Defer"),
+    "restructure": _l("Restructure"),
+    "collect": _l("Collect as agreed"),
+    "call_guarantor": _l("Call the guarantor"),
+    "write_off": _l("Write off"),
+}
+SEVERITIES = {"critical": _l("Critical"), "major": _l("Major"), "minor": _l("Minor")}
+CATEGORIES = {
+    "capacity": _l("Capacity to repay"),
+    "over_indebtedness": _l("Over-indebtedness"),
+    "character": _l("Character"),
+    "fraud": _l("Fraud"),
+    "security": _l("Security"),
+    "conditions": _l("Conditions"),
+}
+DOCUMENTS = {
+    "verified": _l("Verified"),
+    "unverified": _l("Not verified"),
+    "missing": _l("Missing"),
+    "mismatch": _l("Does not match"),
+}
+SCHEDULES = {
+    "equal": _l("equal monthly installments"),
+    "flat": _l("flat-rate installments"),
+    "harvest": _l("payments at harvest"),
+    "balloon": _l("interest monthly, principal at the end"),
+    "restructure": _l("restructured schedule"),
+}
+DECISION_KINDS = {
+    "assessment": _l("Counts toward certification"),
+    "practice": _l("Practice"),
+    "renewal": _l("Renewal"),
+}
+STATES = {
+    "new": _l("Not started"),
+    "opened": _l("Opened"),
+    "decided": _l("Case decided"),
+    "reset": _l("Reset: decide again"),
+}
+EVENTS = {
+    "disbursed": _l(
+        "Loan paid out: %(amount)s over %(term)s months, fee %(fee)s; "
+        "the largest monthly installment is %(installment)s."
+    ),
+    "counterfactual": _l(
+        "Not approved: none of the lender's money moved. The path shows what the loan as "
+        "requested (%(amount)s over %(term)s months) would have done."
+    ),
+    "restructured": _l(
+        "Loan restructured: balance %(balance)s, %(grace_months)s grace months, "
+        "then %(term)s installments of up to %(installment)s."
+    ),
+    "written_off": _l("Loan written off: %(exposure)s at stake, %(recovery)s recovered."),
+    "illness": _l(
+        "Illness: sales down %(sales_drop)s for %(months)s months, medical costs %(cost)s."
+    ),
+    "illness_insured": _l(
+        "Illness: sales down %(sales_drop)s for %(months)s months, "
+        "medical costs %(cost)s paid by the insurance."
+    ),
+    "downturn": _l("Market downturn: sales down %(sales_drop)s for %(months)s months."),
+    "shock": _l(
+        "The shock that hit the whole village: sales down %(sales_drop)s for %(months)s months."
+    ),
+    "harvest_good": _l("Good harvest (%(factor)s of a normal one)."),
+    "harvest_poor": _l("Poor harvest (%(factor)s of a normal one)."),
+    "harvest_failed": _l("Failed harvest (%(factor)s of a normal one)."),
+    "unwilling": _l("The borrower did not pay the %(owed)s due."),
+    "short_of_cash": _l("Short of cash: paid %(paid)s of the %(owed)s due."),
+    "sacrifice": _l("Paid by cutting household spending by %(squeezed)s (a sacrifice month)."),
+    "group_cover": _l("The group covered %(amount)s of the shortfall."),
+    "contagion": _l(
+        "Contagion: after months the group could not cover, the other members' "
+        "willingness to pay fell to %(willingness)s."
+    ),
+    "guarantor_paid": _l("The guarantor paid %(amount)s."),
+    "guarantor_refused": _l("The guarantor was asked to pay and did not."),
+    "past_due": _l("%(dpd)s days past due."),
+    "default": _l(
+        "Default: %(dpd)s days past due. Collection goes on (guarantor, collateral) "
+        "until the loan is written off."
+    ),
+    "loan_written_off": _l(
+        "Written off after 180 days past due: %(exposure)s still owed, %(recovery)s recovered."
+    ),
+    "loan_written_off_collateral": _l(
+        "Written off after 180 days past due: %(exposure)s still owed, %(recovery)s recovered; "
+        "the pledged collateral was seized from the household."
+    ),
+    "repaid": _l("Repaid in full."),
+    "repaid_late": _l("Repaid in full, after being late."),
+}
+SHARES = {"sales_drop", "factor", "willingness"}
+MONEYS = {
+    "amount",
+    "fee",
+    "installment",
+    "balance",
+    "exposure",
+    "recovery",
+    "cost",
+    "owed",
+    "paid",
+    "squeezed",
+}
+LABELS = {
+    "OUTCOMES": OUTCOMES,
+    "OPTION_KINDS": OPTION_KINDS,
+    "SEVERITIES": SEVERITIES,
+    "CATEGORIES": CATEGORIES,
+    "DOCUMENTS": DOCUMENTS,
+    "SCHEDULES": SCHEDULES,
+    "DECISION_KINDS": DECISION_KINDS,
+    "STATES": STATES,
+}
+
+
+def money(value: float | None) -> str:
+    """A whole amount in the locale's digits, e.g. 24,000."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return format_decimal(round(value), format="#,##0")
+
+
+def share(value: float | None, digits: int = 1) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%")
+
+
+def ratio(value: float | None) -> str:
+    """An installment-to-surplus ratio; no positive surplus (inf, stored as None) says so."""
+    if value is None or math.isinf(value):
+        return _("Surplus is negative")
+    return share(value, 0)
+
+
+def number(value: float | None) -> str:
+    return "–" if value is None else format_decimal(value, format="#,##0.##")
+
+
+def points(value: float | None) -> str:
+    return "–" if value is None else format_decimal(value, format="0.0")
+
+
+@bp.app_template_filter("case_money")
+def _money_filter(value: float | None) -> str:
+    return money(value)
+
+
+@bp.app_template_filter("case_number")
+def _number_filter(value: float | None) -> str:
+    return number(value)
+
+
+@bp.app_template_filter("case_share")
+def _share_filter(value: float | None, digits: int = 1) -> str:
+    return share(value, digits)
+
+
+@bp.app_template_filter("case_ratio")
+def _ratio_filter(value: float | None) -> str:
+    return ratio(value)
+
+
+@bp.app_template_filter("case_points")
+def _points_filter(value: float | None) -> str:
+    return points(value)
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    return LABELS
+
+
+def event_text(event: dict[str, Any]) -> str:
+    kind, params = event["kind"], dict(event.get("params") or {})
+    key = kind
+    if kind == "illness" and params.get("insured"):
+        key = "illness_insured"
+    elif kind == "harvest":
+        key = f"harvest_{params.get('quality', 'poor')}"
+    elif kind == "repaid" and params.get("late"):
+        key = "repaid_late"
+    elif kind == "loan_written_off" and params.get("collateral"):
+        key = "loan_written_off_collateral"
+    template = EVENTS.get(key)
+    if template is None:
+        return kind
+    values = {
+        name: share(value, 0) if name in SHARES else money(value) if name in MONEYS else value
+        for name, value in params.items()
+    }
+    try:
+        text = str(template) % values
+    except (KeyError, TypeError, ValueError):
+        text = str(template)
+    if params.get("member"):
+        return _("%(member)s: %(event)s", member=params["member"], event=text)
+    return text
+
+
+def _case_or_404(slug: str) -> Case:
+    case = catalogue().cases.get(slug)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _revision(slug: str) -> int | None:
+    return (catalogue().extras.get("case_revisions") or {}).get(slug)
+
+
+def _serve(case: Case) -> Any:
+    """The learner's ticket for the case: a renewal one while their renewal window is open."""
+    session = db_session()
+    renewal = certification.renewal_open(session, current_user.id, policy())
+    session.commit()  # the ticket must open its own transaction (SQLite)
+    ticket = casework.serve_ticket(
+        session, current_user.id, case, _revision(case.slug), renewal=renewal
+    )
+    session.commit()
+    return ticket
+
+
+class CalculatorForm(Form):
+    amount = StringField(_l("Amount"), render_kw={"inputmode": "decimal"})
+    term = StringField(_l("Term (months)"), render_kw={"inputmode": "numeric"})
+    rate = StringField(_l("Monthly rate (%)"), render_kw={"inputmode": "decimal"})
+    surplus = StringField(_l("Monthly surplus before the loan"), render_kw={"inputmode": "decimal"})
+
+
+def _unlock_after() -> int:
+    """Learners unlock harder templates; staff (unlock_after 0) open all."""
+    return 0 if current_user.role in STAFF else policy().cases.unlock_after
+
+
+def _locked(case: Case) -> Any:
+    """A 403 page for a template the learner has not unlocked yet; None when it is open."""
+    requirement = casework.case_requirement(
+        db_session(), current_user.id, case, catalogue().cases.values(), _unlock_after()
+    )
+    if requirement is None:
+        return None
+    return render_error(
+        403,
+        _(
+            "This case is still locked. It opens once you have decided %(needed)s of the "
+            "difficulty-%(difficulty)s cases (%(done)s so far): start with those in the "
+            "list of cases.",
+            needed=requirement.needed,
+            difficulty=requirement.difficulty,
+            done=requirement.done,
+        ),
+    )
+
+
+@bp.get("")
+def index():
+    cases = sorted(catalogue().cases.values(), key=lambda c: (c.spec.difficulty, c.title))
+    session = db_session()
+    statuses = casework.case_statuses(session, current_user.id)
+    access = casework.case_access(session, current_user.id, cases, _unlock_after(), statuses)
+    renewal = certification.renewal_open(session, current_user.id, policy())
+    fresh: set[str] = set()
+    if renewal:
+        rules = policy().certification.renewal
+        cases, fresh = casework.renewal_order(cases, statuses, utcnow(), rules.fresh_case_months)
+    return render_template(
+        "learner/cases/index.html",
+        cases=cases,
+        groups=casework.group_by_module(cases, catalogue().modules),
+        access=access,
+        statuses=statuses,
+        renewal=renewal,
+        fresh=fresh,
+        fresh_months=policy().certification.renewal.fresh_case_months,
+    )
+
+
+@bp.get("/portfolio")
+def portfolio():
+    book = casework.portfolio(db_session(), current_user.id, request.args.get("scope", "all"))
+    return render_template("learner/cases/portfolio.html", book=book)
+
+
+def _render_case(template: Case, ticket: Any, chosen: dict[str, Any], error: Any = None):
+    stage = None
+    if is_staged(template):
+        stage = casework.current_stage(db_session(), template, ticket)
+        if stage is None:  # cannot happen: the last stage spends the ticket with it
+            return render_error(409, _("This case is already decided. Open it again."))
+        case = stage.case
+    else:
+        case = casework.variant_of(template, ticket.seed)
+    calc = calculate(case, request.args)
+    form = CalculatorForm(data={k: getattr(calc, k) for k in ("amount", "term", "rate", "surplus")})
+    for name, (message, params) in calc.errors.items():
+        values = {k: number(v) if isinstance(v, float) else v for k, v in params.items()}
+        getattr(form, name).errors = [_(message, **values)]
+    flags: dict[str, list[Any]] = {}
+    for flag in case.catalogue.flags:
+        flags.setdefault(flag.category, []).append(flag)
+    return render_template(
+        "learner/cases/case.html",
+        case=case,
+        template_slug=template.slug,
+        template=template,
+        stage=stage,
+        stage_titles=stage_titles(template) if stage else [],
+        spec=case.spec,
+        ticket=ticket,
+        estimate=surplus_estimate(case),
+        calc=calc,
+        calc_form=form,
+        options=option_views(case, evaluate_options(case, casework.SEEDS)),
+        flag_groups=flags,
+        reasons=shuffled_reasons(case.spec.reasons, ticket.seed, case.slug),
+        chosen=chosen,
+        error=error,
+    ), 400 if error else 200
+
+
+@bp.get("/<slug>")
+def case(slug: str):
+    found = _case_or_404(slug)
+    if (locked := _locked(found)) is not None:
+        return locked
+    return _render_case(found, _serve(found), {"option": "", "flags": set(), "reasons": []})
+
+
+@bp.post("/<slug>/decide")
+def decide(slug: str):
+    found = _case_or_404(slug)
+    if (locked := _locked(found)) is not None:
+        return locked
+    form = request.form
+    chosen = {
+        "option": form.get("option", ""),
+        "flags": set(form.getlist("flags")),
+        "reasons": form.getlist("reasons"),
+    }
+    session = db_session()
+    session.commit()  # spending the ticket must open its own transaction (SQLite)
+    if is_staged(found):
+        return _decide_stage(found, chosen)
+    try:
+        decision = casework.submit_decision(
+            session,
+            current_user.id,
+            form.get("token", ""),
+            found,
+            chosen["option"],
+            form.getlist("flags"),
+            chosen["reasons"],
+            form.get("seed", ""),
+            form.get("revision", ""),
+        )
+    except casework.DecisionRefused as refused:
+        session.rollback()
+        message = _(refused.message, **refused.params)
+        if refused.decision_id is not None:
+            flash(message, "info")
+            return redirect(
+                url_for("cases.outcome", slug=slug, decision_id=refused.decision_id), 303
+            )
+        if refused.field is None:
+            return render_error(400, message)
+        return _render_case(found, _serve(found), chosen, (refused.field, message))
+    session.commit()
+    return _decided(decision)
+
+
+def _decided(decision: Any):
+    """After a case's decision is committed: certify if it earns it, show the outcome."""
+    session = db_session()
+    if decision.kind != "practice":
+        issued = certification.check_and_issue(session, current_user.id, catalogue(), policy())
+        session.commit()
+        if issued is not None:
+            flash(_("Congratulations: your certificate is issued."), "success")
+    return redirect(url_for("cases.outcome", slug=decision.case_slug, decision_id=decision.id), 303)
+
+
+def _decide_stage(found: Case, chosen: dict[str, Any]):
+    """One stage of a multi-visit case or a village book; the last one records the case."""
+    form = request.form
+    session = db_session()
+    try:
+        result = casework.submit_stage(
+            session,
+            current_user.id,
+            form.get("token", ""),
+            found,
+            form.get("stage", ""),
+            chosen["option"],
+            form.getlist("flags"),
+            chosen["reasons"],
+            form.get("seed", ""),
+            form.get("revision", ""),
+        )
+    except casework.DecisionRefused as refused:
+        session.rollback()
+        message = _(refused.message, **refused.params)
+        if refused.decision_id is not None:
+            flash(message, "info")
+            return redirect(
+                url_for("cases.outcome", slug=found.slug, decision_id=refused.decision_id), 303
+            )
+        if refused.field is None:
+            flash(message, "info")
+            return redirect(url_for("cases.case", slug=found.slug), 303)
+        return _render_case(found, _serve(found), chosen, (refused.field, message))
+    session.commit()
+    if result.decision is None:
+        flash(
+            _("Stage recorded. The next stage follows; you can stop here and come back."), "success"
+        )
+        return redirect(url_for("cases.case", slug=found.slug), 303)
+    return _decided(result.decision)
+
+
+@bp.get("/<slug>/decisions/<int:decision_id>")
+def outcome(slug: str, decision_id: int):
+    try:
+        decision = casework.get_decision(db_session(), current_user.id, decision_id)
+    except casework.DecisionNotFound:
+        abort(404)
+    if decision.case_slug != slug or not decision.record.get("path"):
+        abort(404)
+    record = record_for_page(decision.record)
+    return render_template(
+        "learner/cases/outcome.html",
+        decision=decision,
+        record=record,
+        counts=casework.counts(decision),
+        chart=_chart(record["path"], record["case"]["title"]),
+        events=_events(record["path"]),
+        debrief=render_plain(record["debrief"]),
+        chosen_stats=next(o for o in record["options"] if o["id"] == decision.option_id),
+    )
+
+
+def _axis_money(value: float) -> str:
+    return format_compact_decimal(value, locale=str(get_locale()), fraction_digits=1)
+
+
+def _chart(path: dict[str, Any], title: str):
+    description = (
+        _("What would have happened to the loan as requested, month by month.")
+        if path["counterfactual"]
+        else _("What happened to the loan, month by month.")
+    )
+    text = ChartText(
+        title=_("The loan month by month: %(title)s", title=title),
+        description=description,
+        payments=_("Due and paid"),
+        cash=_("Household cash"),
+        dpd=_("Days past due"),
+        month=_("Month of the loan"),
+    )
+    months = [e["month"] for e in path["events"]]
+    return path_chart(
+        path["cash"], path["due"], path["paid"], path["dpd"], months, text, _axis_money
+    )
+
+
+def _events(path: dict[str, Any]) -> list[dict[str, Any]]:
+    markers = event_markers([e["month"] for e in path["events"]])
+    return [
+        {"marker": markers[e["month"]], "month": e["month"], "text": event_text(e)}
+        for e in path["events"]
+    ]

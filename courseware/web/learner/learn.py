@@ -1,0 +1,187 @@
+"""The learner's pages: dashboard, modules, lessons, glossary."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from courseware import certification
+from courseware.assessment.services import quiz_standing
+from courseware.content.catalogue import Lesson, Module
+from courseware.content.render import render_markdown
+from courseware.content.search import MAX_QUERY_LENGTH, index_for
+from courseware.core.db import begin_write
+from courseware.learning import practice as practice_answers
+from courseware.learning import progress
+from courseware.web.common.access import has_role
+from courseware.web.common.database import catalogue, db_session
+from courseware.web.learner import practice as practice_html
+from courseware.web.learner.certificates import policy
+
+bp = Blueprint("learn", __name__)
+
+
+def _module_or_404(slug: str) -> Module:
+    module = catalogue().module(slug)
+    if module is None:
+        abort(404)
+    return module
+
+
+def _lesson_or_404(module: Module, slug: str) -> Lesson:
+    lesson = module.lesson(slug)
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
+@bp.get("/")
+def dashboard():
+    cat = catalogue()
+    data = progress.dashboard(db_session(), current_user.id, cat)
+    errors = cat.errors if has_role("trainer", "admin") else []
+    return render_template("learner/learn/dashboard.html", data=data, content_errors=errors)
+
+
+@bp.get("/modules/<slug>")
+def module(slug: str):
+    mod = _module_or_404(slug)
+    updates = progress.material_updates(db_session(), catalogue())
+    lessons = progress.lesson_statuses(db_session(), current_user.id, mod, updates)
+    intro = render_markdown(mod.intro, locale=str(get_locale())).html if mod.intro else ""
+    return render_template(
+        "learner/learn/module.html",
+        module=mod,
+        lessons=lessons,
+        intro=intro,
+        quiz=quiz_standing(db_session(), current_user.id, slug),
+        has_quiz=slug in catalogue().quizzes,
+    )
+
+
+@bp.get("/modules/<slug>/<lesson_slug>")
+def lesson(slug: str, lesson_slug: str):
+    mod = _module_or_404(slug)
+    les = _lesson_or_404(mod, lesson_slug)
+    session = db_session()
+    row = progress.recent_view(session, current_user.id, les)
+    if row is None:  # a view worth recording: write it in a transaction of its own
+        session.commit()
+        begin_write(session)
+        row = progress.record_view(session, current_user.id, les)
+        session.commit()
+    rendered = render_markdown(les.body, catalogue().glossary_terms, str(get_locale()))
+    html = rendered.html
+    if rendered.practices:
+        records = practice_answers.last_answers(session, current_user.id, les)
+        invalid = request.args.get("invalid", "")
+        html = practice_html.lesson_html(rendered, les, records, invalid)
+    before, after = mod.neighbours(les.slug)
+    done = row.completed_at is not None
+    updated = done and (les.path, row.completed_revision_id) in progress.material_updates(
+        session, catalogue()
+    )
+    return render_template(
+        "learner/learn/lesson.html",
+        module=mod,
+        lesson=les,
+        rendered=rendered,
+        html=html,
+        done=done,
+        updated=updated,
+        before=before,
+        after=after,
+    )
+
+
+@bp.post("/modules/<slug>/<lesson_slug>/done")
+def mark_done(slug: str, lesson_slug: str):
+    mod = _module_or_404(slug)
+    les = _lesson_or_404(mod, lesson_slug)
+    session = db_session()
+    if request.form.get("undo") == "1":
+        progress.mark_not_done(session, current_user.id, les)
+        session.commit()
+        return redirect(url_for("learn.lesson", slug=slug, lesson_slug=lesson_slug))
+    progress.mark_done(session, current_user.id, les)
+    issued = certification.check_and_issue(session, current_user.id, catalogue(), policy())
+    session.commit()
+    if issued is not None:
+        flash(_("Congratulations: your certificate is issued."), "success")
+    if request.form.get("reread") == "1":
+        flash(_("Thank you: the update is marked as read."), "success")
+        return redirect(url_for("learn.module", slug=slug))
+    _before, after = mod.neighbours(les.slug)
+    if after is not None:
+        return redirect(url_for("learn.lesson", slug=slug, lesson_slug=after.slug))
+    return redirect(url_for("learn.module", slug=slug))
+
+
+@bp.post("/modules/<slug>/<lesson_slug>/practice/<exercise_id>")
+def practice(slug: str, lesson_slug: str, exercise_id: str):
+    """Check and record an answer to a practice exercise; ungraded, for the learner's review.
+
+    A plain form post is redirected back to the exercise, which shows the feedback; a
+    script's fetch (Accept: application/json) gets the feedback as HTML in JSON.
+    """
+    mod = _module_or_404(slug)
+    les = _lesson_or_404(mod, lesson_slug)
+    rendered = render_markdown(les.body, catalogue().glossary_terms, str(get_locale()))
+    exercise = practice_html.find_practice(rendered, exercise_id)
+    if exercise is None or exercise.block.exercise is None:
+        abort(404)
+    session = db_session()
+    session.commit()
+    begin_write(session)
+    checked, record = practice_answers.record_answer(
+        session, current_user.id, les, exercise.block.exercise, request.form.get("answer", "")
+    )
+    session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        feedback = practice_html.render_feedback(exercise, record, not checked.valid)
+        status = 200 if checked.valid else 400
+        return jsonify(valid=checked.valid, correct=checked.correct, feedback=feedback), status
+    invalid = {} if checked.valid else {"invalid": exercise_id}
+    return redirect(
+        url_for(
+            "learn.lesson",
+            slug=slug,
+            lesson_slug=lesson_slug,
+            _anchor=f"practice-{exercise_id}",
+            **invalid,
+        )
+    )
+
+
+@bp.post("/modules/<slug>/<lesson_slug>/time")
+def reading_time(slug: str, lesson_slug: str):
+    """Reading time reported by the page when it is hidden or left (a beacon)."""
+    mod = _module_or_404(slug)
+    les = _lesson_or_404(mod, lesson_slug)
+    try:
+        seconds = int(request.form.get("seconds", ""))
+    except ValueError:
+        return jsonify(error="seconds must be a whole number"), 400
+    if seconds < 0:
+        return jsonify(error="seconds must not be negative"), 400
+    session = db_session()
+    total = progress.add_reading_time(session, current_user.id, les, seconds)
+    session.commit()
+    return jsonify(seconds_spent=total)
+
+
+@bp.get("/search")
+def search():
+    query = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    hits = index_for(catalogue()).search(query) if query else []
+    return render_template("learner/learn/search.html", query=query, hits=hits)
+
+
+@bp.get("/glossary")
+def glossary():
+    gl = catalogue().glossary
+    if gl is None:
+        abort(404)
+    return render_template("learner/learn/glossary.html", glossary=gl)

@@ -1,0 +1,262 @@
+"""The question editor: one question of a bank at a time, previewed as the trainee sees it.
+
+The change is written into the bank's YAML text (the rest of the file kept as written)
+and saved or published like any edit of the bank, with the same checks as
+``courseware validate``. Questions are retired, never deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from courseware.assessment.pages import attempt_page, review_page
+from courseware.core.errors import ContentError
+from courseware.studio import documents as docs
+from courseware.studio import questions as qedit
+from courseware.web.common.access import roles_required
+from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.extensions import error_message
+from courseware.web.studio.editor import (
+    TRAINERS,
+    conflict_view,
+    copy_or_404,
+    needs_review,
+    outcome_message,
+    published,
+    review_required,
+    studio_context,
+    titles,
+)
+from courseware.web.studio.forms import BaseForm, QuestionEditForm
+
+bp = Blueprint("studio_questions", __name__, url_prefix="/author/banks")
+bp.context_processor(studio_context)
+
+
+def _bank(document_id: int) -> tuple[docs.WorkingCopy, dict[str, Any], list[tuple[str, str]]]:
+    copy = copy_or_404(document_id)
+    if not copy.path.startswith("quizzes/"):
+        abort(404)
+    settings, _rows = qedit.bank_rows(copy.text)
+    module = catalogue().module(str(settings.get("module", "")))
+    lessons = [(le.slug, le.title) for le in module.lessons] if module else []
+    return copy, settings, lessons
+
+
+@bp.get("/<int:document_id>")
+@roles_required(*TRAINERS)
+def bank(document_id: int):
+    copy, settings, lessons = _bank(document_id)
+    return _bank_page(copy, settings, lessons)
+
+
+def _bank_page(copy, settings, lessons, status: int = 200, **extra: Any):
+    _settings, rows = qedit.bank_rows(copy.text)
+    return (
+        render_template(
+            "studio/questions.html",
+            copy=copy,
+            settings=settings,
+            rows=rows,
+            lessons=dict(lessons),
+            title=titles(catalogue()).get(copy.path, copy.path),
+            form=BaseForm(base=str(copy.base_id)),
+            review=needs_review(copy.path),
+            **extra,
+        ),
+        status,
+    )
+
+
+def _form(lessons: list[tuple[str, str]], current: str = "") -> QuestionEditForm:
+    form = QuestionEditForm()
+    choices = [SelectChoice(slug, title) for slug, title in lessons]
+    if current and current not in dict(lessons):
+        choices.append(SelectChoice(current, current))
+    form.lesson.choices = choices
+    return form
+
+
+def _values(form: QuestionEditForm, question_id: str | None) -> qedit.QuestionForm:
+    values = {name: getattr(form, name).data or "" for name in qedit.QuestionForm.names()}
+    values["retired"] = bool(form.retired.data)
+    values["id"] = question_id if question_id is not None else values["id"]
+    return qedit.QuestionForm(**values)
+
+
+def _attach(form: QuestionEditForm, field: str, message: str) -> None:
+    target = getattr(form, field, None) if field else None
+    if target is not None and field in qedit.QuestionForm.names():
+        target.errors = [*list(target.errors), message]
+
+
+def _question_page(document_id: int, question_id: str | None, status: int = 200, **extra: Any):
+    copy, settings, _lessons = _bank(document_id)
+    return (
+        render_template(
+            "studio/question.html",
+            copy=copy,
+            settings=settings,
+            question_id=question_id,
+            title=titles(catalogue()).get(copy.path, copy.path),
+            review=needs_review(copy.path),
+            **extra,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:document_id>/new", methods=["GET", "POST"], endpoint="new")
+@bp.route("/<int:document_id>/questions/<question_id>", methods=["GET", "POST"])
+@roles_required(*TRAINERS)
+def question(document_id: int, question_id: str | None = None):
+    copy, settings, lessons = _bank(document_id)
+    if request.method == "GET":
+        values = (
+            qedit.question_form(copy.text, question_id) if question_id else qedit.QuestionForm()
+        )
+        if values is None:
+            abort(404)
+        form = _form(lessons, values.lesson)
+        form.process(data={**values.__dict__, "base": str(copy.base_id)})
+        return _question_page(document_id, question_id, form=form)
+    form = _form(lessons, request.form.get("lesson", ""))
+    if not form.validate():
+        return _question_page(document_id, question_id, 400, form=form)
+    data, problems = qedit.question_data(_values(form, question_id))
+    for field, message, params in problems:
+        _attach(form, field, _(message, **params))
+    if problems:
+        return _question_page(document_id, question_id, 400, form=form)
+    if request.form.get("action") not in ("draft", "publish"):
+        return _preview(document_id, question_id, form, copy.path, settings, data, lessons)
+    return _save(document_id, question_id, form, data)
+
+
+def _preview(document_id, question_id, form, path, settings, data, lessons):
+    served, errors = qedit.preview(
+        path, str(settings.get("module", "")), data, {s for s, _t in lessons}
+    )
+    for error in errors:
+        _attach(form, qedit.form_field(error, 0) or "", error_message(error))
+    page = attempt_page([served]) if served else []
+    review = review_page([served]) if served else []
+    status = 200 if served else 400
+    return _question_page(
+        document_id,
+        question_id,
+        status,
+        form=form,
+        page=page,
+        reviewed=review,
+        errors=[_relocate(e, data) for e in errors],
+    )
+
+
+def _relocate(error: ContentError, data: dict[str, Any]) -> ContentError:
+    """A preview error names the question by its id, not by a position in a list of one."""
+    field = qedit.form_field(error, 0)
+    where = f"{data.get('id') or '?'}" + (f".{field}" if field else "")
+    return ContentError(error.path, where, error.message, error.params)
+
+
+def _save(document_id: int, question_id: str | None, form: QuestionEditForm, data: dict[str, Any]):
+    session = db_session()
+    base = int(form.base.data) if (form.base.data or "").isdigit() else 0
+    try:
+        base_text = docs.get_revision(session, document_id, base).body
+        text, index = qedit.put_question(base_text, question_id, data)
+        saved = docs.save_text(
+            session,
+            document_id,
+            text,
+            base,
+            publish=request.form.get("action") == "publish",
+            author_id=current_user.id,
+            sources=published(),
+            baseline=catalogue(),
+            review_required=review_required(),
+            note=form.note.data or "",
+            exact=True,
+        )
+    except docs.DocumentNotFound:
+        abort(400)
+    except qedit.QuestionEditError as refused:
+        session.rollback()
+        return _question_page(
+            document_id, question_id, 400, form=form, refusal=_(refused.message, **refused.params)
+        )
+    except docs.EditConflict as conflict:
+        session.rollback()
+        form.base.data = str(conflict.latest.id)
+        return _question_page(
+            document_id, question_id, 409, form=form, conflict=conflict_view(conflict, text)
+        )
+    except docs.EditInvalid as invalid:
+        session.rollback()
+        for error in invalid.errors:
+            field = qedit.form_field(error, index)
+            if field is not None:
+                _attach(form, field, error_message(error))
+        return _question_page(document_id, question_id, 400, form=form, errors=invalid.errors)
+    session.commit()
+    flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
+    return redirect(url_for("studio_questions.bank", document_id=document_id))
+
+
+@bp.post("/<int:document_id>/questions/<question_id>/retire")
+@roles_required(*TRAINERS)
+def retire(document_id: int, question_id: str):
+    copy, settings, lessons = _bank(document_id)
+    form = BaseForm()
+    if not form.validate() or not (form.base.data or "").isdigit():
+        abort(400)
+    retired = request.form.get("retired", "1") == "1"
+    session = db_session()
+    try:
+        base_text = docs.get_revision(session, document_id, int(form.base.data)).body
+        text, _index = qedit.set_retired(base_text, question_id, retired)
+        saved = docs.save_text(
+            session,
+            document_id,
+            text,
+            int(form.base.data),
+            publish=True,
+            author_id=current_user.id,
+            sources=published(),
+            baseline=catalogue(),
+            review_required=review_required(),
+            exact=True,
+            note=(
+                _("Retired %(id)s", id=question_id)
+                if retired
+                else _("Restored %(id)s", id=question_id)
+            ),
+        )
+    except docs.DocumentNotFound:
+        abort(400)
+    except qedit.QuestionEditError as refused:
+        session.rollback()
+        return _bank_page(
+            copy, settings, lessons, 400, refusal=_(refused.message, **refused.params)
+        )
+    except docs.EditConflict as conflict:
+        session.rollback()
+        message = _(
+            "Revision %(n)s was saved meanwhile by %(name)s: nothing was changed. "
+            "Look at the questions again.",
+            n=conflict.latest.number,
+            name=conflict.latest.author_name or "—",
+        )
+        return _bank_page(copy_or_404(document_id), settings, lessons, 409, refusal=message)
+    except docs.EditInvalid as invalid:
+        session.rollback()
+        return _bank_page(copy, settings, lessons, 400, errors=invalid.errors)
+    session.commit()
+    flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
+    return redirect(url_for("studio_questions.bank", document_id=document_id))

@@ -1,0 +1,131 @@
+"""The synthetic data set (``courseware seed-load``): a small load, checked for shape.
+
+The large loads belong to ``python -m courseware.ops.bench``; here 20 learners are enough to see
+that every row looks like what the application itself writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from courseware import cli
+from courseware.assessment.questions import question_type
+from courseware.certification.policy import CertificationRules, Policy
+from courseware.content.store import CatalogueCache
+from courseware.models import (
+    AttemptQuestion,
+    CaseDecision,
+    CaseTicket,
+    Certificate,
+    CohortMembership,
+    LessonProgress,
+    QuizAttempt,
+    User,
+)
+from courseware.ops.seed import seed_load
+from tests.test_cli import _env
+
+# The fixture course has three cases: certification asks for two of them here.
+POLICY = Policy(certification=CertificationRules(cases_required=2, case_average_min=60))
+
+
+def _seed(db: Session, learners: int = 20, seed: int = 7):
+    catalogue = CatalogueCache().get(db)
+    db.commit()
+    return catalogue, seed_load(db, catalogue, POLICY, learners, password_hash="x", seed=seed)
+
+
+def _count(db: Session, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_seed_writes_rows_shaped_like_the_applications(app, db, course):
+    catalogue, report = _seed(db)
+    trainees = db.scalars(select(User).where(User.role == "trainee")).all()
+    assert len(trainees) == report.learners == 20
+    assert {"manager", "trainer", "hr", "admin"} <= set(db.scalars(select(User.role)))
+    assert report.rows["users"] == _count(db, User)
+    # one current cohort each, as the unique key demands
+    current = db.scalars(
+        select(CohortMembership.user_id).where(CohortMembership.current_key.is_not(None))
+    ).all()
+    assert sorted(current) == sorted(t.id for t in trainees)
+
+    lessons = {(m.slug, lesson.slug): lesson for m in catalogue.modules for lesson in m.lessons}
+    for row in db.scalars(select(LessonProgress)):
+        assert (row.module_slug, row.lesson_slug) in lessons
+        assert row.first_viewed_at <= row.last_viewed_at
+        if row.completed_at is not None:
+            assert (
+                row.completed_revision_id == lessons[(row.module_slug, row.lesson_slug)].revision_id
+            )
+
+    # served questions keep the bank's definition; points are what the engine grades
+    for question in db.scalars(select(AttemptQuestion)):
+        bank = catalogue.quizzes[question.bank_module]
+        assert question.definition == bank.question(question.question_id).model_dump(mode="json")
+        assert question.served["prompt"] == question.definition["prompt"]
+        if question.points is not None:
+            graded = question_type(question.qtype).grade(question.definition, question.answer)
+            assert question.points == round(graded, 6)
+    for attempt in db.scalars(select(QuizAttempt).where(QuizAttempt.status == "submitted")):
+        points = db.scalars(
+            select(AttemptQuestion.points).where(AttemptQuestion.attempt_id == attempt.id)
+        ).all()
+        assert attempt.score == round(sum(points), 6) and attempt.max_score == len(points)
+        assert attempt.passed == (attempt.score >= attempt.pass_mark * attempt.max_score - 1e-9)
+
+    # every decision was served by a spent ticket and carries the engine's record
+    tickets = {t.token: t for t in db.scalars(select(CaseTicket))}
+    for decision in db.scalars(select(CaseDecision)):
+        ticket = tickets[decision.ticket_token]
+        assert ticket.used_at == decision.decided_at and ticket.seed == decision.seed
+        assert decision.record["case"]["slug"] == decision.case_slug
+        assert decision.record["path"]["seed"] == decision.seed
+        assert (decision.first_key is not None) == (decision.kind == "assessment")
+
+    for certificate in db.scalars(select(Certificate)):
+        assert certificate.expires_at > certificate.issued_at
+        assert {"quizzes", "cases", "lessons", "rules"} <= set(certificate.evidence)
+
+
+def test_seed_spreads_learners_over_stages(app, db, course):
+    _seed(db, 60, seed=3)
+    kinds = Counter(db.scalars(select(Certificate.kind)))
+    assert kinds["earned"] > 0 and kinds["renewal"] > 0
+    assert _count(db, QuizAttempt) > 60 and _count(db, CaseDecision) > 0
+    never = db.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == "trainee", ~User.id.in_(select(LessonProgress.user_id)))
+    )
+    assert 0 < never < 60
+
+
+def test_seeding_twice_keeps_names_unique_and_ids_moving(app, db, course):
+    _seed(db, 5, seed=1)
+    _seed(db, 5, seed=1)
+    names = db.scalars(select(User.username)).all()
+    assert len(names) == len(set(names))
+    # the database hands out the next id after the seeded ones (PostgreSQL's sequence too)
+    user = User(username="after-seed", display_name="x", password_hash="x")
+    db.add(user)
+    db.commit()
+    assert user.id > max(db.scalars(select(User.id).where(User.username != "after-seed")))
+
+
+def test_seed_load_command_refuses_a_database_with_learners(app, db):
+    env = _env(app)
+    first = CliRunner().invoke(cli.main, ["seed-load", "--learners", "3"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "officer" in first.output and "password" in first.output
+    again = CliRunner().invoke(cli.main, ["seed-load", "--learners", "3"], env=env)
+    assert again.exit_code != 0 and "--force" in again.output
+    forced = CliRunner().invoke(cli.main, ["seed-load", "--learners", "3", "--force"], env=env)
+    assert forced.exit_code == 0, forced.output
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(User).where(User.role == "trainee")) == 6

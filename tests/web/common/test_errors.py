@@ -1,0 +1,68 @@
+"""Health check and error pages: calm pages, never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.exc import OperationalError
+
+from courseware import create_app
+from tests.conftest import login
+
+
+def test_healthz_answers_json(client: FlaskClient):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json()["database"] is True
+
+
+def test_healthz_says_503_when_the_database_does_not_answer(tmp_path):
+    # Nothing listens on port 1: every connection is refused.
+    down = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2",
+        }
+    )
+    client = down.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.get_json()["status"] == "unavailable"
+    page = client.get("/login")  # a page still renders; sign-in shows the calm error on use
+    assert page.status_code == 200
+
+
+def test_database_hiccup_shows_a_calm_503_page(app: Flask, client, users, course, monkeypatch):
+    login(client, "trainee")
+
+    def broken(*_a, **_k):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("courseware.learning.progress.dashboard", broken)
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Traceback" not in html and "database is locked" not in html
+    assert 'class="request-id"' in html
+
+
+def test_unexpected_error_is_a_500_page_with_a_reference(app, client, users, course, monkeypatch):
+    login(client, "trainee")
+    monkeypatch.setattr("courseware.learning.progress.dashboard", lambda *a, **k: 1 / 0)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "ZeroDivisionError" not in response.get_data(as_text=True)
+
+
+def test_404_page_in_site_style(client, users):
+    login(client, "trainee")
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and 'class="error-page"' in response.get_data(as_text=True)
+
+
+def test_security_headers(client: FlaskClient):
+    headers = client.get("/login").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
