@@ -8,10 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from courseware.core.config import flask_settings, load_secret_key, settings_from_env
+from courseware.core.config import PACKAGE_DIR, flask_settings, load_secret_key, settings_from_env
 from courseware.core.db import default_sqlite_url
-
-PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -38,3 +36,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_web(app)
     cli.register(app)
     return app
+
+
+# The course's other file formats register their loaders with the catalogue when imported
+# (courseware.content.catalogue reads lessons and the glossary and knows no other format).
+# Importing them here, in the package root, registers them before anything can build a
+# catalogue, whichever module is imported first.
+from courseware.assessment import bank as _quiz_files  # noqa: E402, F401
+from courseware.content import case_files as _case_files  # noqa: E402, F401

@@ -96,7 +96,7 @@ def import_course(app: Flask, echo: Callable[[str], Any] = click.echo) -> int:
 def create_demo_accounts(app: Flask) -> list[tuple[str, str, str]] | None:
     """One account per role with printed passwords, only on a database with no users."""
     from courseware.accounts import users as accounts
-    from courseware.models import User
+    from courseware.core.models import User
 
     sessions = app.extensions["courseware.core.db"].sessions
     with sessions() as session:
@@ -301,7 +301,7 @@ def validate(content_dir: str | None, quiz_dir: str | None, case_dir: str | None
 def seed_load_command(learners: int, seed: int, force: bool) -> None:
     """Fill the database with synthetic learners and three years of activity (for testing)."""
     from courseware.accounts import users as accounts
-    from courseware.models import User
+    from courseware.core.models import User
     from courseware.ops import seed as seeding
 
     with _app() as app:

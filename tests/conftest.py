@@ -24,7 +24,7 @@ from courseware.accounts import users as accounts
 from courseware.content.store import import_sources, read_sources
 from courseware.core import clock
 from courseware.core.db import make_engine
-from courseware.models import Base, User
+from courseware.core.models import Base, User
 from courseware.ops import migrate
 
 DATA = Path(__file__).resolve().parent / "data"

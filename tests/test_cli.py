@@ -13,7 +13,7 @@ from courseware import cli
 from courseware.accounts import users as accounts
 from courseware.content.store import read_sources
 from courseware.core.config import load_secret_key
-from courseware.models import User
+from courseware.core.models import User
 from tests.conftest import DATA
 
 

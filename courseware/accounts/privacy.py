@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from courseware.accounts.users import AccountError, hash_password
 from courseware.core.audit import record
 from courseware.core.errors import N_
-from courseware.models import (
+from courseware.core.models import (
     AttemptQuestion,
     AuditEvent,
     CaseDecision,

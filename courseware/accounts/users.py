@@ -20,7 +20,7 @@ from courseware.core.audit import record
 from courseware.core.clock import utcnow
 from courseware.core.config import ROLES
 from courseware.core.errors import N_
-from courseware.models import User
+from courseware.core.models import User
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from courseware.models import AttemptQuestion
+from courseware.core.models import AttemptQuestion
 
 from .questions import AnswerError, question_type
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from courseware.core.activity import note_activity
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
-from courseware.models import AttemptQuestion, QuizAttempt
+from courseware.core.models import AttemptQuestion, QuizAttempt
 
 from .answers import AnswersInvalid, Form, read_answers  # noqa: F401 - callers catch it here
 from .bank import Bank

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from courseware.models import AttemptQuestion
+from courseware.core.models import AttemptQuestion
 
 from .answers import FIELD_RE, Form
 from .questions import AnswerError, question_type

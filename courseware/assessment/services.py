@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courseware.models import QuizAttempt
+from courseware.core.models import QuizAttempt
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from sqlalchemy import Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from courseware.core.errors import N_
-from courseware.models import AttemptQuestion, QuizAttempt
+from courseware.core.models import AttemptQuestion, QuizAttempt
 
 from .bank import Bank
 from .questions import format_number

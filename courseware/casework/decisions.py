@@ -25,12 +25,12 @@ from courseware.casework.record import build_record
 from courseware.core.activity import note_activity
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
+from courseware.core.models import CaseDecision, CaseTicket
 from courseware.lending.cases import Case
 from courseware.lending.scoring import decision_record, score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path
 from courseware.lending.stages import is_staged
 from courseware.lending.variants import draw_variant
-from courseware.models import CaseDecision, CaseTicket
 
 TICKET_KINDS = ("assessment", "practice", "renewal")
 SEEDS = 500  # the fixed seeds 0..499 every option is graded on

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from courseware.casework.decisions import TICKET_KINDS
 from courseware.casework.record import decision_record_of
+from courseware.core.models import CaseDecision, CaseStageDecision, CaseTicket
 from courseware.lending.cases import Case
 from courseware.lending.scoring import PortfolioSummary, portfolio_summary
 from courseware.lending.simulation import OptionStats, evaluate_options
 from courseware.lending.variants import draw_variant
-from courseware.models import CaseDecision, CaseStageDecision, CaseTicket
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,12 @@ from courseware.casework.record import build_record, plain
 from courseware.core.activity import note_activity
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
+from courseware.core.models import CaseDecision, CaseStageDecision, CaseTicket
 from courseware.lending.cases import Case
 from courseware.lending.scoring import decision_record, score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path
 from courseware.lending.stages import StageWalk, stage_count, walk, with_shock
 from courseware.lending.world import shock_draws
-from courseware.models import CaseDecision, CaseStageDecision, CaseTicket
 
 BOOK_SEEDS = 200  # seeds for the book's with/without-shock figures
 

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware.casework.queries import CaseStatus
+from courseware.core.models import CaseDecision
 from courseware.lending.cases import Case
-from courseware.models import CaseDecision
 
 MAX_DIFFICULTY = 3  # case_schema.CaseFile.difficulty: 1..3
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courseware.models import CaseDecision, Certificate, Exemption, LessonProgress, QuizAttempt
+from courseware.core.models import CaseDecision, Certificate, Exemption, LessonProgress, QuizAttempt
 
 
 @dataclass(frozen=True)

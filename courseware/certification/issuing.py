@@ -27,7 +27,7 @@ from courseware.content.catalogue import Catalogue
 from courseware.core.audit import record
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
-from courseware.models import CaseDecision, Certificate, Exemption, QuizAttempt, User
+from courseware.core.models import CaseDecision, Certificate, Exemption, QuizAttempt, User
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_PREFIX = "MLA"

@@ -10,7 +10,7 @@ from typing import Any
 from courseware.certification.evidence import CaseEvidence, Evidence
 from courseware.certification.policy import Policy
 from courseware.content.catalogue import Catalogue
-from courseware.models import Certificate
+from courseware.core.models import Certificate
 
 CASES = "cases"
 

@@ -12,7 +12,7 @@ from courseware.certification.issuing import normalise_code
 from courseware.certification.policy import Policy
 from courseware.certification.rules import state_of
 from courseware.core.clock import utcnow
-from courseware.models import Certificate, User
+from courseware.core.models import Certificate, User
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ becomes a located error and is left out; everything else keeps serving.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -110,21 +109,10 @@ class Catalogue:
 
 
 # Folder name -> loader(sources of that folder, catalogue). Quizzes and cases
-# register theirs, so the catalogue knows nothing of their formats.
+# register theirs when their module is imported (the package root, courseware/__init__.py,
+# imports both), so the catalogue knows nothing of their formats.
 Loader = Callable[[Mapping[str, str], Catalogue, Mapping[str, int]], None]
 LOADERS: dict[str, Loader] = {}
-# Modules that register a loader for their folder when imported.
-LOADER_MODULES = ("courseware.assessment.bank", "courseware.lending.loader")
-
-
-def _ensure_loaders() -> None:
-    for name in LOADER_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            # Not built yet is fine; a broken import inside the module is not.
-            if not exc.name or not name.startswith(exc.name):
-                raise
 
 
 def register_loader(folder: str) -> Callable[[Loader], Loader]:
@@ -372,7 +360,6 @@ def build_catalogue(
     version: int = 0,
 ) -> Catalogue:
     """Parse every source file; the result lists what serves and what is broken."""
-    _ensure_loaders()
     revisions = revisions or {}
     catalogue = Catalogue(version=version)
     by_folder: dict[str, dict[str, str]] = {}

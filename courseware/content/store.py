@@ -20,7 +20,7 @@ from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.render import content_hash
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_, ContentError
-from courseware.models import ContentDocument, ContentRevision, ContentState
+from courseware.core.models import ContentDocument, ContentRevision, ContentState
 
 FOLDERS = ("content", "quizzes", "case_studies")
 SUFFIXES = {"content": (".md",), "quizzes": (".yaml", ".yml"), "case_studies": (".yaml", ".yml")}

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from courseware.models import CaseTicket, LessonProgress, QuizAttempt, User
+from courseware.core.models import CaseTicket, LessonProgress, QuizAttempt, User
 
 
 def note_activity(session: Session, user_id: int, now: datetime) -> None:

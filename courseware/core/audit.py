@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from courseware.core.clock import utcnow
-from courseware.models import AuditEvent
+from courseware.core.models import AuditEvent
 
 
 def record(

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # courseware/: templates, static, translations
+REPO_ROOT = PACKAGE_DIR.parent
 
 ROLES = ("trainee", "trainer", "manager", "hr", "admin")
 

@@ -13,9 +13,9 @@ from sqlalchemy import ColumnElement, String, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from courseware.core.errors import N_
+from courseware.core.models import AuditEvent, User
 from courseware.hr.compliance import local_datetime
 from courseware.hr.exports import Cell
-from courseware.models import AuditEvent, User
 
 PER_PAGE = 50
 AUDIT_COLUMNS = (

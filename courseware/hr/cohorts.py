@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from courseware.core.audit import record
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
+from courseware.core.models import Cohort, CohortMembership, User
 from courseware.hr.compliance import LEARNER_ROLE, Scope
-from courseware.models import Cohort, CohortMembership, User
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 
 from courseware.certification.policy import Policy
 from courseware.core.errors import N_
-from courseware.models import (
+from courseware.core.models import (
     Certificate,
     Cohort,
     CohortMembership,

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from courseware.core.errors import N_
+from courseware.core.models import CaseDecision, Cohort, LessonProgress, QuizAttempt, Reminder, User
 from courseware.hr.compliance import (
     STATUS_LABELS,
     STATUSES,
@@ -28,7 +29,6 @@ from courseware.hr.compliance import (
 )
 from courseware.hr.exports import Cell
 from courseware.hr.reports import CourseKeys, case_counts, lesson_done, quiz_passed
-from courseware.models import CaseDecision, Cohort, LessonProgress, QuizAttempt, Reminder, User
 
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_QUERY_LENGTH = 64

@@ -27,10 +27,10 @@ from courseware.core.audit import record
 from courseware.core.clock import utcnow
 from courseware.core.config import ROLES
 from courseware.core.errors import N_
+from courseware.core.models import Cohort, User
 from courseware.hr.cohorts import CohortError, assign
 from courseware.hr.compliance import LEARNER_ROLE
 from courseware.hr.reminders import email_problem, set_contact
-from courseware.models import Cohort, User
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000

@@ -18,9 +18,9 @@ from courseware.core.audit import record
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
 from courseware.core.mail import MailError, Message
+from courseware.core.models import LearnerContact, Reminder, User
 from courseware.hr.cohorts import CohortError
 from courseware.hr.learner_table import LearnerRow
-from courseware.models import LearnerContact, Reminder, User
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 # A learner reminded this recently is skipped, so a double click sends one email.

@@ -18,6 +18,12 @@ from sqlalchemy.orm import Session
 
 from courseware.certification.policy import Policy
 from courseware.content.catalogue import Catalogue
+from courseware.core.models import (
+    CaseDecision,
+    LessonProgress,
+    QuizAttempt,
+    User,
+)
 from courseware.hr.compliance import (
     CERTIFIED,
     STATUSES,
@@ -25,12 +31,6 @@ from courseware.hr.compliance import (
     Scope,
     learner_facts,
     learner_filter,
-)
-from courseware.models import (
-    CaseDecision,
-    LessonProgress,
-    QuizAttempt,
-    User,
 )
 
 

@@ -14,6 +14,17 @@ from sqlalchemy.orm import Session
 from courseware.casework import counts
 from courseware.content.catalogue import Catalogue
 from courseware.core.errors import N_
+from courseware.core.models import (
+    CaseDecision,
+    Certificate,
+    Cohort,
+    CohortMembership,
+    LearnerContact,
+    LessonProgress,
+    QuizAttempt,
+    Reminder,
+    User,
+)
 from courseware.hr.cohorts import membership_history
 from courseware.hr.compliance import (
     STATUS_LABELS,
@@ -27,17 +38,6 @@ from courseware.hr.exports import Cell
 from courseware.hr.reminders import reminders_for
 from courseware.lending.case_schema import CASE_KINDS
 from courseware.lending.kinds import CASE_KIND_LABELS
-from courseware.models import (
-    CaseDecision,
-    Certificate,
-    Cohort,
-    CohortMembership,
-    LearnerContact,
-    LessonProgress,
-    QuizAttempt,
-    Reminder,
-    User,
-)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from courseware.content.catalogue import Lesson
 from courseware.content.practice import Checked, Exercise, check_answer
 from courseware.core.clock import utcnow
-from courseware.models import PracticeAnswer
+from courseware.core.models import PracticeAnswer
 
 
 @dataclass(frozen=True)

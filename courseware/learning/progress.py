@@ -17,7 +17,7 @@ from courseware.assessment.services import QuizStanding, quiz_standings
 from courseware.content.catalogue import Catalogue, Lesson, Module
 from courseware.core.activity import note_activity
 from courseware.core.clock import utcnow
-from courseware.models import ContentDocument, ContentRevision, LessonProgress
+from courseware.core.models import ContentDocument, ContentRevision, LessonProgress
 
 # A single report of reading time is capped: a tab left open overnight is not study.
 MAX_SECONDS_PER_REPORT = 30 * 60

@@ -30,7 +30,7 @@ Share = Annotated[float, Field(ge=0, le=1)]
 Severity = Literal["critical", "major", "minor"]
 # Where the course teaches a flag or a reason: <module-slug>/<lesson-slug>#<heading-anchor>
 # (the anchor is the id the lesson page gives a ## or ### heading; checked against the
-# lessons when the catalogue is built, courseware.lending.loader).
+# lessons when the catalogue is built, courseware.content.case_files).
 LESSON_LINK_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*/[a-z0-9]+(?:-[a-z0-9]+)*#[^\s#/]+$")
 
 

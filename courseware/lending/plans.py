@@ -12,15 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from courseware.lending.arithmetic import (
-    amortisation_schedule,
-    balloon_schedule,
-    harvest_schedule,
     installment_declining,
     principal_parts,
     restructure_schedule,
 )
 from courseware.lending.cases import OPTION_KINDS, Case, Terms, harvest_loan_months
 from courseware.lending.pricing import effective_annual_rate
+from courseware.lending.terms import new_loan_schedule
 from courseware.lending.world import Households
 
 
@@ -64,22 +62,6 @@ class LoanPlan:
     terms: Terms
 
 
-def _schedule(terms: Terms, amount: float, harvest: list[int]) -> tuple[list[float], list[float]]:
-    """(amounts due, principal parts) for a new loan of ``amount`` on ``terms``."""
-    if amount <= 0:
-        return [0.0] * terms.term, [0.0] * terms.term
-    if terms.schedule in ("equal", "flat"):
-        rows = amortisation_schedule(amount, terms.monthly_rate, terms.term, terms.rate_type)
-        return [r.payment for r in rows], [r.principal for r in rows]
-    if terms.schedule == "harvest":
-        due = harvest_schedule(amount, terms.monthly_rate, terms.term, harvest)
-    elif terms.schedule == "balloon":
-        due = balloon_schedule(amount, terms.monthly_rate, terms.term)
-    else:
-        raise ValueError(f"schedule {terms.schedule!r} is not for a new loan")
-    return due, principal_parts(amount, terms.monthly_rate, due)
-
-
 def _repaid_curve(due: list[float], parts: list[float]) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative paid -> principal repaid, at the months where something falls due."""
     cum_due = np.cumsum(due)
@@ -102,20 +84,8 @@ def _new_loan(case: Case, terms: Terms, people: Households) -> _Schedules:
     params = case.spec.params
     harvest = harvest_loan_months(params, terms.term)
     amounts = list(terms.member_amounts) if params.members else [terms.amount]
-    due, parts = zip(*(_schedule(terms, a, harvest) for a in amounts), strict=True)
+    due, parts = zip(*(new_loan_schedule(terms, a, harvest) for a in amounts), strict=True)
     return _Schedules(0, [list(d) for d in due], [list(p) for p in parts], amounts)
-
-
-def loan_schedule(case: Case, terms: Terms) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """(amounts due, principal parts) month by month of a new loan on ``terms``, all
-    members of a group together."""
-    params = case.spec.params
-    harvest = harvest_loan_months(params, terms.term)
-    amounts = list(terms.member_amounts) if params.members else [terms.amount]
-    rows = [_schedule(terms, a, harvest) for a in amounts]
-    due = tuple(float(sum(r[0][m] for r in rows)) for m in range(terms.term))
-    parts = tuple(float(sum(r[1][m] for r in rows)) for m in range(terms.term))
-    return due, parts
 
 
 def _existing_loan(case: Case, terms: Terms, people: Households) -> _Schedules:

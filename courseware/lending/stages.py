@@ -30,7 +30,7 @@ from courseware.core.errors import N_, ContentError, errors_from_validation
 from courseware.lending.arithmetic import principal_parts, restructure_schedule
 from courseware.lending.case_schema import CaseFile, Stage
 from courseware.lending.params import deep_merge, override_model
-from courseware.lending.terms import OPTION_KINDS
+from courseware.lending.terms import OPTION_KINDS, loan_schedule
 from courseware.lending.variants import apply_params, draw_variant, fill, key_flags_of
 
 STAGE_PLACEHOLDERS = ("installment", "balance", "arrears", "month")
@@ -102,13 +102,11 @@ def loan_after(case: Any, option_id: str, visit: Visit | None) -> LoanState | No
     kind = OPTION_KINDS[option.kind]
     if not kind.moves_money or option.kind == "write_off":
         return None
-    from courseware.lending.plans import loan_schedule  # plans imports cases, which imports us
-
     terms = case.terms(option_id)
     if visit is None:  # the first decision: a new loan
         if kind.existing_loan:
             return None
-        due, parts = loan_schedule(case, terms)
+        due, parts = loan_schedule(case.spec.params, terms)
         return LoanState(terms.amount, terms.amount, terms.monthly_rate, due, parts)
     if option.kind == "restructure":
         rate = visit.state.monthly_rate

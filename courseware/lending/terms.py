@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from courseware.lending.arithmetic import (
+    amortisation_schedule,
+    balloon_schedule,
+    harvest_schedule,
+    principal_parts,
+)
 from courseware.lending.case_schema import CaseFile, Collateral, Option, Params
 from courseware.lending.params import ModelParams
 
@@ -123,3 +129,32 @@ def resolve_terms(spec: CaseFile, option: Option, model: ModelParams) -> Terms:
         member_amounts=member_amounts,
         grace_months=option.grace_months,
     )
+
+
+def new_loan_schedule(
+    terms: Terms, amount: float, harvest: list[int]
+) -> tuple[list[float], list[float]]:
+    """(amounts due, principal parts) for a new loan of ``amount`` on ``terms``."""
+    if amount <= 0:
+        return [0.0] * terms.term, [0.0] * terms.term
+    if terms.schedule in ("equal", "flat"):
+        rows = amortisation_schedule(amount, terms.monthly_rate, terms.term, terms.rate_type)
+        return [r.payment for r in rows], [r.principal for r in rows]
+    if terms.schedule == "harvest":
+        due = harvest_schedule(amount, terms.monthly_rate, terms.term, harvest)
+    elif terms.schedule == "balloon":
+        due = balloon_schedule(amount, terms.monthly_rate, terms.term)
+    else:
+        raise ValueError(f"schedule {terms.schedule!r} is not for a new loan")
+    return due, principal_parts(amount, terms.monthly_rate, due)
+
+
+def loan_schedule(params: Params, terms: Terms) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(amounts due, principal parts) month by month of a new loan on ``terms``, all
+    members of a group together."""
+    harvest = harvest_loan_months(params, terms.term)
+    amounts = list(terms.member_amounts) if params.members else [terms.amount]
+    rows = [new_loan_schedule(terms, a, harvest) for a in amounts]
+    due = tuple(float(sum(r[0][m] for r in rows)) for m in range(terms.term))
+    parts = tuple(float(sum(r[1][m] for r in rows)) for m in range(terms.term))
+    return due, parts

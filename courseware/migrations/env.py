@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from courseware.models import Base
+from courseware.core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -30,17 +30,22 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event, func, insert, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from courseware.accounts import users as accounts
 from courseware.certification.policy import load_policy
-from courseware.content.catalogue import Catalogue
-from courseware.content.store import CatalogueCache, import_sources, read_sources
+from courseware.content.store import CatalogueCache
 from courseware.core.db import make_engine, make_session_factory
-from courseware.models import AttemptQuestion, CaseDecision, Certificate, QuizAttempt, User
+from courseware.core.models import AttemptQuestion, CaseDecision, Certificate, QuizAttempt, User
 from courseware.ops import migrate
-from courseware.ops.loadtest import Browser, free_port, gunicorn, worker_rss_mb
+from courseware.ops.harness import (
+    Browser,
+    empty_database,
+    ensure_postgres_database,
+    free_port,
+    gunicorn,
+    shipped_course,
+    worker_rss_mb,
+)
 from courseware.ops.seed import seed_load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +84,7 @@ def prepare(url: str, directory: Path, name: str, learners: int, quick: bool) ->
     if quick and marker.is_file() and json.loads(marker.read_text()).get("key") == wanted:
         return None
     marker.unlink(missing_ok=True)
-    _empty(url)
+    empty_database(url)
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
@@ -100,46 +105,6 @@ def prepare(url: str, directory: Path, name: str, learners: int, quick: bool) ->
         engine.dispose()
     marker.write_text(json.dumps({"key": wanted, "seed_seconds": seconds}))
     return seconds
-
-
-def shipped_course(session: Session) -> Catalogue:
-    """Import the repository's course files into a fresh database and return the catalogue."""
-    folders = ("content", "quizzes", "case_studies")
-    sources, _errors = read_sources({folder: ROOT / folder for folder in folders})
-    import_sources(session, sources)
-    session.commit()
-    catalogue = CatalogueCache().get(session)
-    session.commit()
-    return catalogue
-
-
-def _empty(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
-        return
-    ensure_postgres_database(url)
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        connection.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
-
-
-def ensure_postgres_database(url: str) -> None:
-    """Create the URL's database on its server if it does not exist yet."""
-    parsed = make_url(url)
-    engine = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            found = connection.exec_driver_sql(
-                "SELECT 1 FROM pg_database WHERE datname = %(name)s", {"name": parsed.database}
-            ).first()
-            if not found:
-                connection.exec_driver_sql(f'CREATE DATABASE "{parsed.database}"')
-    finally:
-        engine.dispose()
 
 
 # ------------------------------------------------------------------ in-process timings

@@ -16,24 +16,20 @@ database ``loadtest`` on the local PostgreSQL server, created if missing); Redis
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.client
 import json
 import os
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+
+from courseware.ops.harness import Browser, free_port, gunicorn, worker_rss_mb
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/loadtest"
@@ -41,131 +37,6 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 PASSWORD = "loadtest-password-not-secret"  # noqa: S105 - synthetic accounts
 
 # ------------------------------------------------------------------ HTTP helpers
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(
-    app: str, port: int, env: dict[str, str], log: Path, workers: int = 2
-) -> Iterator[subprocess.Popen]:
-    """gunicorn with the repository's gunicorn.conf.py, on 127.0.0.1:port, until the block ends."""
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-c",
-        str(ROOT / "gunicorn.conf.py"),
-        "-w",
-        str(workers),
-        "-b",
-        f"127.0.0.1:{port}",
-        app,
-    ]
-    with log.open("ab") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
-    try:
-        wait_up(port, server)
-        yield server
-    finally:
-        stop(server)
-
-
-def wait_up(port: int, server: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status in (200, 404):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not come up")
-
-
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-
-
-def worker_rss_mb(master: int) -> list[float]:
-    """Resident memory of each worker process of a gunicorn master (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
-            found.append(int(fields["VmRSS"].split()[0]) / 1024)
-    return found
-
-
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-class Browser:
-    """A signed-in visitor: one cookie jar, the CSRF token of the last page read."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        parts = urlsplit(base)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.cookies: dict[str, str] = {}
-        self.csrf = ""
-
-    def cookie_header(self) -> str:
-        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-
-    def request(self, method: str, path: str, form: Any = None) -> tuple[int, str, str]:
-        """(status, body, Location) of one request; cookies kept, CSRF token remembered."""
-        headers = {"Cookie": self.cookie_header(), "Accept-Language": "zh-TW"}
-        body = None
-        if form is not None:
-            body = urlencode(form, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            for header, value in response.getheaders():
-                if header.lower() == "set-cookie":
-                    name, _, rest = value.partition("=")
-                    self.cookies[name] = rest.split(";", 1)[0]
-            if found := CSRF_RE.search(text):
-                self.csrf = found.group(1)
-            location = response.getheader("Location") or ""
-            return response.status, text, urlsplit(location).path
-        finally:
-            connection.close()
-
-    def get(self, path: str) -> tuple[int, str, str]:
-        return self.request("GET", path)
-
-    def post(self, path: str, form: dict[str, Any]) -> tuple[int, str, str]:
-        return self.request("POST", path, {"csrf_token": self.csrf, **form})
-
-    def sign_in(self, username: str, password: str) -> None:
-        self.get("/login")
-        status, _body, _location = self.post("/login", {"username": username, "password": password})
-        if status != 302:
-            raise RuntimeError(f"sign-in of {username} answered {status}")
 
 
 class FormFields(HTMLParser):
@@ -348,12 +219,12 @@ def prepare(url: str, learners: int, background: int) -> tuple[list[str], dict[s
     from courseware.accounts import users as accounts
     from courseware.certification.policy import Policy
     from courseware.core.db import make_engine, make_session_factory
-    from courseware.models import User
+    from courseware.core.models import User
     from courseware.ops import migrate
-    from courseware.ops.bench import _empty, shipped_course
+    from courseware.ops.harness import empty_database, shipped_course
     from courseware.ops.seed import seed_load
 
-    _empty(url)
+    empty_database(url)
     engine = make_engine(url)
     migrate.upgrade(engine)
     names = [f"load-{n:03d}" for n in range(learners)]
@@ -398,7 +269,7 @@ def check_database(url: str, names: list[str], tally: Tally) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from courseware.core.db import make_engine, make_session_factory
-    from courseware.models import CaseDecision, QuizAttempt, User
+    from courseware.core.models import CaseDecision, QuizAttempt, User
 
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
@@ -449,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = os.environ.get("COURSEWARE_LOADTEST_DATABASE_URL") or DEFAULT_DB
     redis_url = os.environ.get("COURSEWARE_LOADTEST_REDIS_URL") or DEFAULT_REDIS
-    from courseware.ops.bench import ensure_postgres_database
+    from courseware.ops.harness import ensure_postgres_database
 
     ensure_postgres_database(url)
     import redis

@@ -33,10 +33,7 @@ from courseware.certification.rules import add_months
 from courseware.content.catalogue import Catalogue
 from courseware.core.activity import backfill_first_activity
 from courseware.core.clock import utcnow
-from courseware.lending.scoring import decision_record, score_decision
-from courseware.lending.simulation import evaluate_options, simulate_path
-from courseware.lending.variants import draw_variant
-from courseware.models import (
+from courseware.core.models import (
     AttemptQuestion,
     AuditEvent,
     CaseDecision,
@@ -50,6 +47,9 @@ from courseware.models import (
     Reminder,
     User,
 )
+from courseware.lending.scoring import decision_record, score_decision
+from courseware.lending.simulation import evaluate_options, simulate_path
+from courseware.lending.variants import draw_variant
 
 CITIES = "台北 新北 桃園 新竹 苗栗 台中 彰化 南投 雲林 嘉義 台南 高雄 屏東 宜蘭 花蓮 台東"
 BRANCHES = tuple(

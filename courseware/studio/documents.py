@@ -20,7 +20,7 @@ from courseware.content.store import add_revision, kind_of
 from courseware.core import audit
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_, ContentError
-from courseware.models import ContentDocument, ContentRevision, User
+from courseware.core.models import ContentDocument, ContentRevision, User
 from courseware.studio.validation import check_texts, lesson_paths, module_of
 
 DRAFT, PENDING, RETURNED, PUBLISHED = "draft", "pending", "returned", "published"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from courseware.content.render import content_hash
 from courseware.content.store import FOLDERS
-from courseware.models import ContentDocument, ContentRevision
+from courseware.core.models import ContentDocument, ContentRevision
 
 
 class UnsafePath(ValueError):

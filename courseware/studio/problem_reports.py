@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
-from courseware.models import (
+from courseware.core.models import (
     AttemptQuestion,
     ContentDocument,
     ContentRevision,

@@ -27,7 +27,7 @@ from courseware.assessment.bank import parse_question
 from courseware.assessment.drawing import serve
 from courseware.assessment.questions import TYPES, format_number
 from courseware.core.errors import N_, ContentError
-from courseware.models import AttemptQuestion
+from courseware.core.models import AttemptQuestion
 
 # The keys of a question in the order a new one is written.
 QUESTION_KEYS = (

@@ -20,7 +20,7 @@ from courseware.content.store import touch_content_version
 from courseware.core import audit
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
-from courseware.models import ContentDocument, ContentRevision, RevisionReview, User
+from courseware.core.models import ContentDocument, ContentRevision, RevisionReview, User
 from courseware.studio.documents import (
     PENDING,
     PUBLISHED,

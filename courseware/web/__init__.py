@@ -19,13 +19,13 @@ def init_web(app: Flask) -> None:
     )
     from courseware.web.common.auth import bp as auth_bp
     from courseware.web.common.main import bp as main_bp
+    from courseware.web.common.policy import init_policy
     from courseware.web.hr.audit import bp as hr_audit_bp
     from courseware.web.hr.cohorts import bp as hr_cohorts_bp
     from courseware.web.hr.dashboard import bp as hr_bp
     from courseware.web.hr.people import bp as people_bp
     from courseware.web.learner.cases import bp as cases_bp
     from courseware.web.learner.certificates import bp as certificates_bp
-    from courseware.web.learner.certificates import init_policy
     from courseware.web.learner.learn import bp as learn_bp
     from courseware.web.learner.quiz import bp as quiz_bp
     from courseware.web.learner.transcript import bp as transcript_bp

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from courseware.models import AttemptQuestion
+from courseware.core.models import AttemptQuestion
 
 
 def fields_for(question: AttemptQuestion, answer: Any) -> dict[str, list[str]]:

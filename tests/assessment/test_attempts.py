@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from courseware.assessment import attempts as engine
 from courseware.assessment.services import quiz_standings
 from courseware.core import clock
-from courseware.models import AttemptQuestion, QuizAttempt
+from courseware.core.models import AttemptQuestion, QuizAttempt
 from tests.assessment.helpers import all_right, all_wrong, form_for
 from tests.concurrency import in_threads
 from tests.conftest import make_user

@@ -21,11 +21,11 @@ from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.store import published_sources
 from courseware.core import clock
 from courseware.core.db import begin_write
+from courseware.core.models import Certificate, QuizAttempt, User
 from courseware.hr import cohorts
 from courseware.learning import progress
 from courseware.lending.simulation import evaluate_options
 from courseware.lending.stages import is_staged
-from courseware.models import Certificate, QuizAttempt, User
 
 # Installed into every page before the site's own scripts: CSP violations are collected.
 WATCH_SCRIPT = """

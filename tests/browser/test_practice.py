@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from courseware.content.practice import find_practice_blocks
-from courseware.models import PracticeAnswer
+from courseware.core.models import PracticeAnswer
 from tests.browser.checks import assert_focus_visible, focused
 from tests.browser.site import LiveSite
 

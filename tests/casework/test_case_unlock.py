@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from courseware import casework, certification
 from courseware.casework.unlock import OPEN_ALL, Requirement, access_from
 from courseware.certification.policy import Policy
+from courseware.core.models import CaseDecision
 from courseware.lending.cases import Case, load_case_dir
-from courseware.models import CaseDecision
 from tests.conftest import DATA, make_user
 
 GOOD, BAD, HARD = "grocery-kiosk", "bar-owner", "restructure-illness"

@@ -16,10 +16,10 @@ from courseware.casework.dossier import calculate, option_views, surplus_estimat
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
 from courseware.core import clock
+from courseware.core.models import AuditEvent, CaseDecision, CaseTicket
 from courseware.lending.cases import Case
 from courseware.lending.scoring import score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path
-from courseware.models import AuditEvent, CaseDecision, CaseTicket
 from tests.concurrency import in_threads
 from tests.conftest import make_user
 

@@ -203,7 +203,7 @@ from courseware import certification, create_app
 from courseware.core import clock
 from courseware.ops import migrate
 from courseware.core.db import make_engine
-from courseware.models import Certificate
+from courseware.core.models import Certificate
 from tests.conftest import login, make_user
 
 folder = Path(sys.argv[1])

@@ -18,14 +18,14 @@ from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.store import published_sources
 from courseware.core import clock
 from courseware.core.db import begin_write
-from courseware.learning import progress
-from courseware.models import (
+from courseware.core.models import (
     AuditEvent,
     CaseDecision,
     Certificate,
     QuizAttempt,
     User,
 )
+from courseware.learning import progress
 from tests.concurrency import in_threads
 from tests.conftest import make_user
 

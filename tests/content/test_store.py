@@ -15,8 +15,8 @@ from courseware.content.store import (
     published_sources,
     read_sources,
 )
+from courseware.core.models import ContentDocument, ContentRevision
 from courseware.learning import progress
-from courseware.models import ContentDocument, ContentRevision
 from tests.conftest import DATA, make_user
 
 LESSON_PATH = "content/01-alpha/01-first.md"

@@ -10,8 +10,8 @@ from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
 from courseware.core import clock
 from courseware.core.activity import backfill_first_activity
+from courseware.core.models import User
 from courseware.learning import progress
-from courseware.models import User
 from tests.certification.test_certification import START
 from tests.conftest import make_user
 

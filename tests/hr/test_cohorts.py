@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from courseware.core.mail import MailError, Message, parse_smtp_url
+from courseware.core.models import AuditEvent, CohortMembership, LearnerContact, Reminder
 from courseware.hr import cohorts, reminders
 from courseware.hr.learner_table import LearnerRow
-from courseware.models import AuditEvent, CohortMembership, LearnerContact, Reminder
 from tests.conftest import login, make_user, post
 from tests.hr.test_reports import NOW
 

@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from courseware.core.models import AuditEvent, LearnerContact, User
 from courseware.hr import cohorts
 from courseware.hr.people_import import MAX_ROWS, import_people
-from courseware.models import AuditEvent, LearnerContact, User
 from tests.conftest import make_user
 
 HEADER = "user name,display name,employee id,branch,role,cohort\n"

@@ -15,10 +15,7 @@ from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.store import published_sources
 from courseware.core import clock
 from courseware.core.activity import backfill_first_activity
-from courseware.hr.compliance import Moment, Scope, learner_facts, moment, status_of
-from courseware.hr.learner_table import LearnerQuery, iter_learners, learner_page
-from courseware.hr.reports import course_keys, dashboard
-from courseware.models import (
+from courseware.core.models import (
     CaseDecision,
     Certificate,
     Cohort,
@@ -27,6 +24,9 @@ from courseware.models import (
     QuizAttempt,
     User,
 )
+from courseware.hr.compliance import Moment, Scope, learner_facts, moment, status_of
+from courseware.hr.learner_table import LearnerQuery, iter_learners, learner_page
+from courseware.hr.reports import course_keys, dashboard
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Taipei, 1 March
 AT = moment(NOW, "Asia/Taipei", Policy())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from courseware.content.case_files import lesson_anchors
 from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.core.config import REPO_ROOT
-from courseware.lending.loader import lesson_anchors
 from tests.conftest import DATA
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from courseware import cli
-from courseware.models import User
+from courseware.core.models import User
 from tests.conftest import login, make_user
 from tests.test_cli import _env
 

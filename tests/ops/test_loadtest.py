@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from courseware.models import CaseDecision, QuizAttempt
+from courseware.core.models import CaseDecision, QuizAttempt
 from courseware.ops.loadtest import form_fields
 from tests.conftest import post
 

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from courseware.core.db import make_engine
-from courseware.models import Base
+from courseware.core.models import Base
 
 
 def test_migrated_schema_matches_the_models(database_url: str):

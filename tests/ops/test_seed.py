@@ -16,7 +16,7 @@ from courseware import cli
 from courseware.assessment.questions import question_type
 from courseware.certification.policy import CertificationRules, Policy
 from courseware.content.store import CatalogueCache
-from courseware.models import (
+from courseware.core.models import (
     AttemptQuestion,
     CaseDecision,
     CaseTicket,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
-from courseware.models import CaseDecision, Certificate, LessonProgress, QuizAttempt
+from courseware.core.models import CaseDecision, Certificate, LessonProgress, QuizAttempt
 from tests.assessment.helpers import all_right
 from tests.certification.test_certification import decide, pass_quiz
 from tests.concurrency import in_threads

@@ -12,8 +12,8 @@ from courseware import certification
 from courseware.assessment import attempts as engine
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
+from courseware.core.models import User
 from courseware.hr.cohorts import assign, create_cohort
-from courseware.models import User
 from tests.certification.test_certification import POLICY, complete_everything, decide
 from tests.conftest import make_user
 

@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 from courseware import create_app
 from courseware.content.store import import_sources, read_sources
 from courseware.core.db import make_engine
-from courseware.models import Base
+from courseware.core.models import Base
 from courseware.ops import migrate
 from tests.conftest import DATA, csrf_token, login, make_user
 from tests.security.objects import Objects, arrange_objects

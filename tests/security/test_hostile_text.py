@@ -132,7 +132,7 @@ def test_no_page_shows_executable_markup_from_trainers_or_users(app, db, tmp_pat
 
 
 def _attempt_token(db, attempt_id: int) -> str:
-    from courseware.models import QuizAttempt
+    from courseware.core.models import QuizAttempt
 
     db.rollback()
     return db.get(QuizAttempt, attempt_id).token

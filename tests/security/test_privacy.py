@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from courseware import certification
 from courseware.certification.policy import Policy
-from courseware.models import AuditEvent, Certificate, LessonProgress, QuizAttempt, User
+from courseware.core.models import AuditEvent, Certificate, LessonProgress, QuizAttempt, User
 from tests.conftest import login, make_user, post
 from tests.security.objects import arrange_objects
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
-from courseware.models import ContentDocument, User
+from courseware.core.models import ContentDocument, User
 from courseware.studio import documents as docs
 from tests.conftest import make_user
 

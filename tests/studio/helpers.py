@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courseware.models import ContentDocument
+from courseware.core.models import ContentDocument
 from tests.conftest import login, post
 
 INPUT_RE = re.compile(r"<input[^>]*>")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from courseware.content.store import content_version, published_sources
 from courseware.core.db import begin_write
-from courseware.models import AuditEvent, ContentDocument, ContentRevision
+from courseware.core.models import AuditEvent, ContentDocument, ContentRevision
 from courseware.studio import documents as docs
 from tests.studio.conftest import BANK, LESSON, MODULE, course_state, doc_id, save
 

@@ -15,8 +15,8 @@ from courseware import cli
 from courseware.assessment import attempts as engine
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import FOLDERS, import_sources, published_sources, read_sources
+from courseware.core.models import AttemptQuestion, ContentDocument, LessonProgress, QuizAttempt
 from courseware.learning import progress
-from courseware.models import AttemptQuestion, ContentDocument, LessonProgress, QuizAttempt
 from courseware.studio.export import UnsafePath, export_documents, target_path
 from tests.assessment.helpers import all_right
 from tests.conftest import DATA, make_user

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
+from courseware.core.models import AuditEvent, RevisionReview
 from courseware.learning import progress
-from courseware.models import AuditEvent, RevisionReview
 from courseware.studio import documents as docs
 from courseware.studio import review
 from tests.conftest import make_user

@@ -23,9 +23,9 @@ from courseware.assessment.attempts import questions_of
 from courseware.certification.policy import Policy
 from courseware.content.store import CatalogueCache
 from courseware.core import clock
+from courseware.core.models import LessonProgress, QuizAttempt, User
 from courseware.hr.reports import FunnelCache
 from courseware.learning.progress import VIEW_REFRESH
-from courseware.models import LessonProgress, QuizAttempt, User
 from courseware.ops.seed import seed_load
 from tests.assessment.helpers import fields_for, right_answer
 from tests.conftest import login, post

@@ -9,7 +9,7 @@ from flask_login import current_user
 from courseware.accounts import privacy
 from courseware.accounts import users as accounts
 from courseware.core.errors import N_
-from courseware.models import User
+from courseware.core.models import User
 from courseware.web.common.access import roles_required
 from courseware.web.common.database import catalogue, db_session
 from courseware.web.common.forms import AccountForm

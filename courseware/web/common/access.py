@@ -11,6 +11,11 @@ from flask_login import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Role groups the views check.
+STAFF = ("trainer", "hr", "admin")  # acts on a learner's certification, case pages unlocked
+READERS = ("hr", "manager", "admin")  # reads HR pages (a manager only their branch)
+EDITORS = ("hr", "admin")  # changes HR records (due dates, cohorts, reminders)
+
 # Endpoints an anonymous visitor may reach; everything else redirects to sign-in.
 PUBLIC_ENDPOINTS = {
     "auth.login",

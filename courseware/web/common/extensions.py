@@ -10,9 +10,9 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
-from courseware import PACKAGE_DIR
+from courseware.core.config import PACKAGE_DIR
 from courseware.core.errors import ContentError
-from courseware.models import User
+from courseware.core.models import User
 from courseware.web.common.database import db_session
 
 SUPPORTED_LOCALES = ("zh_Hant", "en")

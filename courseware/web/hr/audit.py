@@ -8,9 +8,9 @@ from flask import Blueprint, abort, render_template, request
 
 from courseware.hr import audit_trail, exports
 from courseware.hr.exports import Cell
-from courseware.web.common.access import roles_required
+from courseware.web.common.access import EDITORS, roles_required
 from courseware.web.common.database import db_session
-from courseware.web.hr.dashboard import EDITORS, export_response, label, timezone
+from courseware.web.common.reporting import export_response, label, timezone
 
 bp = Blueprint("hr_audit", __name__, url_prefix="/hr/audit")
 

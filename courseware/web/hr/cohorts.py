@@ -14,11 +14,11 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from courseware.core.errors import N_
+from courseware.core.models import Cohort, User
 from courseware.hr import cohorts
-from courseware.models import Cohort, User
-from courseware.web.common.access import roles_required
+from courseware.web.common.access import EDITORS, READERS, roles_required
 from courseware.web.common.database import db_session
-from courseware.web.hr.dashboard import EDITORS, READERS, scope
+from courseware.web.common.reporting import scope
 
 bp = Blueprint("hr_cohorts", __name__, url_prefix="/hr/cohorts")
 

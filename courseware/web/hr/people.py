@@ -18,15 +18,14 @@ from wtforms.validators import DataRequired, Length
 
 from courseware import certification
 from courseware.core.clock import utcnow
-from courseware.models import CaseDecision, Certificate, QuizAttempt, User
-from courseware.web.common.access import roles_required
+from courseware.core.models import CaseDecision, Certificate, QuizAttempt, User
+from courseware.web.common.access import STAFF, roles_required
 from courseware.web.common.database import catalogue, db_session
-from courseware.web.learner.certificates import policy
+from courseware.web.common.policy import policy
 
 T = TypeVar("T", Certificate, QuizAttempt, CaseDecision)
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-STAFF = ("trainer", "hr", "admin")
 
 
 class ReasonForm(FlaskForm):

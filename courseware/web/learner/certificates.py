@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -23,23 +22,14 @@ from sqlalchemy import select
 
 from courseware import certification
 from courseware.certification.pdf import CertificateText, FontUnavailable, render_certificate_pdf
-from courseware.certification.policy import Policy, load_policy
 from courseware.certification.qr import qr_svg
 from courseware.core.clock import utcnow
-from courseware.models import Certificate, User
+from courseware.core.models import Certificate, User
 from courseware.web.common.access import public
 from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.policy import policy
 
 bp = Blueprint("certificates", __name__)
-STAFF = ("trainer", "hr", "admin")
-
-
-def policy() -> Policy:
-    return current_app.extensions["courseware.certification.policy"].policy
-
-
-def init_policy(app: Flask) -> None:
-    app.extensions["courseware.certification.policy"] = load_policy(app.config.get("SETTINGS_FILE"))
 
 
 def verify_url(code: str) -> str:

@@ -15,10 +15,10 @@ from courseware.content.search import MAX_QUERY_LENGTH, index_for
 from courseware.core.db import begin_write
 from courseware.learning import practice as practice_answers
 from courseware.learning import progress
+from courseware.web.common import lesson_html as practice_html
 from courseware.web.common.access import has_role
 from courseware.web.common.database import catalogue, db_session
-from courseware.web.learner import practice as practice_html
-from courseware.web.learner.certificates import policy
+from courseware.web.common.policy import policy
 
 bp = Blueprint("learn", __name__)
 

@@ -16,10 +16,10 @@ from courseware.assessment.pages import attempt_page, review_page
 from courseware.assessment.quizzes import RENEWAL, Quiz, module_quiz, renewal_quiz
 from courseware.content.catalogue import Module
 from courseware.core.errors import N_
-from courseware.models import QuizAttempt
+from courseware.core.models import QuizAttempt
 from courseware.web.common.database import catalogue, db_session
 from courseware.web.common.errors import render_error
-from courseware.web.learner.certificates import policy
+from courseware.web.common.policy import policy
 
 bp = Blueprint("quiz", __name__, url_prefix="/quiz")
 

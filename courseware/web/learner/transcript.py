@@ -20,17 +20,16 @@ from flask_login import current_user
 
 from courseware.core.clock import utcnow
 from courseware.core.mail import Mailer
+from courseware.core.models import User
 from courseware.hr import compliance, exports, reminders, transcripts
 from courseware.hr.cohorts import CohortError
 from courseware.hr.exports import Cell
 from courseware.hr.learner_table import LearnerQuery, iter_learners
 from courseware.lending.kinds import CASE_KIND_LABELS
-from courseware.models import User
-from courseware.web.common.access import roles_required
+from courseware.web.common.access import EDITORS, READERS, roles_required
 from courseware.web.common.database import catalogue, db_session
-from courseware.web.hr.dashboard import (
-    EDITORS,
-    READERS,
+from courseware.web.common.policy import policy
+from courseware.web.common.reporting import (
     compose,
     export_response,
     keys,
@@ -40,7 +39,6 @@ from courseware.web.hr.dashboard import (
     scope,
     timezone,
 )
-from courseware.web.learner.certificates import policy
 
 bp = Blueprint("transcript", __name__)
 

@@ -14,8 +14,8 @@ from flask import Blueprint, abort, render_template
 from courseware import casework
 from courseware.lending.cases import Case
 from courseware.web.common.access import roles_required
+from courseware.web.common.case_text import LABELS
 from courseware.web.common.database import catalogue, db_session
-from courseware.web.learner.cases import LABELS
 
 bp = Blueprint("author_cases", __name__, url_prefix="/author/cases")
 TRAINERS = ("trainer", "admin")

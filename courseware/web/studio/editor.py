@@ -26,10 +26,10 @@ from courseware.studio.diff import diff_lines
 from courseware.studio.review import reviews_of
 from courseware.studio.validation import check_texts, lesson_paths, module_of, preview_errors
 from courseware.web.common.access import roles_required
+from courseware.web.common.case_text import LABELS
 from courseware.web.common.database import catalogue, db_session
-from courseware.web.learner.cases import LABELS
-from courseware.web.learner.certificates import policy
-from courseware.web.learner.practice import preview_html
+from courseware.web.common.lesson_html import preview_html
+from courseware.web.common.policy import policy
 from courseware.web.studio.forms import MAX_TEXT, TYPE_LABELS, BaseForm, EditForm
 
 T = TypeVar("T")

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from courseware.models import ContentDocument, ContentRevision
+from courseware.core.models import ContentDocument, ContentRevision
 from courseware.studio import documents as docs
 from courseware.studio import review as reviewing
 from courseware.studio.diff import diff_lines

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courseware.models import AuditEvent, User
+from courseware.core.models import AuditEvent, User
 from tests.conftest import login, post
 
 

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from courseware.models import User
+from courseware.core.models import User
 from tests.conftest import login, post
 
 EN = {"Accept-Language": "en"}

@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from courseware.models import User
+from courseware.core.models import User
 from tests.conftest import PASSWORD, csrf_token, login, make_user, post
 
 FAILED = "That user name and password do not match an active account."

@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import event, insert, select
 
 from courseware.core import clock
-from courseware.models import (
+from courseware.core.models import (
     AuditEvent,
     CaseDecision,
     Certificate,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from courseware.core import clock
-from courseware.models import CaseDecision, CaseStageDecision
+from courseware.core.models import CaseDecision, CaseStageDecision
 from tests.conftest import login, post
 from tests.web.learner.test_cases import START, _template
 

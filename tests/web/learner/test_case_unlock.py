@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from courseware.certification.policy import CaseRules, LoadedPolicy
 from courseware.core import clock
-from courseware.models import CaseDecision, CaseTicket
+from courseware.core.models import CaseDecision, CaseTicket
 from tests.conftest import login, post
 from tests.web.learner.test_cases import BAD, GOOD, START, _decide_as_expert, _text
 

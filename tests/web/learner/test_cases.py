@@ -16,10 +16,10 @@ from courseware.casework.dossier import calculate
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import add_revision, published_sources
 from courseware.core import clock
+from courseware.core.models import CaseDecision, CaseTicket, Certificate, ContentDocument
 from courseware.lending.cases import Case, load_case_dir
 from courseware.lending.simulation import evaluate_options
 from courseware.lending.variants import shuffled_reasons
-from courseware.models import CaseDecision, CaseTicket, Certificate, ContentDocument
 from tests.certification.test_certification import finish_lessons, pass_quiz
 from tests.conftest import DATA, csrf_token, login, make_user, post
 

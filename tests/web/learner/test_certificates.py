@@ -14,7 +14,7 @@ from courseware import certification
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
 from courseware.core import clock
-from courseware.models import AuditEvent, Certificate
+from courseware.core.models import AuditEvent, Certificate
 from tests.certification.pdf_facts import pdf_fonts, pdf_text
 from tests.certification.test_certification import complete_everything
 from tests.conftest import login, post

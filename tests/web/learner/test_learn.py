@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courseware.models import LessonProgress
+from courseware.core.models import LessonProgress
 from tests.conftest import post
 
 

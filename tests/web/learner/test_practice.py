@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from courseware.models import (
+from courseware.core.models import (
     AttemptQuestion,
     Certificate,
     LessonProgress,

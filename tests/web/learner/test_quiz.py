@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from courseware.assessment import attempts as engine
 from courseware.content.store import add_revision
 from courseware.core import clock
-from courseware.models import AttemptQuestion, ContentDocument, QuizAttempt
+from courseware.core.models import AttemptQuestion, ContentDocument, QuizAttempt
 from tests.assessment.helpers import all_right, all_wrong, form_for
 from tests.conftest import DATA, csrf_token, login, make_user, post
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from courseware.core import clock
-from courseware.models import AttemptQuestion, Certificate, QuizAttempt
+from courseware.core.models import AttemptQuestion, Certificate, QuizAttempt
 from tests.assessment.helpers import all_right
 from tests.certification.test_certification import decide
 from tests.conftest import csrf_token, login, post

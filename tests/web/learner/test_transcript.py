@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from courseware.core import clock
-from courseware.models import AuditEvent, LearnerContact
+from courseware.core.models import AuditEvent, LearnerContact
 from tests.certification.test_certification import decide, pass_quiz
 from tests.conftest import login, make_user, post
 from tests.hr.test_reports import AT, DAY, NOW, add_certificate, add_cohort, join

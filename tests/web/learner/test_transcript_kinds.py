@@ -10,10 +10,10 @@ import pytest
 
 from courseware import certification
 from courseware.core import clock
+from courseware.core.models import CaseDecision, User
 from courseware.hr.transcripts import KindResult, Transcript, kind_results
 from courseware.lending.case_schema import CASE_KINDS
 from courseware.lending.kinds import CASE_KIND_LABELS
-from courseware.models import CaseDecision, User
 from tests.certification.test_certification import decide
 from tests.conftest import login, make_user
 from tests.web.hr.test_hr import EN, csv_rows, xlsx_rows

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from courseware.assessment import attempts as engine
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import add_revision, published_sources
-from courseware.models import ContentDocument
+from courseware.core.models import ContentDocument
 from tests.assessment.helpers import all_right, all_wrong
 from tests.conftest import login, make_user, post
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware import create_app
-from courseware.models import ContentRevision
+from courseware.core.models import ContentRevision
 from courseware.studio.problem_reports import create_report
 from tests.conftest import csrf_token, login
 from tests.studio.helpers import doc_id

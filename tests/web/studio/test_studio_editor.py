@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courseware.models import ContentRevision
+from courseware.core.models import ContentRevision
 from tests.conftest import login, make_user, post
 from tests.studio.helpers import doc_id, editor_form, editor_text, hidden, sign_in
 

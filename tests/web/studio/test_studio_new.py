@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from courseware import create_app
-from courseware.models import AuditEvent, ContentDocument, ContentRevision
+from courseware.core.models import AuditEvent, ContentDocument, ContentRevision
 from tests.conftest import make_user
 from tests.studio.helpers import doc_id, editor_form, hidden, sign_in
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware.content.store import published_sources
-from courseware.models import ContentRevision
+from courseware.core.models import ContentRevision
 from tests.studio.helpers import doc_id, hidden, sign_in
 
 BANK = "quizzes/alpha.yaml"

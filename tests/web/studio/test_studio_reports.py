@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from courseware.assessment import attempts as engine
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
-from courseware.models import ContentRevision, ProblemReport
+from courseware.core.models import ContentRevision, ProblemReport
 from tests.assessment.helpers import all_wrong
 from tests.conftest import make_user
 from tests.studio.helpers import doc_id, hidden, sign_in

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware.certification.policy import LoadedPolicy, Policy, StudioRules, load_policy
-from courseware.models import ContentRevision
+from courseware.core.models import ContentRevision
 from tests.conftest import make_user
 from tests.studio.helpers import doc_id, editor_form, hidden, sign_in
 

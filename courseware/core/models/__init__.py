@@ -1,0 +1,37 @@
+"""All models, imported here so Alembic and create_all see every table."""
+
+from courseware.core.db import Base
+from courseware.core.models.accounts import User
+from courseware.core.models.assessment import AttemptQuestion, QuizAttempt
+from courseware.core.models.audit import AuditEvent
+from courseware.core.models.cases import CaseDecision, CaseStageDecision, CaseTicket
+from courseware.core.models.certificates import Certificate, Exemption
+from courseware.core.models.cohorts import Cohort, CohortMembership, LearnerContact, Reminder
+from courseware.core.models.content import ContentDocument, ContentRevision, ContentState
+from courseware.core.models.practice import PracticeAnswer
+from courseware.core.models.progress import LessonProgress
+from courseware.core.models.studio import ProblemReport, RevisionReview
+
+__all__ = [
+    "AttemptQuestion",
+    "AuditEvent",
+    "Base",
+    "CaseDecision",
+    "CaseStageDecision",
+    "CaseTicket",
+    "Certificate",
+    "Cohort",
+    "CohortMembership",
+    "ContentDocument",
+    "ContentRevision",
+    "ContentState",
+    "Exemption",
+    "LearnerContact",
+    "LessonProgress",
+    "PracticeAnswer",
+    "ProblemReport",
+    "QuizAttempt",
+    "Reminder",
+    "RevisionReview",
+    "User",
+]
