@@ -26,6 +26,7 @@ from courseware.core.activity import note_activity
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
 from courseware.core.models import CaseDecision, CaseTicket
+from courseware.lending import scoring
 from courseware.lending.cases import Case
 from courseware.lending.scoring import decision_record, score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path
@@ -34,7 +35,6 @@ from courseware.lending.variants import draw_variant
 
 TICKET_KINDS = ("assessment", "practice", "renewal")
 SEEDS = 500  # the fixed seeds 0..499 every option is graded on
-MAX_REASONS = 3
 SEED_LIMIT = 2**31 - 1  # the seed column is a 32-bit integer
 
 
@@ -178,29 +178,15 @@ def variant_of(case: Case, seed: int) -> Case:
 def check_choices(
     case: Case, option_id: str, flags: Iterable[str], reasons: Sequence[str]
 ) -> tuple[set[str], list[str]]:
-    """The ticked flags and the reasons, checked against the case (DecisionRefused)."""
-    if not option_id or case.option(option_id) is None:
-        raise DecisionRefused(N_("Choose one of the decisions offered."), field="option")
-    ticked = {flags} if isinstance(flags, str) else set(flags)
-    unknown = sorted(f for f in ticked if f not in case.catalogue)
-    if unknown:
-        raise DecisionRefused(
-            N_("The checklist has no red flag %(id)s."), {"id": unknown[0]}, field="flags"
-        )
-    chosen = [reasons] if isinstance(reasons, str) else list(reasons)
-    if len(chosen) > MAX_REASONS:
-        raise DecisionRefused(
-            N_("Choose at most %(count)s reasons."), {"count": MAX_REASONS}, field="reasons"
-        )
-    if len(set(chosen)) != len(chosen):
-        raise DecisionRefused(N_("Each reason can be chosen once."), field="reasons")
-    known = set(case.reason_ids)
-    for reason in chosen:
-        if reason not in known:
-            raise DecisionRefused(
-                N_("This case has no reason %(id)s."), {"id": reason}, field="reasons"
-            )
-    return ticked, chosen
+    """The ticked flags and the reasons, checked against the case (DecisionRefused).
+
+    The check itself is ``courseware.lending.scoring.check_choices``, the one the rubric
+    uses; this only turns its refusal into the form's.
+    """
+    try:
+        return scoring.check_choices(case, option_id, flags, reasons)
+    except scoring.DecisionInvalid as exc:
+        raise DecisionRefused(exc.message, exc.params, field=exc.field) from exc
 
 
 def _as_int(value: object) -> int | None:

@@ -43,6 +43,8 @@ class OptionView:
     installment: float  # the largest amount due in one month (0 for a rejection)
     existing_loan: bool
     effective_annual_rate: float | None  # fees included; None where nothing is priced
+    sets_terms: bool = False  # a new loan or a restructure: its terms are shown
+    keeps_schedule: bool = False  # the existing loan runs on as agreed
 
 
 def option_views(case: Case, stats: list[OptionStats]) -> list[OptionView]:
@@ -61,6 +63,8 @@ def option_views(case: Case, stats: list[OptionStats]) -> list[OptionView]:
                 installment=installments.get(option.id, 0.0) if kind.moves_money else 0.0,
                 existing_loan=kind.existing_loan,
                 effective_annual_rate=rates.get(option.id),
+                sets_terms=kind.sets_terms,
+                keeps_schedule=kind.keeps_schedule,
             )
         )
     return views

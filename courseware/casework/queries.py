@@ -54,11 +54,7 @@ def first_decision_scores(session: Session, user_ids: Sequence[int]) -> dict[int
         return result
     rows = session.execute(
         select(*_SCORE_COLUMNS)
-        .where(
-            CaseDecision.user_id.in_(wanted),
-            CaseDecision.first_key.is_not(None),
-            CaseDecision.reset_at.is_(None),
-        )
+        .where(CaseDecision.user_id.in_(wanted), CaseDecision.counts)
         .order_by(CaseDecision.decided_at, CaseDecision.id)
     ).all()
     for row in rows:
@@ -94,8 +90,8 @@ def learner_decisions(session: Session, user_id: int) -> list[CaseDecision]:
 
 
 def counts(decision: CaseDecision) -> bool:
-    """True when the decision counts toward certification."""
-    return decision.first_key is not None and decision.reset_at is None
+    """True when the decision counts toward certification (``CaseDecision.counts``)."""
+    return bool(decision.counts)
 
 
 # The learner's list of cases --------------------------------------------------------
@@ -199,7 +195,7 @@ class CaseTally:
 
 def case_tallies(session: Session) -> dict[str, CaseTally]:
     """Per case: counting decisions, all decisions, and the counting decisions' average score."""
-    counting = (CaseDecision.first_key.is_not(None)) & (CaseDecision.reset_at.is_(None))
+    counting = CaseDecision.counts
     rows = session.execute(
         select(
             CaseDecision.case_slug,

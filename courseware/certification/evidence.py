@@ -104,8 +104,9 @@ def gather_evidence(session: Session, user_ids: Sequence[int] | None = None) -> 
             CaseDecision.seed,
             CaseDecision.case_model,
         ).where(
-            CaseDecision.reset_at.is_(None),
-            (CaseDecision.first_key.is_not(None)) | (CaseDecision.kind == "renewal"),
+            # the decisions that count, and the renewal decisions not reset
+            CaseDecision.counts
+            | ((CaseDecision.kind == "renewal") & CaseDecision.reset_at.is_(None)),
             *_where_users(CaseDecision.user_id, user_ids),
         )
     ):

@@ -22,17 +22,66 @@ All the numbers come from model.yaml (``scoring``), so a trainer can change them
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from courseware.core.errors import N_
 from courseware.lending.cases import OPTION_KINDS, Case
 from courseware.lending.simulation import LoanPath, OptionStats
 
 APPROVE, DECLINE = "approve", "decline"
 
 
+MAX_REASONS = 3  # reasons a trainee may give for one decision (the form reads it too)
+
+
 class DecisionInvalid(ValueError):
-    """The submitted decision does not fit the case (unknown option, flag or reason)."""
+    """The submitted decision does not fit the case (unknown option, flag or reason).
+
+    ``message`` is an English message id with ``%(name)s`` parameters in ``params``, for the
+    caller to translate; ``field`` names the part of the form at fault (option, flags,
+    reasons).
+    """
+
+    def __init__(
+        self, message: str, params: Mapping[str, object] | None = None, field: str | None = None
+    ) -> None:
+        self.message = message
+        self.params = dict(params or {})
+        self.field = field
+        super().__init__(message % self.params if self.params else message)
+
+
+def check_choices(
+    case: Case, option_id: str, flags: Iterable[str] | str, reasons: Sequence[str] | str
+) -> tuple[set[str], list[str]]:
+    """The ticked flags and the reasons, checked against the case (``DecisionInvalid``).
+
+    The one check of a decision's choices: recording a decision (courseware.casework) and
+    scoring it both call it. A single value stands for a list of one.
+    """
+    if not option_id or case.option(option_id) is None:
+        raise DecisionInvalid(N_("Choose one of the decisions offered."), field="option")
+    ticked = {flags} if isinstance(flags, str) else set(flags)
+    unknown = sorted(f for f in ticked if f not in case.catalogue)
+    if unknown:
+        raise DecisionInvalid(
+            N_("The checklist has no red flag %(id)s."), {"id": unknown[0]}, field="flags"
+        )
+    chosen = [reasons] if isinstance(reasons, str) else list(reasons)
+    if len(chosen) > MAX_REASONS:
+        raise DecisionInvalid(
+            N_("Choose at most %(count)s reasons."), {"count": MAX_REASONS}, field="reasons"
+        )
+    if len(set(chosen)) != len(chosen):
+        raise DecisionInvalid(N_("Each reason can be chosen once."), field="reasons")
+    known = set(case.reason_ids)
+    for reason in chosen:
+        if reason not in known:
+            raise DecisionInvalid(
+                N_("This case has no reason %(id)s."), {"id": reason}, field="reasons"
+            )
+    return ticked, chosen
 
 
 @dataclass(frozen=True)
@@ -67,24 +116,6 @@ def decision_side(kind: str) -> str:
 
 def _clip(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
-
-
-def _check(case: Case, option_id: str, flags: Iterable[str], reasons: Sequence[str]) -> None:
-    if case.option(option_id) is None:
-        raise DecisionInvalid(f"unknown option {option_id!r} for case {case.slug!r}")
-    for flag in flags:
-        if flag not in case.catalogue:
-            raise DecisionInvalid(f"unknown red flag {flag!r}")
-    if isinstance(reasons, str):
-        raise DecisionInvalid("reasons must be a list of reason ids")
-    if len(reasons) > 3:
-        raise DecisionInvalid("at most 3 reasons may be given")
-    if len(set(reasons)) != len(reasons):
-        raise DecisionInvalid("a reason may be given only once")
-    known = set(case.reason_ids)
-    for reason in reasons:
-        if reason not in known:
-            raise DecisionInvalid(f"unknown reason {reason!r} for case {case.slug!r}")
 
 
 def _by_id(stats: Sequence[OptionStats], case: Case) -> dict[str, OptionStats]:
@@ -160,8 +191,7 @@ def score_decision(
     reasons: list[str],
 ) -> ScoreBreakdown:
     """Score one decision; the order of options, flags and reasons never matters."""
-    ticked = set(flags)
-    _check(case, option_id, ticked, reasons)
+    ticked, reasons = check_choices(case, option_id, flags, reasons)
     rules = case.model.scoring
     table = _by_id(stats, case)
     chosen, best = table[option_id], _best(stats)

@@ -26,6 +26,18 @@ class OptionKind:
     approval: bool  # counts as approving credit (missed-critical-flag penalty)
     existing_loan: bool  # acts on an existing loan (params.existing_loan)
 
+    @property
+    def sets_terms(self) -> bool:
+        """The decision puts terms in place: a new loan, or an existing one re-spread."""
+        return self.moves_money and (self.approval or not self.existing_loan)
+
+    @property
+    def keeps_schedule(self) -> bool:
+        """The existing loan runs on as agreed (collect, call the guarantor)."""
+        return self.moves_money and self.existing_loan and not self.approval and self.collects
+
+    collects: bool = True  # on an existing loan: payments are still collected (not a write-off)
+
 
 OPTION_KINDS: dict[str, OptionKind] = {
     "approve": OptionKind(moves_money=True, approval=True, existing_loan=False),
@@ -37,7 +49,7 @@ OPTION_KINDS: dict[str, OptionKind] = {
     "restructure": OptionKind(moves_money=True, approval=True, existing_loan=True),
     "collect": OptionKind(moves_money=True, approval=False, existing_loan=True),
     "call_guarantor": OptionKind(moves_money=True, approval=False, existing_loan=True),
-    "write_off": OptionKind(moves_money=True, approval=False, existing_loan=True),
+    "write_off": OptionKind(moves_money=True, approval=False, existing_loan=True, collects=False),
 }
 
 

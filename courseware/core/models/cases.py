@@ -11,8 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import ColumnElement
 
 from courseware.core.clock import utcnow
 from courseware.core.db import Base, UTCDateTime
@@ -77,6 +89,18 @@ class CaseDecision(Base):
     # A reset by a trainer or HR takes a decision out of certification, keeping it.
     reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    # The rule of which decisions count toward certification, written once: the learner's
+    # first decision on the case (first_key set), not reset by staff. ``decision.counts``
+    # in Python, ``CaseDecision.counts`` in a query.
+    @hybrid_property
+    def counts(self) -> bool:
+        return self.first_key is not None and self.reset_at is None
+
+    @counts.inplace.expression
+    @classmethod
+    def _counts_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.first_key.is_not(None), cls.reset_at.is_(None))
 
 
 class CaseStageDecision(Base):

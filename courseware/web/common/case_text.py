@@ -14,6 +14,8 @@ from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from courseware.lending.scoring import MAX_REASONS
+
 OUTCOMES = {
     "on_time": _l("Repaid on time"),
     "late": _l("Repaid late"),
@@ -132,6 +134,7 @@ MONEYS = {
     "squeezed",
 }
 LABELS = {
+    "MAX_REASONS": MAX_REASONS,
     "OUTCOMES": OUTCOMES,
     "OPTION_KINDS": OPTION_KINDS,
     "SEVERITIES": SEVERITIES,
