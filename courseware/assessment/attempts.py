@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from courseware.core.activity import note_activity
 from courseware.core.clock import utcnow
+from courseware.core.db import rows_changed
 from courseware.core.errors import N_
 from courseware.core.models import AttemptQuestion, QuizAttempt
 
@@ -273,7 +274,7 @@ def _claim(session: Session, attempt_id: int, values: dict[str, Any], *condition
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def _finish(

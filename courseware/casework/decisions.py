@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from courseware.casework.record import build_record
 from courseware.core.activity import note_activity
 from courseware.core.clock import utcnow
+from courseware.core.db import rows_changed
 from courseware.core.errors import N_
 from courseware.core.models import CaseDecision, CaseTicket
 from courseware.lending import scoring
@@ -347,7 +348,7 @@ def spend_ticket(
         .values(used_at=now, open_key=None)
         .execution_options(synchronize_session=False)
     )
-    if spent.rowcount != 1:
+    if rows_changed(spent) != 1:
         raise _refusal(session, user_id, token, case, seed, True, revision)
     ticket = _ticket(session, token)
     assert ticket is not None

@@ -110,7 +110,7 @@ def gather_evidence(session: Session, user_ids: Sequence[int] | None = None) -> 
             *_where_users(CaseDecision.user_id, user_ids),
         )
     ):
-        item = CaseEvidence(
+        case_item = CaseEvidence(
             row.id,
             row.case_slug,
             row.score_total,
@@ -120,9 +120,9 @@ def gather_evidence(session: Session, user_ids: Sequence[int] | None = None) -> 
             row.case_model,
         )
         if row.kind == "renewal":
-            found[row.user_id].renewal_cases.append(item)
+            found[row.user_id].renewal_cases.append(case_item)
         else:
-            found[row.user_id].cases.append(item)
+            found[row.user_id].cases.append(case_item)
     for exemption in session.scalars(
         select(Exemption).where(*_where_users(Exemption.user_id, user_ids))
     ):

@@ -26,6 +26,7 @@ from courseware.certification.rules import (
 from courseware.content.catalogue import Catalogue
 from courseware.core.audit import record
 from courseware.core.clock import utcnow
+from courseware.core.db import rows_changed
 from courseware.core.errors import N_
 from courseware.core.models import CaseDecision, Certificate, Exemption, QuizAttempt, User
 
@@ -51,7 +52,7 @@ def new_code() -> str:
 def normalise_code(text: str) -> str:
     """Read a typed code forgivingly: case, spaces, and O/I/L typed for 0/1."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())[:40]
-    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
     if cleaned.startswith(CODE_PREFIX.replace("L", "1")):
         cleaned = cleaned[len(CODE_PREFIX) :]
     if len(cleaned) != 16 or any(ch not in CODE_ALPHABET for ch in cleaned):
@@ -265,11 +266,13 @@ def revoke(
 ) -> None:
     reason = _require_reason(reason)
     now = now or utcnow()
-    changed = session.execute(
-        update(Certificate)
-        .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by=actor_id, revoke_reason=reason)
-    ).rowcount
+    changed = rows_changed(
+        session.execute(
+            update(Certificate)
+            .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_by=actor_id, revoke_reason=reason)
+        )
+    )
     if not changed:
         raise CertificationError(N_("This certificate is already revoked."))
     session.refresh(certificate)

@@ -30,10 +30,11 @@ Both need a stable ``id:`` (unique in the lesson: learners' answers are keyed by
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from courseware.content.loanblock import LoanSpec, parse_loan_spec
@@ -107,7 +108,7 @@ class PracticeError:
     line: int  # 1-based, counted in the text given to find_practice_blocks
     field: str
     message: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

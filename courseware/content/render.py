@@ -147,7 +147,7 @@ class _CalloutProcessor(BlockProcessor):
     def test(self, parent: etree.Element, block: str) -> bool:
         first = block.split("\n", 1)[0]
         match = CALLOUT_OPEN.match(first)
-        return bool(match) and match.group("kind") != ":::"
+        return match is not None and match.group("kind") != ":::"
 
     def run(self, parent: etree.Element, blocks: list[str]) -> bool:
         lines = blocks.pop(0).split("\n")

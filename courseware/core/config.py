@@ -60,7 +60,7 @@ def load_secret_key(instance_path: Path) -> str:
 
 def settings_from_env() -> dict[str, Any]:
     """Every setting with its value from the environment or its default."""
-    instance = Path(_env("COURSEWARE_INSTANCE_PATH", str(Path.cwd() / "instance"))).resolve()
+    instance = Path(_env("COURSEWARE_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
     https = _env_bool("COURSEWARE_HTTPS")
     return {
         "INSTANCE_PATH": str(instance),

@@ -9,8 +9,9 @@ them through Babel before showing them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import yaml
@@ -29,7 +30,7 @@ class ContentError:
     path: str
     field: str
     message: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def text(self, gettext: Any = None) -> str:
         """The message, translated with ``gettext`` when one is given."""

@@ -32,6 +32,7 @@ from courseware.web.common.case_text import (
     ratio,
     share,
 )
+from courseware.web.common.certify import certify_if_earned
 from courseware.web.common.charts import ChartText, event_markers, path_chart
 from courseware.web.common.database import catalogue, db_session
 from courseware.web.common.errors import render_error
@@ -243,12 +244,8 @@ def decide(slug: str):
 
 def _decided(decision: Any):
     """After a case's decision is committed: certify if it earns it, show the outcome."""
-    session = db_session()
     if decision.kind != "practice":
-        issued = certification.check_and_issue(session, current_user.id, catalogue(), policy())
-        session.commit()
-        if issued is not None:
-            flash(_("Congratulations: your certificate is issued."), "success")
+        certify_if_earned(current_user.id)
     return redirect(url_for("cases.outcome", slug=decision.case_slug, decision_id=decision.id), 303)
 
 

@@ -7,7 +7,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from courseware import certification
 from courseware.assessment.services import quiz_standing
 from courseware.content.catalogue import Lesson, Module
 from courseware.content.render import render_markdown
@@ -17,8 +16,8 @@ from courseware.learning import practice as practice_answers
 from courseware.learning import progress
 from courseware.web.common import lesson_html as practice_html
 from courseware.web.common.access import has_role
+from courseware.web.common.certify import certify_if_earned
 from courseware.web.common.database import catalogue, db_session
-from courseware.web.common.policy import policy
 
 bp = Blueprint("learn", __name__)
 
@@ -106,10 +105,7 @@ def mark_done(slug: str, lesson_slug: str):
         session.commit()
         return redirect(url_for("learn.lesson", slug=slug, lesson_slug=lesson_slug))
     progress.mark_done(session, current_user.id, les)
-    issued = certification.check_and_issue(session, current_user.id, catalogue(), policy())
-    session.commit()
-    if issued is not None:
-        flash(_("Congratulations: your certificate is issued."), "success")
+    certify_if_earned(current_user.id)
     if request.form.get("reread") == "1":
         flash(_("Thank you: the update is marked as read."), "success")
         return redirect(url_for("learn.module", slug=slug))

@@ -17,6 +17,7 @@ from courseware.assessment.quizzes import RENEWAL, Quiz, module_quiz, renewal_qu
 from courseware.content.catalogue import Module
 from courseware.core.errors import N_
 from courseware.core.models import QuizAttempt
+from courseware.web.common.certify import certify_if_earned
 from courseware.web.common.database import catalogue, db_session
 from courseware.web.common.errors import render_error
 from courseware.web.common.policy import policy
@@ -215,14 +216,10 @@ def submit(module: str, attempt_id: int):
     outcome = _apply_answers(module, attempt_id, engine.submit_attempt)
     if not isinstance(outcome, engine.Outcome):
         return outcome
-    session = db_session()
     if outcome.result != "submitted":
         return _closed_response(outcome, module, submitting=True)
     if outcome.attempt.passed:
-        issued = certification.check_and_issue(session, current_user.id, catalogue(), policy())
-        session.commit()
-        if issued is not None:
-            flash(_("Congratulations: your certificate is issued."), "success")
+        certify_if_earned(current_user.id)
     return redirect(url_for("quiz.review", module=module, attempt_id=attempt_id), 303)
 
 
