@@ -190,7 +190,7 @@ def check_choices(
         raise DecisionRefused(exc.message, exc.params, field=exc.field) from exc
 
 
-def _as_int(value: object) -> int | None:
+def as_int(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -205,7 +205,7 @@ def _revision(value: object) -> tuple[bool, int | None]:
     """(readable, revision id); an empty value means "no revision"."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return True, None
-    parsed = _as_int(value)
+    parsed = as_int(value)
     return parsed is not None, parsed
 
 
@@ -279,11 +279,11 @@ def submit_decision(
     if is_staged(case):
         raise ValueError(f"{case.slug} is decided stage by stage: use submit_stage")
     now = now or utcnow()
-    seed = _as_int(posted_seed)
-    revision_ok, revision = _revision(posted_revision)
-    if seed is None or not 0 <= seed < SEED_LIMIT or not revision_ok or not token:
-        check_choices(case, option_id, flags, reasons)
-        raise _refusal(session, user_id, token, case, seed, revision_ok, revision)
+    try:
+        seed, revision = read_posted(session, user_id, token, case, posted_seed, posted_revision)
+    except DecisionRefused:
+        check_choices(case, option_id, flags, reasons)  # a form error is told first
+        raise
     # Graded on the variant this ticket served; a forged seed fails the update below.
     variant = variant_of(case, seed)
     ticked, chosen = check_choices(variant, option_id, flags, reasons)
@@ -319,6 +319,57 @@ def submit_decision(
     return store_decision(session, user_id, ticket, case.slug, fields, now)
 
 
+def read_posted(
+    session: Session,
+    user_id: int,
+    token: str,
+    case: Case,
+    posted_seed: object,
+    posted_revision: object,
+) -> tuple[int, int | None]:
+    """The seed and content revision a decision form carries (DecisionRefused when they
+    cannot be a ticket's: a missing token, an unreadable or out-of-range seed)."""
+    seed = as_int(posted_seed)
+    revision_ok, revision = _revision(posted_revision)
+    if seed is None or not 0 <= seed < SEED_LIMIT or not revision_ok or not token:
+        raise _refusal(session, user_id, token, case, seed, revision_ok, revision)
+    return seed, revision
+
+
+def _usable(user_id: int, case: Case, seed: int, revision: int | None) -> list[Any]:
+    """The one rule of a usable ticket, as query conditions: this learner's, for this case
+    as served (seed, content, revision), not spent yet."""
+    return [
+        CaseTicket.user_id == user_id,
+        CaseTicket.case_slug == case.slug,
+        CaseTicket.used_at.is_(None),
+        CaseTicket.seed == seed,
+        CaseTicket.content_hash == case.content_hash,
+        CaseTicket.case_revision_id.is_(None)
+        if revision is None
+        else CaseTicket.case_revision_id == revision,
+    ]
+
+
+def usable_ticket(
+    session: Session, user_id: int, token: str, case: Case, seed: int, revision: int | None
+) -> CaseTicket:
+    """Lock the ticket (SQLite's write lock, the row lock on PostgreSQL), then read it if it
+    is still usable for this decision; DecisionRefused when it is not (nothing spent)."""
+    session.execute(
+        update(CaseTicket)
+        .where(CaseTicket.token == token)
+        .values(kind=CaseTicket.kind)
+        .execution_options(synchronize_session=False)
+    )
+    ticket = session.scalar(
+        select(CaseTicket).where(CaseTicket.token == token, *_usable(user_id, case, seed, revision))
+    )
+    if ticket is None:
+        raise _refusal(session, user_id, token, case, seed, True, revision)
+    return ticket
+
+
 def spend_ticket(
     session: Session,
     user_id: int,
@@ -329,22 +380,9 @@ def spend_ticket(
     now: datetime,
 ) -> CaseTicket:
     """Spend the ticket once (DecisionRefused when it was spent, forged or outdated)."""
-    revision_match = (
-        CaseTicket.case_revision_id.is_(None)
-        if revision is None
-        else CaseTicket.case_revision_id == revision
-    )
     spent = session.execute(
         update(CaseTicket)
-        .where(
-            CaseTicket.token == token,
-            CaseTicket.user_id == user_id,
-            CaseTicket.case_slug == case.slug,
-            CaseTicket.used_at.is_(None),
-            CaseTicket.seed == seed,
-            CaseTicket.content_hash == case.content_hash,
-            revision_match,
-        )
+        .where(CaseTicket.token == token, *_usable(user_id, case, seed, revision))
         .values(used_at=now, open_key=None)
         .execution_options(synchronize_session=False)
     )

@@ -16,21 +16,19 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courseware.casework.decisions import (
-    SEED_LIMIT,
     SEEDS,
     DecisionRefused,
-    _as_int,
-    _refusal,
-    _revision,
-    _ticket,
+    as_int,
     check_choices,
+    read_posted,
     spend_ticket,
     store_decision,
+    usable_ticket,
 )
 from courseware.casework.record import build_record, plain
 from courseware.core.activity import note_activity
@@ -100,31 +98,9 @@ def submit_stage(
     Call at the start of a transaction; the caller commits, or rolls back on a refusal.
     """
     now = now or utcnow()
-    seed = _as_int(posted_seed)
-    revision_ok, revision = _revision(posted_revision)
-    stage_no = _as_int(posted_stage)
-    if seed is None or not 0 <= seed < SEED_LIMIT or not revision_ok or not token:
-        raise _refusal(session, user_id, token, template, seed, revision_ok, revision)
-    # Write first (SQLite's lock; the ticket's row lock on PostgreSQL), then read.
-    session.execute(
-        update(CaseTicket)
-        .where(CaseTicket.token == token)
-        .values(kind=CaseTicket.kind)
-        .execution_options(synchronize_session=False)
-    )
-    ticket = _ticket(session, token)
-    usable = (
-        ticket is not None
-        and ticket.user_id == user_id
-        and ticket.case_slug == template.slug
-        and ticket.used_at is None
-        and ticket.seed == seed
-        and ticket.content_hash == template.content_hash
-        and ticket.case_revision_id == revision
-    )
-    if not usable:
-        raise _refusal(session, user_id, token, template, seed, revision_ok, revision)
-    assert ticket is not None
+    seed, revision = read_posted(session, user_id, token, template, posted_seed, posted_revision)
+    ticket = usable_ticket(session, user_id, token, template, seed, revision)
+    stage_no = as_int(posted_stage)
     done = stages_done(session, token)
     if stage_no != len(done):
         raise DecisionRefused(
