@@ -71,7 +71,7 @@ def begin_write(session: Session) -> None:
 
 
 def default_sqlite_url(instance_path: str | Path) -> str:
-    return f"sqlite:///{Path(instance_path).resolve() / 'courseware.core.db'}"
+    return f"sqlite:///{Path(instance_path).resolve() / 'courseware.db'}"
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

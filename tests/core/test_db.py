@@ -20,3 +20,11 @@ def test_connections_are_configured_for_this_workload(database_url: str):
                 assert connection.execute(text("SHOW jit")).scalar() == "off"
     finally:
         engine.dispose()
+
+
+def test_the_embedded_database_keeps_its_file_name(tmp_path) -> None:
+    # An existing install upgrades onto the same file: instance/courseware.db, whatever
+    # the module that builds the URL is called.
+    from courseware.core.db import default_sqlite_url
+
+    assert default_sqlite_url(tmp_path) == f"sqlite:///{tmp_path.resolve() / 'courseware.db'}"

@@ -211,80 +211,50 @@ def decide(slug: str):
         "flags": set(form.getlist("flags")),
         "reasons": form.getlist("reasons"),
     }
+    posted = (form.get("token", ""), found)
+    choices = (chosen["option"], form.getlist("flags"), chosen["reasons"])
+    ticket = (form.get("seed", ""), form.get("revision", ""))
     session = db_session()
     session.commit()  # spending the ticket must open its own transaction (SQLite)
-    if is_staged(found):
-        return _decide_stage(found, chosen)
+    staged = is_staged(found)
     try:
-        decision = casework.submit_decision(
-            session,
-            current_user.id,
-            form.get("token", ""),
-            found,
-            chosen["option"],
-            form.getlist("flags"),
-            chosen["reasons"],
-            form.get("seed", ""),
-            form.get("revision", ""),
-        )
+        if staged:
+            result = casework.submit_stage(
+                session, current_user.id, *posted, form.get("stage", ""), *choices, *ticket
+            )
+            decision = result.decision
+        else:
+            decision = casework.submit_decision(
+                session, current_user.id, *posted, *choices, *ticket
+            )
     except casework.DecisionRefused as refused:
         session.rollback()
-        message = _(refused.message, **refused.params)
-        if refused.decision_id is not None:
-            flash(message, "info")
-            return redirect(
-                url_for("cases.outcome", slug=slug, decision_id=refused.decision_id), 303
-            )
-        if refused.field is None:
-            return render_error(400, message)
-        return _render_case(found, _serve(found), chosen, (refused.field, message))
+        return _refused(found, chosen, refused, staged)
     session.commit()
-    return _decided(decision)
-
-
-def _decided(decision: Any):
-    """After a case's decision is committed: certify if it earns it, show the outcome."""
+    if decision is None:  # a stage recorded, the case goes on
+        flash(
+            _("Stage recorded. The next stage follows; you can stop here and come back."), "success"
+        )
+        return redirect(url_for("cases.case", slug=found.slug), 303)
     if decision.kind != "practice":
         certify_if_earned(current_user.id)
     return redirect(url_for("cases.outcome", slug=decision.case_slug, decision_id=decision.id), 303)
 
 
-def _decide_stage(found: Case, chosen: dict[str, Any]):
-    """One stage of a multi-visit case or a village book; the last one records the case."""
-    form = request.form
-    session = db_session()
-    try:
-        result = casework.submit_stage(
-            session,
-            current_user.id,
-            form.get("token", ""),
-            found,
-            form.get("stage", ""),
-            chosen["option"],
-            form.getlist("flags"),
-            chosen["reasons"],
-            form.get("seed", ""),
-            form.get("revision", ""),
+def _refused(found: Case, chosen: dict[str, Any], refused: casework.DecisionRefused, staged: bool):
+    """Nothing was stored: show why, where the learner can act on it."""
+    message = _(refused.message, **refused.params)
+    if refused.decision_id is not None:  # decided already (a double submit): its outcome
+        flash(message, "info")
+        return redirect(
+            url_for("cases.outcome", slug=found.slug, decision_id=refused.decision_id), 303
         )
-    except casework.DecisionRefused as refused:
-        session.rollback()
-        message = _(refused.message, **refused.params)
-        if refused.decision_id is not None:
-            flash(message, "info")
-            return redirect(
-                url_for("cases.outcome", slug=found.slug, decision_id=refused.decision_id), 303
-            )
-        if refused.field is None:
-            flash(message, "info")
-            return redirect(url_for("cases.case", slug=found.slug), 303)
+    if refused.field is not None:  # a form error: the form again, with what was chosen
         return _render_case(found, _serve(found), chosen, (refused.field, message))
-    session.commit()
-    if result.decision is None:
-        flash(
-            _("Stage recorded. The next stage follows; you can stop here and come back."), "success"
-        )
+    if staged:  # a stage decided already: the case page shows the next one
+        flash(message, "info")
         return redirect(url_for("cases.case", slug=found.slug), 303)
-    return _decided(result.decision)
+    return render_error(400, message)
 
 
 @bp.get("/<slug>/decisions/<int:decision_id>")
