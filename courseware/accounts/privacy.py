@@ -42,7 +42,11 @@ def _when(moment: datetime | None) -> str | None:
 
 
 def personal_data(session: Session, user: User) -> dict[str, Any]:
-    """Everything the platform holds about this person, as plain JSON-ready data."""
+    """Everything the platform holds about this person, as plain JSON-ready data.
+
+    Long because it is one literal, table by table, to be read against the privacy notice:
+    split up, a table left out would be harder to see.
+    """
     contact = session.get(LearnerContact, user.id)
     attempts = session.scalars(
         select(QuizAttempt).where(QuizAttempt.user_id == user.id).order_by(QuizAttempt.id)

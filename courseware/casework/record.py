@@ -112,6 +112,11 @@ def build_record(
     reasons: Sequence[str],
     seeds: int,
 ) -> dict[str, Any]:
+    """The stored record of one decision: what the outcome page and the transcript show.
+
+    Long because it is the record's one literal, field by field, beside the figures each
+    field is read from; a record written in several places is how fields go missing.
+    """
     chosen = case.option(path.option_id)
     best = case.option(score.best_option_id)
     rules = case.model.scoring

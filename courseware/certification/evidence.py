@@ -49,7 +49,11 @@ def _where_users(column: Any, user_ids: Sequence[int] | None) -> list[Any]:
 
 
 def gather_evidence(session: Session, user_ids: Sequence[int] | None = None) -> dict[int, Evidence]:
-    """Every learner's evidence from six queries, whatever the number of learners."""
+    """Every learner's evidence from six queries, whatever the number of learners.
+
+    Long because it is one pass per source (lessons, quiz attempts, case decisions,
+    exemptions, certificates), each filling the learners' evidence as it goes.
+    """
     found: dict[int, Evidence] = defaultdict(Evidence)
     for user_id, module, lesson, revision in session.execute(
         select(

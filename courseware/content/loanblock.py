@@ -46,6 +46,17 @@ def _percent(raw: str) -> float:
 
 def parse_loan_spec(body: str, first_line: int = 1) -> tuple[LoanSpec | None, list[LoanBlockError]]:
     """Parse the ``key: value`` lines of a loan block into a spec or errors."""
+    values, lines, errors = _key_values(body, first_line)
+    if errors:
+        return None, errors
+    return _loan_spec(values, lines, first_line)
+
+
+def _key_values(
+    body: str, first_line: int
+) -> tuple[dict[str, str], dict[str, int], list[LoanBlockError]]:
+    """The block's known keys with their values and line numbers; unknown or missing keys
+    and lines that are not ``key: value`` are errors."""
     values: dict[str, str] = {}
     lines: dict[str, int] = {}
     errors: list[LoanBlockError] = []
@@ -75,8 +86,14 @@ def parse_loan_spec(body: str, first_line: int = 1) -> tuple[LoanSpec | None, li
     for required in ("amount", "rate", "type", "term"):
         if required not in values:
             errors.append(LoanBlockError(first_line, required, N_("this field is required"), {}))
-    if errors:
-        return None, errors
+    return values, lines, errors
+
+
+def _loan_spec(
+    values: dict[str, str], lines: dict[str, int], first_line: int
+) -> tuple[LoanSpec | None, list[LoanBlockError]]:
+    """Each value read as its type and range (every bad one is an error)."""
+    errors: list[LoanBlockError] = []
     spec_values: dict[str, Any] = {}
     try:
         spec_values["amount"] = float(values["amount"].replace(",", ""))

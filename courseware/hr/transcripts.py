@@ -217,7 +217,11 @@ def decision_role(decision: CaseDecision) -> str:
 def transcript_cells(
     data: Transcript, timezone: str, label: Callable[..., str]
 ) -> Iterator[list[Cell]]:
-    """The transcript as rows: lessons, quiz attempts, case decisions, certificates, cohorts."""
+    """The transcript as rows: lessons, quiz attempts, case decisions, certificates, cohorts.
+
+    Long because the sections are written in the order the exported sheet shows them, each a
+    heading row and its rows; the auditor's file reads like this function.
+    """
 
     def when(moment: datetime | None) -> Any:
         return local_datetime(moment, timezone)
