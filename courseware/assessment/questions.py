@@ -17,8 +17,10 @@ A grade depends only on the answer in the bank's own keys, never on the order th
 steps were shown in: the page sends shown positions, which ``read`` maps back to the bank's
 keys through the stored served order before anything is saved or graded.
 
-Adding a type touches one place: a subclass of ``QuestionType`` registered in ``TYPES`` and
-its template (quiz/types/<name>.html with ``input(q)`` and ``review(q)`` macros).
+Adding a type: a subclass of ``QuestionType`` registered in ``TYPES``, its template
+(templates/learner/quiz/types/<name>.html with ``input(q)`` and ``review(q)`` macros), its
+label in the studio's ``TYPE_LABELS`` (courseware/web/studio/forms.py) and its fields in
+``question_data`` (courseware/studio/questions.py); see docs/architecture.md.
 """
 
 from __future__ import annotations

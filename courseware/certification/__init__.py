@@ -2,7 +2,8 @@
 
 Rules come from settings.yaml (``courseware.certification.policy``): every lesson of every
 module done, every module quiz passed, and case work (at least N first
-decisions, the best N averaging at least S). A requirement may be met by an
+decisions averaging at least S: all of them with ``case_average: all``, the default, or the
+best N with ``case_average: best``). A requirement may be met by an
 exemption granted with a written reason. On completion a certificate is
 issued at once with an unguessable code and a snapshot of the evidence; it
 expires after the policy's validity and is renewed by a renewal assessment
