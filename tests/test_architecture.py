@@ -56,3 +56,21 @@ def test_the_flat_shims_still_run_the_tools(shim: str) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
+
+
+def test_the_file_loaders_are_registered_whatever_is_imported_first() -> None:
+    # A fresh interpreter that imports only the catalogue still reads quizzes and cases:
+    # the package root imports their loaders (no module names in strings).
+    code = (
+        "from courseware.content.catalogue import build_catalogue\n"
+        "c = build_catalogue({'quizzes/x.yaml': 'not: [valid', 'case_studies/y.yaml': ': :'})\n"
+        "print(sorted({e.path for e in c.errors}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    # each loader's own complaint: the case loader needs the shared model and red flags,
+    # the quiz loader reads the bank
+    paths = done.stdout.strip()
+    assert "'case_studies/model.yaml'" in paths and "'quizzes/x.yaml'" in paths, paths
