@@ -29,8 +29,8 @@ from courseware.core.errors import N_
 from courseware.core.models import CaseDecision, CaseTicket
 from courseware.lending import scoring
 from courseware.lending.cases import Case
-from courseware.lending.scoring import decision_record, score_decision
-from courseware.lending.simulation import evaluate_options, simulate_path
+from courseware.lending.scoring import ScoreBreakdown, decision_record, score_decision
+from courseware.lending.simulation import LoanPath, evaluate_options, simulate_path
 from courseware.lending.stages import is_staged
 from courseware.lending.variants import draw_variant
 
@@ -298,11 +298,24 @@ def submit_decision(
     record = build_record(variant, stats, score, path, loan, expert_path, expert, chosen, SEEDS)
 
     ticket = spend_ticket(session, user_id, token, case, seed, revision, now)
-    fields = {
+    fields = decision_fields(option_id, ticked, chosen, score, path, record)
+    return store_decision(session, user_id, ticket, case.slug, fields, now)
+
+
+def decision_fields(
+    option_id: str,
+    flags: Iterable[str],
+    reasons: Sequence[str],
+    score: ScoreBreakdown,
+    path: LoanPath,
+    record: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The columns of a decision graded on one path (the seeder writes the same)."""
+    return {
         "option_id": option_id,
         "option_kind": path.kind,
-        "flags": sorted(ticked),
-        "reasons": chosen,
+        "flags": sorted(flags),
+        "reasons": list(reasons),
         "score_total": score.total,
         "score_decision": score.decision,
         "score_flags": score.flags,
@@ -316,7 +329,6 @@ def submit_decision(
         "lender_profit": path.lender_profit,
         "record": record,
     }
-    return store_decision(session, user_id, ticket, case.slug, fields, now)
 
 
 def read_posted(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from courseware.assessment.drawing import draw_questions
 from courseware.assessment.questions import question_type
+from courseware.casework.decisions import decision_fields
 from courseware.casework.record import build_record
 from courseware.certification.issuing import CODE_ALPHABET, CODE_PREFIX
 from courseware.certification.policy import Policy
@@ -143,22 +144,7 @@ def _case_templates(catalogue: Catalogue) -> dict[str, list[tuple[dict[str, Any]
                     "case_revision_id": revisions.get(slug),
                     "content_hash": template.content_hash,
                     "seed": seed,
-                    "option_id": option_id,
-                    "option_kind": path.kind,
-                    "flags": sorted(ticked),
-                    "reasons": list(reasons),
-                    "score_total": score.total,
-                    "score_decision": score.decision,
-                    "score_flags": score.flags,
-                    "score_reasons": score.reasons,
-                    "score_portfolio": score.portfolio,
-                    "cap_applied": score.cap_applied,
-                    "best_option_id": score.best_option_id,
-                    "expected_profit": score.ev_chosen,
-                    "best_expected_profit": score.ev_best,
-                    "outcome": path.outcome,
-                    "lender_profit": path.lender_profit,
-                    "record": record,
+                    **decision_fields(option_id, ticked, reasons, score, path, record),
                     "case_model": 2,
                 }
                 found[slug].append((values, score.total))
