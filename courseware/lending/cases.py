@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from courseware.core.errors import N_, ContentError, safe_load_yaml, validate_model
 from courseware.lending.arithmetic import harvest_schedule
-from courseware.lending.case_schema import BookFile, CaseFile, KeyFlag, Option
+from courseware.lending.case_schema import Allowed, BookFile, CaseFile, KeyFlag, Option, Params
 from courseware.lending.params import (
     ModelParams,
     RedFlagCatalogue,
@@ -95,6 +95,19 @@ class Case:
         return resolve_terms(self.spec, option, self.model)
 
 
+class _OptionErrors:
+    """Errors found in one option, each located under ``where`` (options[i])."""
+
+    def __init__(self, path: str, where: str) -> None:
+        self.path = path
+        self.where = where
+        self.found: list[ContentError] = []
+
+    def add(self, field: str, message: str, **values: object) -> None:
+        where = f"{self.where}.{field}" if field else self.where
+        self.found.append(ContentError(self.path, where, message, values))
+
+
 def _check_option(
     path: str, spec: CaseFile, i: int, option: Option, model: ModelParams
 ) -> list[ContentError]:
@@ -109,88 +122,102 @@ def _check_option(
                 {"expected": ", ".join(OPTION_KINDS)},
             )
         ]
-    params, allowed = spec.params, spec.allowed
-    errors: list[ContentError] = []
-
-    def err(field: str, message: str, **values: object) -> None:
-        errors.append(ContentError(path, f"{where}.{field}" if field else where, message, values))
-
+    params = spec.params
+    errors = _OptionErrors(path, where)
     if kind.existing_loan and params.existing_loan is None:
-        err("kind", N_("this kind needs params.existing_loan"))
-        return errors
+        errors.add("kind", N_("this kind needs params.existing_loan"))
+        return errors.found
     if not kind.moves_money:
         for name in ("amount", "term", "monthly_rate", "schedule", "member_amounts"):
             if getattr(option, name) is not None:
-                err(name, N_("a rejection has no terms of its own; remove this field"))
-        return errors
+                errors.add(name, N_("a rejection has no terms of its own; remove this field"))
+        return errors.found
     terms = resolve_terms(spec, option, model)
+    _check_terms(errors, spec.allowed, option, kind, terms)
+    if terms.guarantor and params.guarantor is None:
+        errors.add("guarantor", N_("a guarantor option needs params.guarantor"))
+    if terms.schedule == "harvest":
+        _check_harvest(errors, params, terms)
+    _check_members(errors, params, option, terms)
+    return errors.found
+
+
+def _check_terms(
+    errors: _OptionErrors, allowed: Allowed, option: Option, kind: OptionKind, terms: Terms
+) -> None:
+    """The schedule suits the kind; a new loan (and a restructuring's term) stays within
+    what the case allows."""
     if option.schedule == "restructure" and option.kind != "restructure":
-        err("schedule", N_("the restructure schedule is only for the restructure kind"))
+        errors.add("schedule", N_("the restructure schedule is only for the restructure kind"))
     if kind.existing_loan and option.schedule not in (None, "restructure"):
-        err("schedule", N_("an existing loan keeps its schedule unless it is restructured"))
+        errors.add("schedule", N_("an existing loan keeps its schedule unless it is restructured"))
     if option.kind == "restructure" and not allowed.term.min <= terms.term <= allowed.term.max:
-        err(
+        errors.add(
             "term",
             N_("term %(value)s is outside the allowed range %(min)s to %(max)s"),
             value=terms.term,
             min=allowed.term.min,
             max=allowed.term.max,
         )
-    if not kind.existing_loan:
-        if not allowed.amount.min <= terms.amount <= allowed.amount.max:
-            err(
-                "amount",
-                N_("amount %(value)s is outside the allowed range %(min)s to %(max)s"),
-                value=terms.amount,
-                min=allowed.amount.min,
-                max=allowed.amount.max,
-            )
-        if not allowed.term.min <= terms.term <= allowed.term.max:
-            err(
-                "term",
-                N_("term %(value)s is outside the allowed range %(min)s to %(max)s"),
-                value=terms.term,
-                min=allowed.term.min,
-                max=allowed.term.max,
-            )
-        if terms.schedule not in allowed.schedules:
-            err(
-                "schedule",
-                N_("schedule %(value)s is not allowed in this case (allowed: %(expected)s)"),
-                value=terms.schedule,
-                expected=", ".join(allowed.schedules),
-            )
-    if terms.guarantor and params.guarantor is None:
-        err("guarantor", N_("a guarantor option needs params.guarantor"))
-    if terms.schedule == "harvest" and not harvest_loan_months(params, terms.term):
-        err(
+    if kind.existing_loan:
+        return
+    if not allowed.amount.min <= terms.amount <= allowed.amount.max:
+        errors.add(
+            "amount",
+            N_("amount %(value)s is outside the allowed range %(min)s to %(max)s"),
+            value=terms.amount,
+            min=allowed.amount.min,
+            max=allowed.amount.max,
+        )
+    if not allowed.term.min <= terms.term <= allowed.term.max:
+        errors.add(
+            "term",
+            N_("term %(value)s is outside the allowed range %(min)s to %(max)s"),
+            value=terms.term,
+            min=allowed.term.min,
+            max=allowed.term.max,
+        )
+    if terms.schedule not in allowed.schedules:
+        errors.add(
+            "schedule",
+            N_("schedule %(value)s is not allowed in this case (allowed: %(expected)s)"),
+            value=terms.schedule,
+            expected=", ".join(allowed.schedules),
+        )
+
+
+def _check_harvest(errors: _OptionErrors, params: Params, terms: Terms) -> None:
+    """A harvest schedule needs a harvest inside the term, and (when nothing else is wrong
+    with the option) a schedule the arithmetic can build."""
+    months = harvest_loan_months(params, terms.term)
+    if not months:
+        errors.add(
             "schedule",
             N_("a harvest schedule needs a harvest month (params.harvest_months) inside the term"),
         )
-    if terms.schedule == "harvest" and not errors:
-        try:
-            harvest_schedule(
-                terms.amount,
-                terms.monthly_rate,
-                terms.term,
-                harvest_loan_months(params, terms.term),
-            )
-        except ValueError as exc:
-            err("schedule", str(exc))
+    if errors.found:
+        return
+    try:
+        harvest_schedule(terms.amount, terms.monthly_rate, terms.term, months)
+    except ValueError as exc:
+        errors.add("schedule", str(exc))
+
+
+def _check_members(errors: _OptionErrors, params: Params, option: Option, terms: Terms) -> None:
+    """A group option lends each member an amount that adds up to the loan."""
     if params.members:
         if len(terms.member_amounts) != len(params.members):
-            err(
+            errors.add(
                 "member_amounts",
                 N_("needs one amount for each of the %(count)s group members"),
                 count=len(params.members),
             )
         elif abs(sum(terms.member_amounts) - terms.amount) > 0.5:
-            err("amount", N_("must equal the sum of member_amounts"))
+            errors.add("amount", N_("must equal the sum of member_amounts"))
         elif sum(terms.member_amounts) <= 0:
-            err("member_amounts", N_("at least one member must borrow"))
+            errors.add("member_amounts", N_("at least one member must borrow"))
     elif option.member_amounts is not None:
-        err("member_amounts", N_("member amounts need a group (params.members)"))
-    return errors
+        errors.add("member_amounts", N_("member amounts need a group (params.members)"))
 
 
 def _check_case(

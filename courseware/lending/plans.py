@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,7 +17,9 @@ from courseware.lending.arithmetic import (
     principal_parts,
     restructure_schedule,
 )
+from courseware.lending.case_schema import GuarantorParams
 from courseware.lending.cases import OPTION_KINDS, Case, Terms, harvest_loan_months
+from courseware.lending.params import ModelParams
 from courseware.lending.pricing import effective_annual_rate
 from courseware.lending.terms import new_loan_schedule
 from courseware.lending.world import Households
@@ -109,58 +112,23 @@ def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
     kind = OPTION_KINDS[option.kind]
     terms = case.terms(option_id)
     model, params = case.model, case.spec.params
-    scale = params.money_scale
     existing = kind.moves_money and kind.existing_loan
     s = _existing_loan(case, terms, people) if existing else _new_loan(case, terms, people)
     borrowers = len(s.due)
     due = np.array(s.due, dtype=float)
-    cum_due = np.cumsum(due, axis=1)
     curves = [_repaid_curve(s.due[b], s.parts[b]) for b in range(borrowers)]
     principal0 = np.array(s.principal0, dtype=float)
     in_loan = principal0 > 0
-    fee_rate = terms.fee_rate
-    business_share, household_share = loan_use(case)
-    if existing:
-        # Re-contracting a restructured loan, or visiting and calling a guarantor, costs staff
-        # time; collecting as scheduled and writing off cost nothing up front.
-        upfront = {
-            "restructure": model.costs.restructuring,
-            "call_guarantor": model.costs.guarantor_check,
-        }.get(option.kind, 0.0)
-        invested = np.zeros(borrowers)
-        business_share = household_share = 0.0  # the money was lent and used long ago
-    else:
-        upfront = model.costs.origination
-        upfront += model.costs.guarantor_check if terms.guarantor else 0.0
-        upfront += model.costs.collateral_registration if terms.collateral else 0.0
-        invested = model.return_on_capital * business_share * principal0
-    if borrowers > 1:
-        upfront *= model.group.cost_share_per_member
-    premium_rate = model.insurance.premium_share_per_year / 12 if terms.insurance else 0.0
+    use = _money_use(case, option.kind, terms, existing, principal0)
     guarantor = params.guarantor if terms.guarantor else None
-    capacity = np.zeros(borrowers)
-    prob = np.zeros(borrowers)
-    if guarantor is not None:
-        capacity[:] = guarantor.capacity / borrowers
-        prob[:] = guarantor.pay_prob if guarantor.pay_prob is not None else model.guarantor.pay_prob
-    secured = np.zeros(borrowers)
-    collateral_value = np.zeros(borrowers)
-    if terms.collateral is not None and principal0.sum() > 0:
-        haircut = getattr(model.collateral_haircut, terms.collateral.type)
-        collateral_value = terms.collateral.value * principal0 / principal0.sum()
-        secured = haircut * collateral_value
-    future = due[:, s.prior :]
-    term = future.shape[1]
-    expected = people.expected_surplus[:, :term].sum(axis=1)
-    owed = due.sum(axis=1)
-    counted = [b for b in range(borrowers) if in_loan[b] and option.kind != "write_off"]
-    ratios = [(owed[b] / expected[b] if expected[b] > 0 else float("inf")) for b in counted]
-    worst = [_worst_month(future[b], people.expected_surplus[b, :term]) for b in counted]
-    guarantor_can_pay = terms.guarantor and params.guarantor is not None
-    guarantor_can_pay = guarantor_can_pay and params.guarantor.capacity > 0
+    capacity, prob = _guarantor_cover(model, guarantor, borrowers)
+    secured, collateral_value = _collateral(model, terms, principal0)
+    burden = _burden(people, due, s.prior, in_loan, option.kind == "write_off")
+    guarantor_can_pay = guarantor is not None and guarantor.capacity > 0
     stakes = bool(
         guarantor_can_pay or terms.collateral is not None or params.repeat_client or existing
     )
+    premium_rate = model.insurance.premium_share_per_year / 12 if terms.insurance else 0.0
     return LoanPlan(
         option_id=option_id,
         kind=option.kind,
@@ -171,14 +139,14 @@ def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
         in_loan=in_loan,
         prior=s.prior,
         due=due,
-        cum_due=cum_due,
+        cum_due=np.cumsum(due, axis=1),
         principal0=principal0,
         repaid_x=tuple(c[0] for c in curves),
         repaid_y=tuple(c[1] for c in curves),
-        fee=fee_rate * principal0,
-        upfront_cost=np.where(in_loan, upfront * scale, 0.0),
+        fee=terms.fee_rate * principal0,
+        upfront_cost=np.where(in_loan, use.upfront * params.money_scale, 0.0),
         servicing_share=model.group.cost_share_per_member if borrowers > 1 else 1.0,
-        invested_return=invested,
+        invested_return=use.invested_return,
         premium=premium_rate * principal0,
         insured=terms.insurance and model.insurance.covers_illness_cost,
         guarantor_capacity=capacity,
@@ -186,16 +154,104 @@ def _plan(case: Case, option_id: str, people: Households) -> LoanPlan:
         call_guarantor_now=option.kind == "call_guarantor",
         secured_recovery=secured,
         collateral_value=collateral_value,
-        business_share=business_share,
-        household_share=household_share,
+        business_share=use.business_share,
+        household_share=use.household_share,
         stakes=stakes,
+        term=burden.term,
+        months=burden.term + model.collection_window_months,
+        installment=burden.installment,
+        installment_ratio=burden.installment_ratio,
+        worst_month_ratio=burden.worst_month_ratio,
+        effective_annual_rate=effective_annual_rate(case.spec, option, model),
+        terms=terms,
+    )
+
+
+class _MoneyUse(NamedTuple):
+    upfront: float  # origination or restructuring cost per borrower, before the money scale
+    invested_return: np.ndarray  # (B,) monthly return on the invested part of the loan
+    business_share: float
+    household_share: float
+
+
+def _money_use(
+    case: Case, kind: str, terms: Terms, existing: bool, principal0: np.ndarray
+) -> _MoneyUse:
+    """What the loan costs the lender up front and what the household does with the money."""
+    model = case.model
+    borrowers = principal0.shape[0]
+    business_share, household_share = loan_use(case)
+    if existing:
+        # Re-contracting a restructured loan, or visiting and calling a guarantor, costs staff
+        # time; collecting as scheduled and writing off cost nothing up front.
+        upfront = {
+            "restructure": model.costs.restructuring,
+            "call_guarantor": model.costs.guarantor_check,
+        }.get(kind, 0.0)
+        invested = np.zeros(borrowers)
+        business_share = household_share = 0.0  # the money was lent and used long ago
+    else:
+        upfront = model.costs.origination
+        upfront += model.costs.guarantor_check if terms.guarantor else 0.0
+        upfront += model.costs.collateral_registration if terms.collateral else 0.0
+        invested = model.return_on_capital * business_share * principal0
+    if borrowers > 1:
+        upfront *= model.group.cost_share_per_member
+    return _MoneyUse(upfront, invested, business_share, household_share)
+
+
+def _guarantor_cover(
+    model: ModelParams, guarantor: GuarantorParams | None, borrowers: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(B,) what the guarantor can pay for each borrower and (B,) how likely he pays."""
+    capacity = np.zeros(borrowers)
+    prob = np.zeros(borrowers)
+    if guarantor is not None:
+        capacity[:] = guarantor.capacity / borrowers
+        prob[:] = guarantor.pay_prob if guarantor.pay_prob is not None else model.guarantor.pay_prob
+    return capacity, prob
+
+
+def _collateral(
+    model: ModelParams, terms: Terms, principal0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(B,) what the lender recovers from the collateral (after the haircut) and (B,) its
+    full value to the household, shared in proportion to each borrower's principal."""
+    borrowers = principal0.shape[0]
+    secured = np.zeros(borrowers)
+    collateral_value = np.zeros(borrowers)
+    if terms.collateral is not None and principal0.sum() > 0:
+        haircut = getattr(model.collateral_haircut, terms.collateral.type)
+        collateral_value = terms.collateral.value * principal0 / principal0.sum()
+        secured = haircut * collateral_value
+    return secured, collateral_value
+
+
+class _Burden(NamedTuple):
+    term: int  # months with installments from now on
+    installment: float
+    installment_ratio: float
+    worst_month_ratio: float
+
+
+def _burden(
+    people: Households, due: np.ndarray, prior: int, in_loan: np.ndarray, write_off: bool
+) -> _Burden:
+    """The term and how heavily the installments weigh on the household's expected surplus
+    (worst borrower; a write-off weighs on nobody)."""
+    borrowers = due.shape[0]
+    future = due[:, prior:]
+    term = future.shape[1]
+    expected = people.expected_surplus[:, :term].sum(axis=1)
+    owed = due.sum(axis=1)
+    counted = [b for b in range(borrowers) if in_loan[b] and not write_off]
+    ratios = [(owed[b] / expected[b] if expected[b] > 0 else float("inf")) for b in counted]
+    worst = [_worst_month(future[b], people.expected_surplus[b, :term]) for b in counted]
+    return _Burden(
         term=term,
-        months=term + model.collection_window_months,
         installment=float(future.max()) if future.size and ratios else 0.0,
         installment_ratio=max(ratios) if ratios else 0.0,
         worst_month_ratio=max(worst) if worst else 0.0,
-        effective_annual_rate=effective_annual_rate(case.spec, option, model),
-        terms=terms,
     )
 
 

@@ -110,13 +110,13 @@ def loan_after(case: Any, option_id: str, visit: Visit | None) -> LoanState | No
         return LoanState(terms.amount, terms.amount, terms.monthly_rate, due, parts)
     if option.kind == "restructure":
         rate = visit.state.monthly_rate
-        due = restructure_schedule(visit.balance, rate, terms.grace_months, terms.term)
+        respread = restructure_schedule(visit.balance, rate, terms.grace_months, terms.term)
         return LoanState(
             visit.state.amount,
             visit.balance,
             rate,
-            tuple(due),
-            tuple(principal_parts(visit.balance, rate, due)),
+            tuple(respread),
+            tuple(principal_parts(visit.balance, rate, respread)),
         )
     return visit.state  # collect, call the guarantor: the contract runs on
 
@@ -158,71 +158,17 @@ def _later_stage(
     stages = template.spec.stages
     stage = stages[index - 1]
     data = first.spec.model_dump()
-    params = data["params"]
-    # The calendar moves on: the visit's simulation starts in the month of the visit.
-    months = sum(s.month for s in stages[:index])
-    params["start_month"] = (params["start_month"] - 1 + months) % 12 + 1
-    overrides: dict[str, Any] = {}
-    for earlier in stages[:index]:
-        if earlier.params is not None:
-            apply_params(params, earlier.params)
-            overrides = deep_merge(overrides, earlier.params.model_overrides or {})
+    overrides = _advance_params(data["params"], stages[:index])
     values = {
         "installment": _money(visit.installment),
         "balance": _money(visit.balance),
         "arrears": _money(visit.arrears_amount),
         "month": str(stage.month),
     }
-    lines = list(stage.visit) + list(stage.visit_behind if visit.behind else stage.visit_current)
-    rate = visit.state.monthly_rate
-    dossier = data["dossier"]
-    dossier["site_visit"] = [fill(line, values) for line in lines]
-    dossier["existing_loan"] = {
-        "amount": round(visit.state.amount),
-        "balance": round(visit.balance),
-        "installment": round(visit.installment),
-        "remaining_term": visit.remaining_term,
-        "days_past_due": 30 * visit.state.arrears,
-        "note": stage.title,
-    }
-    dossier["request"].update(
-        amount=round(visit.balance),
-        term=visit.remaining_term,
-        monthly_rate=rate,
-        rate_type="declining",
-        schedule="equal",
-        fee_rate=None,
-    )
-    params["existing_loan"] = {
-        "balance": visit.balance,
-        "monthly_rate": rate,
-        "remaining_term": visit.remaining_term,
-        "arrears_installments": visit.state.arrears,
-    }
+    _lay_in_visit(data, stage, visit, values)
     reasons = [r.model_dump() for r in stage.reasons]
     for reason in reasons:
         reason["text"] = fill(reason["text"], values)
-    # The key follows what this visit shows: the stage-1 facts present (when_present,
-    # when_absent), whether the loan is behind (when_behind, flags_behind, flags_current).
-    present = set(first.toggles)
-    holds = {
-        r.id
-        for r in stage.reasons
-        if all(t in present for t in r.when_present)
-        and not any(t in present for t in r.when_absent)
-        and (r.when_behind is None or r.when_behind == visit.behind)
-    }
-    key_reasons = [r for r in stage.key.key_reasons if r in holds][:3]
-    extra = stage.flags_behind if visit.behind else stage.flags_current
-    flags = list(stage.key.red_flags) + [f for f in extra if f not in stage.key.red_flags]
-    # Validated as written; filled numbers may make it a little shorter than the minimum.
-    key = stage.key.model_copy(
-        update={
-            "debrief": fill(stage.key.debrief, values),
-            "key_reasons": key_reasons or list(stage.key.key_reasons[:1]),
-            "red_flags": flags,
-        }
-    )
     data.update(
         slug=_stage_slug(template.slug, index + 1, stage.id),
         title=f"{template.spec.title}：{stage.title}"[:120],
@@ -233,7 +179,7 @@ def _later_stage(
         },
         options=[o.model_dump() for o in stage.options],
         reasons=reasons,
-        key=key,
+        key=_stage_key(first, stage, visit, values),
         variation=None,
         stages=None,
     )
@@ -255,6 +201,76 @@ def _later_stage(
     )
 
 
+def _advance_params(params: dict[str, Any], earlier: Sequence[Stage]) -> dict[str, Any]:
+    """Move the hidden params on to the visit of the stage after ``earlier``, in place; the
+    model overrides those stages bring."""
+    # The calendar moves on: the visit's simulation starts in the month of the visit.
+    months = sum(s.month for s in earlier)
+    params["start_month"] = (params["start_month"] - 1 + months) % 12 + 1
+    overrides: dict[str, Any] = {}
+    for stage in earlier:
+        if stage.params is not None:
+            apply_params(params, stage.params)
+            overrides = deep_merge(overrides, stage.params.model_overrides or {})
+    return overrides
+
+
+def _lay_in_visit(data: dict[str, Any], stage: Stage, visit: Visit, values: dict[str, str]) -> None:
+    """Write what the visit finds into the case data, in place: the site-visit lines, the
+    existing loan (in the dossier and the hidden params) and the request it stands for."""
+    lines = list(stage.visit) + list(stage.visit_behind if visit.behind else stage.visit_current)
+    rate = visit.state.monthly_rate
+    dossier = data["dossier"]
+    dossier["site_visit"] = [fill(line, values) for line in lines]
+    dossier["existing_loan"] = {
+        "amount": round(visit.state.amount),
+        "balance": round(visit.balance),
+        "installment": round(visit.installment),
+        "remaining_term": visit.remaining_term,
+        "days_past_due": 30 * visit.state.arrears,
+        "note": stage.title,
+    }
+    dossier["request"].update(
+        amount=round(visit.balance),
+        term=visit.remaining_term,
+        monthly_rate=rate,
+        rate_type="declining",
+        schedule="equal",
+        fee_rate=None,
+    )
+    data["params"]["existing_loan"] = {
+        "balance": visit.balance,
+        "monthly_rate": rate,
+        "remaining_term": visit.remaining_term,
+        "arrears_installments": visit.state.arrears,
+    }
+
+
+def _stage_key(first: Any, stage: Stage, visit: Visit, values: dict[str, str]) -> Any:
+    """The stage's key, following what this visit shows: the stage-1 facts present
+    (when_present, when_absent), whether the loan is behind (when_behind, flags_behind,
+    flags_current). Validated as written; filled numbers may make it a little shorter
+    than the minimum."""
+    present = set(first.toggles)
+    holds = {
+        r.id
+        for r in stage.reasons
+        if all(t in present for t in r.when_present)
+        and not any(t in present for t in r.when_absent)
+        and (r.when_behind is None or r.when_behind == visit.behind)
+    }
+    key_reasons = [r for r in stage.key.key_reasons if r in holds][:3]
+    extra = stage.flags_behind if visit.behind else stage.flags_current
+    flags = list(stage.key.red_flags) + [f for f in extra if f not in stage.key.red_flags]
+    return stage.key.model_copy(
+        update={
+            "debrief": fill(stage.key.debrief, values),
+            "key_reasons": key_reasons or list(stage.key.key_reasons[:1]),
+            "red_flags": flags,
+        }
+    )
+
+
 @dataclass(frozen=True)
 class StageWalk:
     """The stages a sequence of choices has gone through, and what comes next."""
@@ -270,13 +286,7 @@ def walk(template: Any, seed: int, choices: Sequence[str]) -> StageWalk:
     Raises KeyError when a choice is not an option of its stage.
     """
     if template.spec.book is not None:
-        loans = template.parts
-        count = min(len(choices) + 1, len(loans))
-        cases = tuple(draw_variant(loans[i], seed) for i in range(count))
-        for case, choice in zip(cases, choices, strict=False):
-            if case.option(choice) is None:
-                raise KeyError(choice)
-        return StageWalk(cases, (None,) * len(cases), len(choices) >= len(loans))
+        return _walk_book(template, seed, choices)
     first = draw_variant(template, seed)
     cases: list[Any] = [first]
     visits: list[Visit | None] = [None]
@@ -300,6 +310,17 @@ def walk(template: Any, seed: int, choices: Sequence[str]) -> StageWalk:
         cases.append(_later_stage(template, first, k + 1, visit, list(choices[: k + 1])))
         visits.append(visit)
     return StageWalk(tuple(cases), tuple(visits), False)
+
+
+def _walk_book(template: Any, seed: int, choices: Sequence[str]) -> StageWalk:
+    """A village book: its loans in turn, each drawn for ``seed``, whatever was chosen."""
+    loans = template.parts
+    count = min(len(choices) + 1, len(loans))
+    cases = tuple(draw_variant(loans[i], seed) for i in range(count))
+    for case, choice in zip(cases, choices, strict=False):
+        if case.option(choice) is None:
+            raise KeyError(choice)
+    return StageWalk(cases, (None,) * len(cases), len(choices) >= len(loans))
 
 
 def stage_case(template: Any, seed: int, choices: Sequence[str]) -> Any | None:

@@ -278,8 +278,7 @@ def audit_case(case: Case, variants: int, seeds: int, flags: Sequence[str]) -> C
             option, ticked, reasons = strategy(seen)
             score = score_decision(variant, stats, option, ticked, reasons)
             result.scores[name].append(score.total)
-        best = next(s.option_id for s in stats if s.is_best)
-        last = (best, set(variant.key_flags), list(variant.spec.key.key_reasons))
+        last = (best.option_id, set(variant.key_flags), list(variant.spec.key.key_reasons))
     return result
 
 

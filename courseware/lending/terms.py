@@ -83,24 +83,7 @@ def resolve_terms(spec: CaseFile, option: Option, model: ModelParams) -> Terms:
     existing = spec.params.existing_loan
     members = spec.params.members or []
     if kind is not None and not kind.moves_money:
-        # A rejection is judged against the loan that was asked for.
-        amount, term, rate = request.amount, request.term, request.monthly_rate
-        rate_type, schedule = request.rate_type, request.schedule
-        fee = request.fee_rate if request.fee_rate is not None else model.fee_rate
-        guarantor = request.guarantor is not None and spec.params.guarantor is not None
-        return Terms(
-            amount,
-            term,
-            rate,
-            rate_type,
-            schedule,
-            fee,
-            guarantor,
-            None,
-            False,
-            tuple(m.requested for m in members),
-            0,
-        )
+        return _requested_terms(spec, model)
     if kind is not None and kind.existing_loan and existing is not None:
         default_amount, default_term, default_rate = (
             existing.balance,
@@ -140,6 +123,29 @@ def resolve_terms(spec: CaseFile, option: Option, model: ModelParams) -> Terms:
         insurance=option.insurance,
         member_amounts=member_amounts,
         grace_months=option.grace_months,
+    )
+
+
+def _requested_terms(spec: CaseFile, model: ModelParams) -> Terms:
+    """The loan that was asked for: what a rejection is judged against."""
+    request = spec.dossier.request
+    members = spec.params.members or []
+    amount, term, rate = request.amount, request.term, request.monthly_rate
+    rate_type, schedule = request.rate_type, request.schedule
+    fee = request.fee_rate if request.fee_rate is not None else model.fee_rate
+    guarantor = request.guarantor is not None and spec.params.guarantor is not None
+    return Terms(
+        amount,
+        term,
+        rate,
+        rate_type,
+        schedule,
+        fee,
+        guarantor,
+        None,
+        False,
+        tuple(m.requested for m in members),
+        0,
     )
 
 

@@ -291,8 +291,8 @@ def _finish(spec: CaseFile, data: dict[str, Any], present: frozenset[str]) -> di
         for flag_id, threshold in RATIO_FLAGS.items():
             if figures.ratio > threshold:
                 flags.append(flag_id)
-        present = {_flag_id(f) for f in flags}
-        if not math.isfinite(figures.ratio) and NEGATIVE_FLAG not in present:
+        listed = {_flag_id(f) for f in flags}
+        if not math.isfinite(figures.ratio) and NEGATIVE_FLAG not in listed:
             flags.append(NEGATIVE_FLAG)
         key["red_flags"] = flags
     for r in data["reasons"]:
@@ -381,7 +381,7 @@ def corner_draws(spec: CaseFile) -> list[Draw]:
     names = [n for n in ("sales", "expenses", "fixed_costs", "income") if getattr(variation, n)]
     ids = [t.id for t in variation.toggles]
     sets = [frozenset(), *(frozenset([i]) for i in ids), frozenset(ids)]
-    draws = []
+    draws: list[Draw] = []
     # Low sales with high costs is the tightest variant; high sales with low costs the loosest.
     for tight in (True, False):
         factors = {}
@@ -395,8 +395,19 @@ def corner_draws(spec: CaseFile) -> list[Draw]:
 
 def check_template(path: str, spec: CaseFile, model: Any = None) -> list[ContentError]:
     """Every variant's texts resolve, its key keeps a reason, and it validates."""
-    errors: list[ContentError] = []
     toggles = spec.variation.toggles if spec.variation else []
+    errors = _duplicate_toggles(path, toggles)
+    known = set(placeholder_values(dossier_figures(spec)))
+    errors += _check_texts(path, _template_texts(spec, toggles), known)
+    if model is not None:
+        errors += _check_toggle_overrides(path, toggles, model)
+    if errors:
+        return errors
+    return _check_corners(path, spec)
+
+
+def _duplicate_toggles(path: str, toggles: Sequence[Toggle]) -> list[ContentError]:
+    errors: list[ContentError] = []
     seen: set[str] = set()
     for i, toggle in enumerate(toggles):
         if toggle.id in seen:
@@ -406,6 +417,11 @@ def check_template(path: str, spec: CaseFile, model: Any = None) -> list[Content
                 )
             )
         seen.add(toggle.id)
+    return errors
+
+
+def _template_texts(spec: CaseFile, toggles: Sequence[Toggle]) -> list[tuple[str, str]]:
+    """(where, text) of every text that may name the variant's figures."""
     texts = [("summary", spec.summary), ("key.debrief", spec.key.debrief)]
     texts += [(f"reasons[{i}].text", r.text) for i, r in enumerate(spec.reasons)]
     texts += [(f"dossier.site_visit[{i}]", line) for i, line in enumerate(spec.dossier.site_visit)]
@@ -414,8 +430,14 @@ def check_template(path: str, spec: CaseFile, model: Any = None) -> list[Content
             (f"variation.toggles[{i}].reasons[{j}].text", r.text)
             for j, r in enumerate(toggle.reasons)
         ]
-    figures = dossier_figures(spec)
-    known = set(placeholder_values(figures))
+    return texts
+
+
+def _check_texts(
+    path: str, texts: Sequence[tuple[str, str]], known: set[str]
+) -> list[ContentError]:
+    """Each {name} is a figure the page can fill from this dossier."""
+    errors: list[ContentError] = []
     for where, text in texts:
         try:
             names = text_fields(text)
@@ -441,37 +463,44 @@ def check_template(path: str, spec: CaseFile, model: Any = None) -> list[Content
                         {"name": name},
                     )
                 )
+    return errors
+
+
+def _check_toggle_overrides(path: str, toggles: Sequence[Toggle], model: Any) -> list[ContentError]:
+    """A toggle's model overrides validate over the case's model."""
+    errors: list[ContentError] = []
     for i, toggle in enumerate(toggles):
-        if toggle.params and toggle.params.model_overrides and model is not None:
+        if toggle.params and toggle.params.model_overrides:
             _model, found = override_model(
                 path, model, toggle.params.model_overrides, f"variation.toggles[{i}].params"
             )
             errors.extend(found)
-    if errors:
-        return errors
+    return errors
+
+
+def _check_corners(path: str, spec: CaseFile) -> list[ContentError]:
+    """Every corner variant validates and keeps a key reason (the first failure only)."""
     for draw in corner_draws(spec):
         try:
             variant = variant_spec(spec, draw)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
-            errors.append(
+            return [
                 ContentError(
                     path,
                     "variation",
                     N_("a variant does not validate: %(field)s: %(problem)s"),
                     {"field": where, "problem": first["msg"]},
                 )
-            )
-            break
+            ]
         if not variant.key.key_reasons:
-            errors.append(
+            return [
                 ContentError(
                     path,
                     "key.key_reasons",
                     N_("no key reason holds in the variant with %(toggles)s"),
                     {"toggles": ", ".join(sorted(draw.present)) or "-"},
                 )
-            )
-            break
-    return errors
+            ]
+    return []
