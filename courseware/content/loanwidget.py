@@ -40,9 +40,11 @@ def render_loan_widget(
             f"<li>{escape(e.field or '-')}: {escape(_message(_, e.message, e.params))}</li>"
             for e in errors
         )
+        # gettext calls stay outside the f-strings: Babel does not look inside them
+        heading = escape(_("This loan example has an error:"))
         return (
             f'<div class="loan-block loan-error" role="note"><p><strong>'
-            f"{escape(_('This loan example has an error:'))}</strong></p><ul>{items}</ul></div>"
+            f"{heading}</strong></p><ul>{items}</ul></div>"
         )
     s = loan_summary(spec.amount, spec.monthly_rate, spec.term, spec.rate_type, spec.fee_rate)
     type_label = _("declining balance") if spec.rate_type == "declining" else _("flat rate")
@@ -91,15 +93,17 @@ def render_loan_widget(
         f'name="{name}"></label>'
         for name, text in calc_labels.items()
     )
+    schedule_label = escape(_("Amortisation schedule"))
+    calc_label = escape(_("Try other terms"))
     return (
         f'<figure class="loan-block" {data}>'
         f"<figcaption>{title}</figcaption>"
         f'<div class="table-wrap"><table class="loan-facts"><tbody>{rows}</tbody></table></div>'
-        f"<details><summary>{escape(_('Amortisation schedule'))}</summary>"
+        f"<details><summary>{schedule_label}</summary>"
         f'<div class="table-wrap"><table class="loan-schedule"><thead><tr>{head}</tr></thead>'
         f"<tbody>{schedule_rows}</tbody></table></div></details>"
         f'<div class="loan-calc" hidden>'
-        f'<p class="loan-calc-title">{escape(_("Try other terms"))}</p>'
+        f'<p class="loan-calc-title">{calc_label}</p>'
         f"{inputs}</div>"
         f"</figure>"
     )

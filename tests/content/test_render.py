@@ -113,3 +113,21 @@ def test_hostile_markdown_is_neutralised(payload: str):
         "<input",
     ):
         assert bad not in html, (bad, html)
+
+
+def test_the_loan_block_speaks_the_reader_s_language() -> None:
+    # Its labels were gettext calls inside f-strings, which Babel does not extract.
+    from courseware.content.loanblock import parse_loan_spec
+    from courseware.content.loanwidget import render_loan_widget
+    from courseware.core.translate import translator
+
+    spec, errors = parse_loan_spec("amount: 60000\nrate: 1.2%\ntype: declining\nterm: 12")
+    assert spec is not None and not errors
+    html = render_loan_widget(spec, [], translator("zh_Hant"), "zh_Hant")
+    assert "攤還明細表" in html and "試算其他條件" in html
+    assert "Amortisation schedule" not in html and "Try other terms" not in html
+    broken, problems = parse_loan_spec("amount: lots\nrate: 1.2%\ntype: declining\nterm: 12")
+    assert broken is None
+    assert "這個貸款範例有錯誤" in render_loan_widget(
+        None, problems, translator("zh_Hant"), "zh_Hant"
+    )

@@ -16,17 +16,18 @@ from courseware.core.errors import N_
 
 log = logging.getLogger("courseware.errors")
 
+# N_ marks each title for translation; render_error translates it.
 TITLES = {
-    400: "The request could not be processed",
-    401: "Please sign in",
-    403: "You do not have access to this page",
-    404: "Page not found",
-    405: "That action is not allowed here",
-    409: "This was changed meanwhile",
-    413: "The upload is too large",
-    429: "Too many attempts",
-    500: "Something went wrong",
-    503: "The service is briefly unavailable",
+    400: N_("The request could not be processed"),
+    401: N_("Please sign in"),
+    403: N_("You do not have access to this page"),
+    404: N_("Page not found"),
+    405: N_("That action is not allowed here"),
+    409: N_("This was changed meanwhile"),
+    413: N_("The upload is too large"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
+    503: N_("The service is briefly unavailable"),
 }
 
 

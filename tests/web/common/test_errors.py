@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.exc import OperationalError
 
 from courseware import create_app
-from tests.conftest import login
+from tests.conftest import login, post
 
 
 def test_healthz_answers_json(client: FlaskClient):
@@ -58,6 +58,17 @@ def test_404_page_in_site_style(client, users):
     login(client, "trainee")
     response = client.get("/no/such/page")
     assert response.status_code == 404 and 'class="error-page"' in response.get_data(as_text=True)
+
+
+def test_error_titles_are_in_the_reader_s_language(client, users):
+    # The titles were plain English strings, never extracted for translation.
+    login(client, "trainee")
+    page = client.get("/no/such/page").get_data(as_text=True)
+    assert "找不到這個頁面" in page and "Page not found" not in page
+    forbidden = client.get("/hr").get_data(as_text=True)
+    assert "您沒有權限開啟這個頁面" in forbidden
+    post(client, "/language", {"lang": "en", "next": "/"})
+    assert "Page not found" in client.get("/no/such/page").get_data(as_text=True)
 
 
 def test_security_headers(client: FlaskClient):
