@@ -10,7 +10,9 @@ Definitions (over closed attempts, submitted or expired and not reset, of one mo
   ranked by total score (share of the attempt's maximum; ties broken by attempt id);
   the upper and lower groups are the top and bottom 27% (round(0.27 n), at least one);
   p is the group's facility on the question.
-- flags: negative discrimination, facility above 0.95 (too easy) or below 0.2 (too hard).
+- flags: negative discrimination, facility above 0.95 (too easy) or below 0.2 (too hard),
+  only once the question was served in ``min_responses`` attempts (settings.yaml,
+  ``studio.item_min_responses``, default 30): below that a figure says too little.
 
 Everything comes from four aggregate queries per quiz, whatever the number of attempts.
 """
@@ -35,6 +37,7 @@ EASY = 0.95
 HARD = 0.2
 GROUP_SHARE_PERCENT = 27
 BINS = 10
+MIN_RESPONSES = 30  # the default of settings.yaml's studio.item_min_responses
 
 
 @dataclass(frozen=True)
@@ -57,10 +60,18 @@ class ItemStats:
     facility: float | None = None
     discrimination: float | None = None
     choices: list[ChoiceCount] = field(default_factory=list)
+    min_responses: int = MIN_RESPONSES
+
+    @property
+    def too_few(self) -> bool:
+        """Served in too few attempts for its figures to be judged."""
+        return self.served < self.min_responses
 
     @property
     def flags(self) -> list[str]:
-        found = []
+        found: list[str] = []
+        if self.too_few:
+            return found
         if self.discrimination is not None and self.discrimination < 0:
             found.append(N_("negative discrimination"))
         if self.facility is not None and self.facility > EASY:
@@ -223,7 +234,7 @@ def quiz_overview(session: Session) -> dict[str, tuple[int, int]]:
     return {module: (int(n), int(passed or 0)) for module, n, passed in rows}
 
 
-def quiz_statistics(session: Session, bank: Bank) -> QuizStats:
+def quiz_statistics(session: Session, bank: Bank, min_responses: int = MIN_RESPONSES) -> QuizStats:
     """Summary and per-question statistics of one module quiz."""
     module = bank.module
     attempts, passed, distribution = score_distribution(session, module)
@@ -249,6 +260,7 @@ def quiz_statistics(session: Session, bank: Bank) -> QuizStats:
                 facility=facility,
                 discrimination=(up - low) if n and up is not None and low is not None else None,
                 choices=_choices(question, answers.get(qid, [])),
+                min_responses=min_responses,
             )
         )
     return QuizStats(module, attempts, int(learners or 0), passed, distribution, items)

@@ -55,6 +55,9 @@ class StudioRules(_Strict):
     # Modules (by slug) whose lessons and quiz are published only after a second
     # trainer approves the change. An empty list turns review off.
     review_required: list[Slug] = Field(default=["law"], max_length=50)
+    # A question's statistics are flagged (too easy, too hard, negative discrimination)
+    # only once it was served in this many attempts; below, the page says too few.
+    item_min_responses: int = Field(default=30, ge=1, le=10000)
 
 
 class Policy(_Strict):

@@ -87,9 +87,15 @@ def test_item_statistics_match_the_hand_computed_example(db: Session, stats_bank
         assert item.served == 6 and item.answered == answered, qid
         assert item.facility == pytest.approx(facility), qid
         assert item.discrimination == pytest.approx(discrimination), qid
-    assert items["q4"].flags == ["negative discrimination"]
-    assert items["q5"].flags == ["too easy"]
-    assert items["q1"].flags == items["q2"].flags == items["q3"].flags == []
+    # Six attempts are too few to judge an item by the default minimum (30 served) ...
+    assert all(item.too_few and item.flags == [] for item in stats.items)
+    # ... and enough when the institution sets the minimum at six.
+    judged = {i.question_id: i for i in quiz_statistics(db, stats_bank, min_responses=6).items}
+    assert judged["q4"].flags == ["negative discrimination"]
+    assert judged["q5"].flags == ["too easy"]
+    assert judged["q1"].flags == judged["q2"].flags == judged["q3"].flags == []
+    strict = {i.question_id: i for i in quiz_statistics(db, stats_bank, min_responses=7).items}
+    assert strict["q4"].too_few and strict["q4"].flags == []
     counts = {(c.key, c.count, c.right) for c in items["q1"].choices}
     assert counts == {("a", 2, False), ("b", 3, True), ("c", 1, False)}
     q3 = {c.key: c.count for c in items["q3"].choices}

@@ -13,6 +13,8 @@ from courseware.content.render import render_markdown
 from courseware.studio.guide_pdf import render_guide_pdf
 from courseware.web.common.access import roles_required
 from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.policy import policy
+from courseware.web.studio.forms import TYPE_LABELS
 
 bp = Blueprint("author", __name__, url_prefix="/author")
 
@@ -42,7 +44,9 @@ def quiz(module: str):
         "studio/author/quiz.html",
         module=mod,
         bank=bank,
-        stats=quiz_statistics(db_session(), bank),
+        stats=quiz_statistics(db_session(), bank, policy().studio.item_min_responses),
+        type_labels=TYPE_LABELS,
+        min_responses=policy().studio.item_min_responses,
         lessons={lesson.slug: lesson.title for lesson in mod.lessons},
     )
 

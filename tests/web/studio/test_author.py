@@ -103,3 +103,15 @@ def test_the_statistics_page_issues_the_same_queries_for_more_attempts(trainer, 
     _fill(db, 12, right=False)
     assert page_queries() == few
     assert few <= 8
+
+
+def test_items_are_not_flagged_on_a_handful_of_responses(trainer, db):
+    # One all-wrong attempt made every question "too hard" after a single response.
+    _fill(db, 1, right=False)
+    page = trainer.get("/author/quizzes/alpha").get_data(as_text=True)
+    assert "too hard" not in page
+    assert "Too few responses (1 of 30) to judge" in page
+    assert "Single choice" in page and ">single ·" not in page  # the type's name, not its code
+    post(trainer, "/language", {"lang": "zh_Hant", "next": "/"})
+    page = trainer.get("/author/quizzes/alpha").get_data(as_text=True)
+    assert "作答次數不足，尚無法判斷（1／30 次）" in page
