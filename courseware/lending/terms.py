@@ -25,6 +25,7 @@ class OptionKind:
     moves_money: bool  # the lender's money is at stake (False: a rejection, profit exactly 0)
     approval: bool  # counts as approving credit (missed-critical-flag penalty)
     existing_loan: bool  # acts on an existing loan (params.existing_loan)
+    collects: bool = True  # on an existing loan: payments are still collected (not a write-off)
 
     @property
     def sets_terms(self) -> bool:
@@ -35,8 +36,6 @@ class OptionKind:
     def keeps_schedule(self) -> bool:
         """The existing loan runs on as agreed (collect, call the guarantor)."""
         return self.moves_money and self.existing_loan and not self.approval and self.collects
-
-    collects: bool = True  # on an existing loan: payments are still collected (not a write-off)
 
 
 OPTION_KINDS: dict[str, OptionKind] = {

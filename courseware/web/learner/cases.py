@@ -211,22 +211,26 @@ def decide(slug: str):
         "flags": set(form.getlist("flags")),
         "reasons": form.getlist("reasons"),
     }
-    posted = (form.get("token", ""), found)
-    choices = (chosen["option"], form.getlist("flags"), chosen["reasons"])
-    ticket = (form.get("seed", ""), form.get("revision", ""))
+    posted = {
+        "token": form.get("token", ""),
+        "option_id": chosen["option"],
+        "flags": form.getlist("flags"),
+        "reasons": chosen["reasons"],
+        "posted_seed": form.get("seed", ""),
+        "posted_revision": form.get("revision", ""),
+    }
     session = db_session()
     session.commit()  # spending the ticket must open its own transaction (SQLite)
     staged = is_staged(found)
     try:
         if staged:
+            stage = form.get("stage", "")
             result = casework.submit_stage(
-                session, current_user.id, *posted, form.get("stage", ""), *choices, *ticket
+                session, current_user.id, template=found, posted_stage=stage, **posted
             )
             decision = result.decision
         else:
-            decision = casework.submit_decision(
-                session, current_user.id, *posted, *choices, *ticket
-            )
+            decision = casework.submit_decision(session, current_user.id, case=found, **posted)
     except casework.DecisionRefused as refused:
         session.rollback()
         return _refused(found, chosen, refused, staged)
