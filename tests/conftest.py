@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,16 @@ def post(client: FlaskClient, path: str, data: dict | None = None, token_from: s
     payload = dict(data or {})
     payload.setdefault("csrf_token", csrf_token(client, token_from))
     return client.post(path, data=payload, **kw)
+
+
+def read_lesson(client: FlaskClient, module: str, lesson: str, data: dict | None = None, **kw):
+    """Open a lesson, stay on it long enough, reach its end and mark it done: the form a
+    browser without scripts sends (with scripts, the page reports time and end itself)."""
+    path = f"/modules/{module}/{lesson}"
+    token = csrf_token(client, path)  # opening the page records the view
+    clock.advance(timedelta(minutes=20))
+    payload = {"csrf_token": token, "end": "1", **(data or {})}
+    return client.post(f"{path}/done", data=payload, **kw)
 
 
 @pytest.fixture

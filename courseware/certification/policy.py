@@ -60,8 +60,25 @@ class StudioRules(_Strict):
     item_min_responses: int = Field(default=30, ge=1, le=10000)
 
 
+class LearningRules(_Strict):
+    # A lesson counts as read once the learner has been on it at least this long ...
+    read_min_seconds: int = Field(default=60, ge=0, le=3600)
+    # ... or this share of the lesson's stated reading time, whichever is longer,
+    read_min_share: float = Field(default=0.25, ge=0, le=1)
+    # ... and has reached its end (the page reports it, or the form at the end is sent).
+    read_requires_end: bool = True
+
+
+class AssessmentRules(_Strict):
+    # After a failed attempt the next one opens this many minutes later at the soonest
+    # (a bank's own cooldown_minutes applies when it is longer): time to reread.
+    retake_wait_minutes: int = Field(default=240, ge=0, le=60 * 24 * 30)
+
+
 class Policy(_Strict):
     certification: CertificationRules = CertificationRules()
+    learning: LearningRules = LearningRules()
+    assessment: AssessmentRules = AssessmentRules()
     cases: CaseRules = CaseRules()
     compliance: ComplianceRules = ComplianceRules()
     studio: StudioRules = StudioRules()

@@ -173,6 +173,90 @@ def add_reading_time(
     return row.seconds_spent
 
 
+def note_end_reached(
+    session: Session, user_id: int, lesson: Lesson, now: datetime | None = None
+) -> LessonProgress:
+    """Record that the learner's page reached the end of the lesson (the first time counts)."""
+    now = now or utcnow()
+    row = _get_or_create(session, user_id, lesson, now)
+    if row.reached_end_at is None:
+        row.reached_end_at = now
+    return row
+
+
+@dataclass(frozen=True)
+class ReadingRule:
+    """When a lesson counts as read: time on it and, if asked, its end reached."""
+
+    min_seconds: int = 60
+    min_share: float = 0.25  # of the lesson's stated reading time
+    requires_end: bool = True
+
+    def seconds_for(self, lesson: Lesson) -> int:
+        return max(self.min_seconds, round(self.min_share * lesson.minutes * 60))
+
+
+@dataclass(frozen=True)
+class ReadCheck:
+    """The outcome of asking to mark a lesson done."""
+
+    done: bool
+    seconds: int  # the reading time credited so far
+    required_seconds: int
+    end_reached: bool
+
+    @property
+    def seconds_left(self) -> int:
+        return max(0, self.required_seconds - self.seconds)
+
+
+def complete_reading(
+    session: Session,
+    user_id: int,
+    lesson: Lesson,
+    rule: ReadingRule,
+    *,
+    reported_seconds: int = 0,
+    end_reached: bool = False,
+    reread: bool = False,
+    now: datetime | None = None,
+) -> ReadCheck:
+    """Mark the lesson done if it was read: enough time on it and its end reached.
+
+    Time is what the page reported (``reported_seconds`` arrives with the request, the
+    rest came earlier as beacons) or, when that is less, the time since the lesson was
+    last opened, measured here, so a browser without scripts is credited too. The
+    credited time is stored, so the transcript shows it. ``end_reached`` is the form's
+    word that the end was reached (sent only by a page without scripts, whose form sits
+    at the end); a page with scripts reports it as the reader gets there. Confirming
+    that a changed lesson was read again (``reread``) asks for the time, not the end.
+    """
+    now = now or utcnow()
+    row = _get_or_create(session, user_id, lesson, now)
+    reported = max(0, min(int(reported_seconds), MAX_SECONDS_PER_REPORT))
+    row.seconds_spent = (row.seconds_spent or 0) + reported
+    since_open = int((now - row.last_viewed_at).total_seconds()) if row.last_viewed_at else 0
+    credited = max(row.seconds_spent, min(max(0, since_open), MAX_SECONDS_PER_REPORT))
+    if end_reached and row.reached_end_at is None:
+        row.reached_end_at = now
+    check = ReadCheck(
+        done=False,
+        seconds=credited,
+        required_seconds=rule.seconds_for(lesson),
+        end_reached=row.reached_end_at is not None,
+    )
+    if reread:
+        if check.seconds_left:
+            return check
+    elif row.completed_at is None and (
+        check.seconds_left or (rule.requires_end and not check.end_reached)
+    ):
+        return check
+    row.seconds_spent = credited
+    mark_done(session, user_id, lesson, now)
+    return ReadCheck(True, credited, check.required_seconds, check.end_reached)
+
+
 def mark_done(
     session: Session, user_id: int, lesson: Lesson, now: datetime | None = None
 ) -> LessonProgress:

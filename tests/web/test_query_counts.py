@@ -28,7 +28,7 @@ from courseware.hr.reports import FunnelCache
 from courseware.learning.progress import VIEW_REFRESH
 from courseware.ops.seed import seed_load
 from tests.assessment.helpers import fields_for, right_answer
-from tests.conftest import login, post
+from tests.conftest import login, post, read_lesson
 
 MAX_QUERIES = 12
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -87,7 +87,7 @@ def _seed(app: Flask, db: Session, learners: int) -> None:
 
 def _trainee_work(client: FlaskClient, db: Session) -> dict[str, int]:
     """A review to read, an open attempt, a decided case: the ids the pages need."""
-    post(client, "/modules/alpha/first/done", token_from="/modules/alpha/first")
+    read_lesson(client, "alpha", "first")
     ids = {}
     for module in ("alpha", "beta"):
         started = post(client, f"/quiz/{module}/start", token_from=f"/quiz/{module}")

@@ -25,3 +25,5 @@ class LessonProgress(Base):
     # The lesson revision the learner completed, so a material update can be flagged.
     completed_revision_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
+    # When the learner's page first reported reaching the end of the lesson.
+    reached_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -2,28 +2,67 @@
 (function () {
   "use strict";
 
-  // Reading time: report seconds spent on a lesson when the page is hidden or left.
+  // Reading time: report seconds spent on a lesson when the page is hidden or left,
+  // and the moment the reader reaches the end of the lesson (both count towards "read").
   function readingTime() {
     var article = document.querySelector("article[data-time-url]");
     if (!article || !navigator.sendBeacon) return;
     var started = Date.now();
     var visible = document.visibilityState === "visible";
     var spent = 0;
-    function flush() {
+    var endSent = false;
+    function take() {
       if (visible) { spent += Date.now() - started; started = Date.now(); }
       var seconds = Math.round(spent / 1000);
-      if (seconds < 2) return;
       spent = 0;
+      return seconds;
+    }
+    function send(seconds, end) {
+      if (seconds < 2 && !end) return;
       var data = new FormData();
       data.append("seconds", String(seconds));
+      if (end) data.append("end", "1");
       data.append("csrf_token", article.getAttribute("data-csrf"));
       navigator.sendBeacon(article.getAttribute("data-time-url"), data);
+    }
+    function flush() {
+      var seconds = take();
+      if (seconds < 2) { spent = seconds * 1000; return; }
+      send(seconds, false);
     }
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "hidden") { flush(); visible = false; }
       else { visible = true; started = Date.now(); }
     });
     window.addEventListener("pagehide", flush);
+    // The time since the last report travels with the "mark as done" form itself.
+    var form = document.querySelector("form[data-done-form]");
+    var field = form && form.querySelector("[data-seconds]");
+    if (form && field) {
+      form.addEventListener("submit", function () {
+        field.value = String(take());
+        if (endSent && !form.querySelector("input[name=end]")) {
+          var reached = document.createElement("input");
+          reached.type = "hidden";
+          reached.name = "end";
+          reached.value = "1";
+          form.appendChild(reached);
+        }
+      });
+    }
+    var end = document.querySelector("[data-lesson-end]");
+    if (end && "IntersectionObserver" in window) {
+      var seen = new IntersectionObserver(function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.isIntersecting && !endSent) {
+            endSent = true;
+            seen.disconnect();
+            send(take(), true);
+          }
+        });
+      });
+      seen.observe(end);
+    }
   }
 
   // Loan calculator: the same formulas as courseware/lending/arithmetic.py.

@@ -18,6 +18,7 @@ from courseware.web.common import lesson_html as practice_html
 from courseware.web.common.access import has_role
 from courseware.web.common.certify import certify_if_earned
 from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.policy import policy
 
 bp = Blueprint("learn", __name__)
 
@@ -92,7 +93,41 @@ def lesson(slug: str, lesson_slug: str):
         updated=updated,
         before=before,
         after=after,
+        rule=reading_rule(),
     )
+
+
+def reading_rule() -> progress.ReadingRule:
+    rules = policy().learning
+    return progress.ReadingRule(
+        rules.read_min_seconds, rules.read_min_share, rules.read_requires_end
+    )
+
+
+def _whole_seconds(text: str | None) -> int:
+    try:
+        return max(0, int(text or 0))
+    except ValueError:
+        return 0
+
+
+def _not_read_yet(check: progress.ReadCheck) -> str:
+    if check.seconds_left:
+        minutes = -(-check.required_seconds // 60)
+        return _(
+            "Not marked done yet: this lesson asks for at least %(minutes)s minutes of "
+            "reading, and you have been on it for %(spent)s. Read on, to the end, and "
+            "mark it done then.",
+            minutes=minutes,
+            spent=_duration(check.seconds),
+        )
+    return _("Not marked done yet: read the lesson to its end first, then mark it done.")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return _("%(n)s seconds", n=seconds)
+    return _("%(n)s minutes", n=seconds // 60)
 
 
 @bp.post("/modules/<slug>/<lesson_slug>/done")
@@ -104,8 +139,24 @@ def mark_done(slug: str, lesson_slug: str):
         progress.mark_not_done(session, current_user.id, les)
         session.commit()
         return redirect(url_for("learn.lesson", slug=slug, lesson_slug=lesson_slug))
-    progress.mark_done(session, current_user.id, les)
-    certify_if_earned(current_user.id)
+    session.commit()
+    begin_write(session)  # it reads the row, then writes: take the write lock first
+    check = progress.complete_reading(
+        session,
+        current_user.id,
+        les,
+        reading_rule(),
+        reported_seconds=_whole_seconds(request.form.get("seconds")),
+        end_reached=request.form.get("end") == "1",
+        reread=request.form.get("reread") == "1",
+    )
+    if not check.done:
+        session.commit()  # the time credited so far is kept
+        flash(_not_read_yet(check), "warning")
+        return redirect(
+            url_for("learn.lesson", slug=slug, lesson_slug=lesson_slug, _anchor="lesson-end")
+        )
+    certify_if_earned(current_user.id)  # in the same transaction, and commits it
     if request.form.get("reread") == "1":
         flash(_("Thank you: the update is marked as read."), "success")
         return redirect(url_for("learn.module", slug=slug))
@@ -164,6 +215,8 @@ def reading_time(slug: str, lesson_slug: str):
         return jsonify(error="seconds must not be negative"), 400
     session = db_session()
     total = progress.add_reading_time(session, current_user.id, les, seconds)
+    if request.form.get("end") == "1":
+        progress.note_end_reached(session, current_user.id, les)
     session.commit()
     return jsonify(seconds_spent=total)
 

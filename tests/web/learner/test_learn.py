@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from courseware.certification.policy import LearningRules, LoadedPolicy, Policy
+from courseware.core import clock
 from courseware.core.models import LessonProgress
-from tests.conftest import post
+from tests.conftest import post, read_lesson
 
 
 def _percent(html: str, title: str) -> str:
@@ -27,7 +30,7 @@ def test_dashboard_lists_modules_in_order_with_progress(as_trainee: FlaskClient)
 
 def test_marking_done_moves_the_progress_bar(as_trainee: FlaskClient, db: Session):
     assert as_trainee.get("/modules/alpha/first").status_code == 200
-    response = post(as_trainee, "/modules/alpha/first/done", token_from="/modules/alpha/first")
+    response = read_lesson(as_trainee, "alpha", "first")
     assert response.status_code == 302 and response.location == "/modules/alpha/second"
     html = as_trainee.get("/").get_data(as_text=True)
     assert _percent(html, "測試模組一") == "50"
@@ -39,13 +42,13 @@ def test_marking_done_moves_the_progress_bar(as_trainee: FlaskClient, db: Sessio
 
 def test_marking_done_twice_keeps_one_record(as_trainee: FlaskClient, db: Session):
     for _ in range(2):
-        post(as_trainee, "/modules/alpha/first/done", token_from="/modules/alpha/first")
+        read_lesson(as_trainee, "alpha", "first")
     rows = db.scalars(select(LessonProgress)).all()
     assert len(rows) == 1
 
 
 def test_undo_done(as_trainee: FlaskClient):
-    post(as_trainee, "/modules/alpha/first/done", token_from="/modules/alpha/first")
+    read_lesson(as_trainee, "alpha", "first")
     post(as_trainee, "/modules/alpha/first/done", {"undo": "1"}, token_from="/modules/alpha/first")
     assert _percent(as_trainee.get("/").get_data(as_text=True), "測試模組一") == "0"
 
@@ -135,3 +138,83 @@ def test_trainers_see_broken_files_with_their_located_message(client, db, users,
     assert "already used" in admin.get("/admin/", headers={"Accept-Language": "en"}).get_data(
         as_text=True
     )
+
+
+# A lesson counts as read after time on it and reaching its end (settings.yaml: learning).
+
+
+def _done(db: Session) -> bool:
+    db.rollback()
+    row = db.scalar(select(LessonProgress).where(LessonProgress.lesson_slug == "first"))
+    return row is not None and row.completed_at is not None
+
+
+def _mark(client: FlaskClient, **form: str):
+    return post(client, "/modules/alpha/first/done", form, token_from="/modules/alpha/first")
+
+
+def test_a_lesson_marked_done_at_once_is_refused_with_the_time_it_asks(
+    as_trainee: FlaskClient, db: Session
+):
+    page = as_trainee.get("/modules/alpha/first").get_data(as_text=True)
+    # 10 minutes stated, a quarter of it asked (the default rule), rounded up to minutes.
+    assert "在本課停留至少 3 分鐘並讀到文末，才算讀完" in page
+    response = _mark(as_trainee, end="1")
+    assert response.status_code == 302 and response.location.endswith("#lesson-end")
+    assert not _done(db)
+    again = as_trainee.get(response.location).get_data(as_text=True)
+    assert "本課至少需要閱讀 3 分鐘，您目前只讀了 0 秒" in again
+    assert _percent(as_trainee.get("/").get_data(as_text=True), "測試模組一") == "0"
+
+
+def test_time_alone_is_not_enough_the_end_must_be_reached(as_trainee: FlaskClient, db: Session):
+    as_trainee.get("/modules/alpha/first")
+    clock.advance(timedelta(minutes=5))
+    response = _mark(as_trainee)  # a page with scripts that never saw the end
+    assert not _done(db)
+    assert "請先把本課讀到文末" in as_trainee.get(response.location).get_data(as_text=True)
+    # The page reports the end as the reader reaches it; then the same form is accepted.
+    post(as_trainee, "/modules/alpha/first/time", {"seconds": "3", "end": "1"})
+    assert _mark(as_trainee).location == "/modules/alpha/second"
+    assert _done(db)
+
+
+def test_reported_reading_time_counts_and_is_what_the_transcript_shows(
+    as_trainee: FlaskClient, db: Session
+):
+    as_trainee.get("/modules/alpha/first")
+    post(as_trainee, "/modules/alpha/first/time", {"seconds": "100", "end": "1"})
+    _mark(as_trainee, seconds="20")  # 120 s of the 150 asked
+    assert not _done(db)
+    _mark(as_trainee, seconds="200")
+    assert _done(db)
+    row = db.scalar(select(LessonProgress).where(LessonProgress.lesson_slug == "first"))
+    assert row.seconds_spent == 320 and row.reached_end_at is not None
+    transcript = as_trainee.get("/transcript").get_data(as_text=True)
+    assert "閱讀 5 分鐘" in transcript
+
+
+def test_time_since_the_lesson_was_opened_counts_for_a_page_without_scripts(
+    as_trainee: FlaskClient, db: Session
+):
+    as_trainee.get("/modules/alpha/first")
+    clock.advance(timedelta(seconds=149))
+    _mark(as_trainee, end="1")
+    assert not _done(db)
+    clock.advance(timedelta(seconds=2))
+    _mark(as_trainee, end="1")
+    assert _done(db)
+    row = db.scalar(select(LessonProgress).where(LessonProgress.lesson_slug == "first"))
+    assert row.seconds_spent == 151  # credited, so the transcript does not say 0 minutes
+
+
+def test_the_reading_rule_comes_from_the_settings(app, as_trainee: FlaskClient, db: Session):
+    app.extensions["courseware.certification.policy"] = LoadedPolicy(
+        Policy(
+            learning=LearningRules(read_min_seconds=0, read_min_share=0, read_requires_end=False)
+        ),
+        [],
+    )
+    as_trainee.get("/modules/alpha/first")
+    _mark(as_trainee)
+    assert _done(db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware.certification.policy import LoadedPolicy, Policy, StudioRules, load_policy
+from courseware.core import clock
 from courseware.core.models import ContentRevision
-from tests.conftest import make_user
+from tests.conftest import make_user, read_lesson
 from tests.studio.helpers import doc_id, editor_form, hidden, sign_in
 
 LESSON = "content/01-alpha/01-first.md"
@@ -107,8 +109,7 @@ def test_a_material_change_is_marked_for_learners_who_had_finished(
     app: Flask, db: Session, users, course
 ):
     learner = sign_in(app.test_client(), "trainee")
-    token = hidden(learner.get("/modules/alpha/first").get_data(as_text=True), "csrf_token")
-    learner.post("/modules/alpha/first/done", data={"csrf_token": token})
+    read_lesson(learner, "alpha", "first")
     trainer = sign_in(app.test_client(), "trainer")
     lesson = doc_id(db, LESSON)
     form = editor_form(trainer, lesson)
@@ -135,6 +136,7 @@ def test_a_material_change_is_marked_for_learners_who_had_finished(
     # The learner reads the lesson again and confirms: the mark goes away.
     page = learner.get("/modules/alpha/first").get_data(as_text=True)
     assert 'name="reread"' in page
+    clock.advance(timedelta(minutes=20))  # time to read it again
     learner.post(
         "/modules/alpha/first/done",
         data={"csrf_token": hidden(page, "csrf_token"), "reread": "1"},
