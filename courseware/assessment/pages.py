@@ -82,11 +82,16 @@ def attempt_page(
     return page
 
 
-def review_page(questions: Sequence[AttemptQuestion]) -> list[ReviewQuestion]:
-    """Every question with the answer given, the right answer and the explanation."""
+def review_page(
+    questions: Sequence[AttemptQuestion], show_key: bool = True
+) -> list[ReviewQuestion]:
+    """Every question with the answer given, whether it was right and the lesson it tests;
+    with ``show_key``, also the right answer and the explanation (after a pass only: after
+    a failed attempt the learner rereads the lesson, not the key)."""
     review = []
     for question in questions:
         qtype = question_type(question.qtype)
+        shown = qtype.review if show_key else qtype.given
         review.append(
             ReviewQuestion(
                 position=question.position,
@@ -97,8 +102,8 @@ def review_page(questions: Sequence[AttemptQuestion]) -> list[ReviewQuestion]:
                 points=question.points or 0.0,
                 max_points=question.max_points,
                 correct=bool(question.correct),
-                state=qtype.review(question.served, question.definition, question.answer),
-                explanation=question.definition["explanation"],
+                state=shown(question.served, question.definition, question.answer),
+                explanation=question.definition["explanation"] if show_key else "",
                 module_slug=question.bank_module,
                 lesson_slug=question.definition["lesson"],
             )

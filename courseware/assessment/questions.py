@@ -18,8 +18,9 @@ steps were shown in: the page sends shown positions, which ``read`` maps back to
 keys through the stored served order before anything is saved or graded.
 
 Adding a type: a subclass of ``QuestionType`` registered in ``TYPES``, its template
-(templates/learner/quiz/types/<name>.html with ``input(q)`` and ``review(q)`` macros), its
-label in the studio's ``TYPE_LABELS`` (courseware/web/studio/forms.py) and its fields in
+(templates/learner/quiz/types/<name>.html with ``input(q)``, ``review(q)`` and ``given(q)``
+macros; ``given`` shows the answer without the key, after a failed attempt), its label in
+the studio's ``TYPE_LABELS`` (courseware/web/studio/forms.py) and its fields in
 ``question_data`` (courseware/studio/questions.py); see docs/architecture.md.
 """
 
@@ -157,6 +158,25 @@ class QuestionType:
     ) -> dict[str, Any]:
         """The answer beside the right one, for the review page."""
         return {}
+
+    def given(
+        self, served: Mapping[str, Any], key: Mapping[str, Any], answer: Any
+    ) -> dict[str, Any]:
+        """The answer alone, for the review of an attempt that failed: ``review`` without
+        anything that gives the key away (``right``, ``tolerance``), so a retake is not a
+        copy of the last review."""
+        return _without_key(self.review(served, key, answer))
+
+
+_KEY_FIELDS = frozenset({"right", "tolerance"})
+
+
+def _without_key(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_key(v) for k, v in value.items() if k not in _KEY_FIELDS}
+    if isinstance(value, list):
+        return [_without_key(v) for v in value]
+    return value
 
 
 class _Choices(QuestionType):

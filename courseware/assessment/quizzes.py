@@ -31,7 +31,9 @@ class Quiz:
     module_slug: str | None  # the module a module quiz belongs to
 
 
-def module_quiz(bank: Bank) -> Quiz:
+def module_quiz(bank: Bank, retake_wait_minutes: int = 0) -> Quiz:
+    """A module's quiz; a failed attempt is followed by the longer of the bank's cooldown and
+    the institution's ``retake_wait_minutes`` (settings.yaml) before the next one."""
     return Quiz(
         kind="module",
         key=bank.module,
@@ -40,7 +42,7 @@ def module_quiz(bank: Bank) -> Quiz:
         draw=bank.draw,
         pass_mark=bank.pass_mark,
         max_attempts=bank.max_attempts,
-        cooldown_minutes=bank.cooldown_minutes,
+        cooldown_minutes=max(bank.cooldown_minutes, retake_wait_minutes),
         time_limit_minutes=bank.time_limit_minutes,
         module_slug=bank.module,
     )

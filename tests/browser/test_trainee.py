@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from courseware.certification.policy import Policy
 from courseware.core import clock
 from tests.browser.answers import answer_rightly
 from tests.browser.site import LiveSite, no_horizontal_scroll, sign_in, sign_out
@@ -65,6 +66,13 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
         expect(contents).to_be_visible()
     no_horizontal_scroll(page)
     shoot(page, "lesson")
+    # Marked done at once, the lesson is not counted: it asks for time and its end.
+    page.get_by_role("button", name=re.compile("標記為已完成")).click()
+    expect(page.locator(".flash-warning")).to_contain_text("本課至少需要閱讀")
+    expect(page.locator(".lesson-actions .badge-ok")).to_have_count(0)
+    # Having read it (the clock moves on; the button sits after the lesson's end) it is.
+    clock.set_time(clock.utcnow() + timedelta(minutes=10))
+    page.locator("#lesson-end").scroll_into_view_if_needed()
     page.get_by_role("button", name=re.compile("標記為已完成")).click()
     page.goto(f"/modules/{MODULE}/{LESSON}")
     expect(page.locator(".lesson-actions .badge-ok")).to_contain_text("標記為完成")
@@ -77,13 +85,17 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
     page.locator("[data-submit]").click()
     expect(page.locator(".quiz-result h2")).to_contain_text("尚未通過")
     expect(page.locator(".quiz-result")).to_have_class(re.compile("result-fail"))
-    expect(page.locator(".explanation").first).to_be_visible()
+    # The review says which answers were wrong and what to reread, not the key.
+    expect(page.locator(".reread a").first).to_be_visible()
+    expect(page.locator(".explanation")).to_have_count(0)
+    expect(page.locator(".quiz-questions .is-right")).to_have_count(0)
     shoot(page, "quiz-review")
-    # The cooldown: the review says when the next attempt opens ...
+    # The wait: the review says when the next attempt opens ...
     expect(page.locator(".quiz-result .notice")).to_be_visible()
 
     # ... and after it, a retake answered rightly passes.
-    clock.set_time(clock.utcnow() + timedelta(minutes=11))
+    wait = Policy().assessment.retake_wait_minutes
+    clock.set_time(clock.utcnow() + timedelta(minutes=wait + 1))
     page.goto(f"/quiz/{MODULE}")
     page.locator(".quiz-start button[type=submit]").click()
     assert answer_rightly(page, MODULE) >= 5

@@ -33,12 +33,14 @@ def _quiz_or_404(key: str) -> tuple[Quiz | None, Module | None]:
         if not banks:
             abort(404)
         rules = policy().certification.renewal
-        return renewal_quiz(banks, rules.questions, rules.pass_mark), None
+        wait = max(10, policy().assessment.retake_wait_minutes)
+        return renewal_quiz(banks, rules.questions, rules.pass_mark, wait), None
     module = cat.module(key)
     if module is None:
         abort(404)
     bank = cat.quizzes.get(key)
-    return (module_quiz(bank) if bank else None), module
+    wait = policy().assessment.retake_wait_minutes
+    return (module_quiz(bank, wait) if bank else None), module
 
 
 def _kind(key: str) -> str:
@@ -236,13 +238,17 @@ def review(module: str, attempt_id: int):
     quiz, mod = _quiz_or_404(module)
     history = engine.attempts_of(session, current_user.id, module, _kind(module))
     allowed = engine.eligibility(quiz, history) if quiz else None
+    # The key and the explanations once the quiz is passed; before, what was wrong and
+    # what to reread, so the next attempt is not a copy of this review.
+    show_key = bool(found.passed or any(a.passed and a.reset_at is None for a in history))
     return render_template(
         "learner/quiz/review.html",
         module=mod,
         quiz=quiz,
         quiz_key=module,
         attempt=found,
-        questions=review_page(engine.questions_of(session, attempt_id)),
+        show_key=show_key,
+        questions=review_page(engine.questions_of(session, attempt_id), show_key),
         lessons=lessons,
         allowed=allowed,
         refusal=_refusal(allowed) if allowed else None,
