@@ -23,7 +23,7 @@ Rules, all enforced here on the server:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -183,7 +183,24 @@ def start_attempt(
         quiz.time_limit_minutes,
         now,
         rng or new_rng(),
+        earlier=served_before(session, attempts),
     )
+
+
+def served_before(session: Session, attempts: Sequence[QuizAttempt]) -> list[set[str]]:
+    """The question ids of each of these attempts, in their order (newest first)."""
+    if not attempts:
+        return []
+    ids = [a.id for a in attempts]
+    by_attempt: dict[int, set[str]] = {i: set() for i in ids}
+    rows = session.execute(
+        select(AttemptQuestion.attempt_id, AttemptQuestion.question_id).where(
+            AttemptQuestion.attempt_id.in_(ids)
+        )
+    )
+    for attempt_id, question_id in rows:
+        by_attempt[attempt_id].add(question_id)
+    return [by_attempt[i] for i in ids]
 
 
 def create_attempt(
@@ -197,9 +214,11 @@ def create_attempt(
     time_limit_minutes: int | None,
     now: datetime,
     rng: Any,
+    earlier: Sequence[Collection[str]] = (),
 ) -> QuizAttempt:
-    """Draw and store a new open attempt; if one appeared meanwhile, return that one."""
-    drawn = draw_questions(banks, count, rng)
+    """Draw and store a new open attempt; if one appeared meanwhile, return that one.
+    ``earlier``: the question ids of the learner's earlier attempts, newest first."""
+    drawn = draw_questions(banks, count, rng, earlier)
     attempt = QuizAttempt(
         user_id=user_id,
         kind=kind,

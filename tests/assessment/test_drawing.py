@@ -70,3 +70,36 @@ def test_several_banks_can_be_drawn_from_together():
 
 def test_a_draw_asks_for_no_more_than_there_is():
     assert len(draw_questions([_bank("m", {"a": 2})], 10, random.Random(0))) == 2
+
+
+# Retakes: questions served before come last, the last attempt's last of all.
+
+
+def _ids(drawn) -> set[str]:
+    return {d.question.id for d in drawn}
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32))
+def test_a_retake_avoids_the_last_attempts_questions_when_the_bank_allows(seed):
+    bank = _bank("m", {"a": 6, "b": 6, "c": 6})
+    rng = random.Random(seed)
+    first = _ids(draw_questions([bank], 9, rng))
+    second = _ids(draw_questions([bank], 9, rng, [first]))
+    assert not first & second  # 18 questions, 9 drawn: a fully fresh retake exists
+    third = _ids(draw_questions([bank], 9, rng, [second, first]))
+    assert not third & second  # the last attempt's questions come last
+    lessons = Counter(q.split("-")[1] for q in third)
+    assert lessons == {"a": 3, "b": 3, "c": 3}  # still spread evenly
+
+
+def test_the_least_served_questions_are_drawn_first():
+    bank = _bank("m", {"a": 4})
+    seen_often, seen_once = {"m-a-0", "m-a-1"}, {"m-a-2"}
+    for seed in range(20):
+        drawn = _ids(
+            draw_questions(
+                [bank], 2, random.Random(seed), [{"m-a-3"}, seen_once, seen_often, seen_often]
+            )
+        )
+        assert drawn == {"m-a-2", "m-a-0"} or drawn == {"m-a-2", "m-a-1"}
