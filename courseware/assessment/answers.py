@@ -42,6 +42,10 @@ def read_answers(questions: Sequence[AttemptQuestion], form: Form) -> dict[int, 
             unknown.append(name)
             continue
         fields[position].setdefault(match.group(2) or "", []).extend(str(v) for v in values)
+    takes_parts = {q.position for q in questions if question_type(q.qtype).takes_parts}
+    for position, parts in fields.items():
+        if position not in takes_parts:  # q-<n>-<part> for a question of one input
+            unknown.extend(f"q-{position}-{part}" for part in parts if part)
     answers: dict[int, Any] = {}
     errors: dict[int, AnswerError] = {}
     for question in questions:

@@ -184,6 +184,7 @@ def start_attempt(
         now,
         rng or new_rng(),
         earlier=served_before(session, attempts),
+        attempts=quiz.max_attempts,
     )
 
 
@@ -215,10 +216,12 @@ def create_attempt(
     now: datetime,
     rng: Any,
     earlier: Sequence[Collection[str]] = (),
+    attempts: int | None = None,
 ) -> QuizAttempt:
     """Draw and store a new open attempt; if one appeared meanwhile, return that one.
-    ``earlier``: the question ids of the learner's earlier attempts, newest first."""
-    drawn = draw_questions(banks, count, rng, earlier)
+    ``earlier``: the question ids of the learner's earlier attempts, newest first;
+    ``attempts``: how many the quiz allows (None: no limit)."""
+    drawn = draw_questions(banks, count, rng, earlier, attempts)
     attempt = QuizAttempt(
         user_id=user_id,
         kind=kind,

@@ -128,6 +128,8 @@ def _position(value: str, count: int) -> int:
 class QuestionType:
     name: ClassVar[str]
     model: ClassVar[type[QuestionBase]]
+    # Whether the form has inputs q-<n>-<part> (one per step); others have q-<n> only.
+    takes_parts: ClassVar[bool] = False
 
     @property
     def template(self) -> str:
@@ -341,6 +343,7 @@ def format_number(value: float) -> str:
 class OrderingType(QuestionType):
     name = "ordering"
     model = OrderingQuestion
+    takes_parts = True
 
     def check(self, question: Any) -> list[Problem]:
         if len(set(question.items)) != len(question.items):

@@ -255,3 +255,17 @@ def test_a_reset_attempt_counts_for_nothing(db, banks, learner, fixed_clock):
     assert engine.eligibility(bank, engine.attempts_of(db, learner.id, "alpha")).can_start
     fresh = engine.start_attempt(db, learner.id, bank)
     assert fresh.id != attempt.id
+
+
+def test_a_part_field_on_a_question_of_one_input_is_refused_whatever_its_type(
+    db, banks, learner, fixed_clock
+):
+    attempt, questions = _start(db, learner, banks["alpha"])
+    for question in questions:
+        if question.qtype == "ordering":
+            continue
+        form = {**form_for(questions, {}), f"q-{question.position}-0": ["1"]}
+        with pytest.raises(engine.AnswersInvalid) as raised:
+            engine.save_answers(db, learner.id, attempt.id, attempt.token, form)
+        db.rollback()
+        assert raised.value.unknown == [f"q-{question.position}-0"], question.qtype

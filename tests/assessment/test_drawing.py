@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from courseware.assessment.bank import Bank
-from courseware.assessment.drawing import draw_questions
+from courseware.assessment.drawing import draw_questions, share_cap
 from courseware.assessment.questions import TrueFalseQuestion
 
 
@@ -72,34 +73,50 @@ def test_a_draw_asks_for_no_more_than_there_is():
     assert len(draw_questions([_bank("m", {"a": 2})], 10, random.Random(0))) == 2
 
 
-# Retakes: questions served before come last, the last attempt's last of all.
+# Retakes: a new attempt shares few questions with the learner's earlier ones.
 
 
 def _ids(drawn) -> set[str]:
     return {d.question.id for d in drawn}
 
 
-@settings(max_examples=50, deadline=None)
+def _attempts(bank: Bank, count: int, attempts: int, seed: int) -> list[set[str]]:
+    rng, history = random.Random(seed), []
+    for _ in range(attempts):
+        history.insert(0, _ids(draw_questions([bank], count, rng, history, attempts)))
+    return history[::-1]
+
+
+def test_the_share_cap_is_the_least_that_lets_the_fresh_questions_last():
+    # 30 questions, 10 a draw, 5 attempts: 10 + 8 + 6 + 4 + 2 fresh ones, 2 shared a pair.
+    assert share_cap(30, 10, 5) == 2
+    assert share_cap(50, 10, 5) == 0 and share_cap(40, 10, 5) == 1
+    assert share_cap(10, 10, 2) == 10  # nothing new to draw: the whole bank again
+
+
+@settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**32))
-def test_a_retake_avoids_the_last_attempts_questions_when_the_bank_allows(seed):
+def test_any_two_attempts_share_at_most_a_third_when_the_bank_allows(seed):
+    bank = _bank("m", {"a": 10, "b": 10, "c": 10})
+    history = _attempts(bank, 9, 5, seed)
+    for first, second in itertools.combinations(history, 2):
+        assert len(first & second) <= 3
+    for drawn in history:  # still spread evenly over the lessons
+        assert Counter(q.split("-")[1] for q in drawn) == {"a": 3, "b": 3, "c": 3}
+
+
+def test_without_a_limit_on_attempts_a_retake_takes_fresh_questions_first():
     bank = _bank("m", {"a": 6, "b": 6, "c": 6})
-    rng = random.Random(seed)
-    first = _ids(draw_questions([bank], 9, rng))
-    second = _ids(draw_questions([bank], 9, rng, [first]))
-    assert not first & second  # 18 questions, 9 drawn: a fully fresh retake exists
-    third = _ids(draw_questions([bank], 9, rng, [second, first]))
-    assert not third & second  # the last attempt's questions come last
-    lessons = Counter(q.split("-")[1] for q in third)
-    assert lessons == {"a": 3, "b": 3, "c": 3}  # still spread evenly
-
-
-def test_the_least_served_questions_are_drawn_first():
-    bank = _bank("m", {"a": 4})
-    seen_often, seen_once = {"m-a-0", "m-a-1"}, {"m-a-2"}
     for seed in range(20):
-        drawn = _ids(
-            draw_questions(
-                [bank], 2, random.Random(seed), [{"m-a-3"}, seen_once, seen_often, seen_often]
-            )
-        )
-        assert drawn == {"m-a-2", "m-a-0"} or drawn == {"m-a-2", "m-a-1"}
+        rng = random.Random(seed)
+        first = _ids(draw_questions([bank], 9, rng))
+        second = _ids(draw_questions([bank], 9, rng, [first]))
+        assert not first & second
+
+
+def test_when_every_question_was_served_the_least_served_come_first():
+    bank = _bank("m", {"a": 4})
+    often = {"m-a-0", "m-a-1"}
+    for seed in range(20):
+        earlier = [{"m-a-3"}, {"m-a-2"}, often, often]
+        assert _ids(draw_questions([bank], 2, random.Random(seed), earlier)) == {"m-a-2", "m-a-3"}
