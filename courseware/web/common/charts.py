@@ -34,6 +34,7 @@ class ChartText:
     cash: str
     dpd: str
     month: str  # the x axis label
+    never_late: str = ""  # written in the days-past-due panel when it would stay empty
 
 
 def _fmt(value: float) -> str:
@@ -119,6 +120,11 @@ def path_chart(
     parts += payments.axis(text.payments, money)
     parts += wealth.axis(text.cash, money)
     parts += days.axis(text.dpd, lambda v: str(int(v)))
+    if text.never_late and max(dpd, default=0) == 0:
+        parts.append(
+            f'<text class="chart-label chart-note" x="{_fmt((LEFT + WIDTH - RIGHT) / 2)}" '
+            f'y="{_fmt((DPD[0] + DPD[1]) / 2)}">{escape(text.never_late)}</text>'
+        )
     bar = max(step * 0.38, 1.0)
     for m in range(1, months + 1):
         for series, left, kind in ((due, x(m) - bar, "chart-due"), (paid, x(m), "chart-paid")):

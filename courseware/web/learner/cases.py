@@ -270,16 +270,28 @@ def outcome(slug: str, decision_id: int):
     if decision.case_slug != slug or not decision.record.get("path"):
         abort(404)
     record = record_for_page(decision.record)
+    standing = certification.learner_standing(db_session(), current_user.id, catalogue(), policy())
     return render_template(
         "learner/cases/outcome.html",
         decision=decision,
         record=record,
         counts=casework.counts(decision),
+        verdict=_verdict(record["score"]["total"], record["rubric"]["total"]),
+        standing=standing,
+        cases_requirement=next((r for r in standing.requirements if r.kind == "cases"), None),
         chart=_chart(record["path"], record["case"]["title"]),
         events=_events(record["path"]),
         debrief=render_plain(record["debrief"]),
         chosen_stats=next(o for o in record["options"] if o["id"] == decision.option_id),
     )
+
+
+def _verdict(total: float, out_of: float) -> str:
+    """good (at least the average certification asks), partial (at least half) or poor."""
+    share = 100 * total / (out_of or 100)
+    if share >= policy().certification.case_average_min:
+        return "good"
+    return "partial" if share >= 50 else "poor"
 
 
 def _axis_money(value: float) -> str:
@@ -299,6 +311,7 @@ def _chart(path: dict[str, Any], title: str):
         cash=_("Household cash"),
         dpd=_("Days past due"),
         month=_("Month of the loan"),
+        never_late=_("Never late: no day past due"),
     )
     months = [e["month"] for e in path["events"]]
     return path_chart(

@@ -243,9 +243,20 @@ def test_the_first_decision_counts_and_later_ones_are_practice(trainee, db):
     second = _decide(trainee, GOOD, "reject-competition")
     assert second.location != first.location
     practice = _text(trainee.get(second.location))
-    assert "Practice: your first decision on this case is the one that counts" in practice
+    assert "only your first decision on a case counts toward certification, so this one" in (
+        practice
+    )
+    assert "The best option was “" in practice and "Well judged" not in practice
     counted = _text(trainee.get(first.location))
     assert "✓ Counts toward certification" in counted
+    # The verdict comes first: how well judged, whether it counts, what is still missing.
+    verdict = counted[counted.index("Well judged: 100.0 of 100 points") :]
+    assert verdict.index("You chose the best option") < verdict.index("Your decision")
+    assert "This decision counts toward your certificate." in verdict
+    assert "Loan cases so far: 1 of 8 decided." in verdict
+    assert "Still needed for the certificate:" in verdict and "Quiz of" in verdict
+    assert verdict.index("The loan month by month") < verdict.index("Your score")
+    assert "seed" not in counted.lower() and "revision" not in counted.lower()
     db.rollback()
     kinds = sorted(d.kind for d in db.scalars(select(CaseDecision)))
     assert kinds == ["assessment", "practice"]
