@@ -104,7 +104,7 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
     expect(installment).not_to_have_text(before)
     assert re.fullmatch(r"\d{1,3}(,\d{3})*", installment.inner_text().strip())
     form = page.locator("form.decision-form")
-    page.locator("[data-step-go=step-findings]").click()  # step 2: the findings
+    page.locator("#step-dossier [data-step-go=step-findings]").click()  # step 2: the findings
     for flag in CASE_FLAGS:
         form.locator(f"input[name=flags][value={flag}]").check()
     form.locator("[data-step-go=step-decision]").click()  # step 3: the decision
