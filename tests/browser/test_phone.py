@@ -214,10 +214,12 @@ NARROW_CELLS = """() => {
     for (const cell of table.querySelectorAll('th, td')) {
       const r = cell.getBoundingClientRect();
       if (r.width === 0 || getComputedStyle(cell).display === 'none') continue;
-      const four = 4 * parseFloat(getComputedStyle(cell).fontSize);
-      if (r.width + 0.5 < four) {
+      const s = getComputedStyle(cell);
+      const four = 4 * parseFloat(s.fontSize);
+      const text = r.width - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+      if (text + 0.5 < four) {  // the room for text, inside the cell's padding
         bad.push(`${table.className || 'table'} "${cell.innerText.trim().slice(0, 20)}": ` +
-                 `${Math.round(r.width)} px < ${Math.round(four)} px`);
+                 `${Math.round(text)} px < ${Math.round(four)} px`);
       }
     }
   }

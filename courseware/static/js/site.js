@@ -178,6 +178,7 @@
       clearTimeout(timer);
       timer = setTimeout(update, 150);
     });
+    window.addEventListener("load", update);  // once fonts and images have their size
     document.addEventListener("toggle", update, true);  // a table inside <details> opened
   }
 
