@@ -299,3 +299,18 @@ def no_horizontal_scroll(page: Page) -> None:
 
 def text_of(page: Page, selector: str) -> str:
     return re.sub(r"\s+", " ", page.locator(selector).first.inner_text()).strip()
+
+
+def open_menu(page: Page) -> None:
+    """On a phone the navigation sits behind the menu button: open it (a no-op elsewhere)."""
+    toggle = page.locator(".nav-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(page.locator(".main-nav")).to_be_visible()
+
+
+def case_step(page: Page, step: str) -> None:
+    """Show one step of the case page (step-dossier, step-findings, step-decision) the way
+    a trainee does, through the progress bar."""
+    page.locator(f".step-progress [data-step-link={step}]").click()
+    expect(page.locator(f"#{step}")).to_be_visible()

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.site import LiveSite, no_horizontal_scroll, sign_in, sign_out
+from tests.browser.site import LiveSite, case_step, no_horizontal_scroll, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +19,7 @@ LENDING = ("approve", "approve_modified")
 
 
 def _submit_first_choice(page: Page, option: str | None = None) -> None:
+    case_step(page, "step-decision")
     form = page.locator("form.decision-form")
     if option is None:
         form.locator("input[name=option]").first.check()

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from courseware.core import clock
 from tests.browser.checks import unreadable_tables
-from tests.browser.site import LiveSite, no_horizontal_scroll, sign_in, sign_out
+from tests.browser.site import LiveSite, no_horizontal_scroll, open_menu, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +44,7 @@ def _download(page: Page, name: str) -> tuple[str, bytes]:
 def test_hr_journey(page: Page, live: LiveSite, branch_office, size: str, shoot) -> None:
     hr = live.user("hr", "總行", name="吳淑貞")
     sign_in(page, hr.username, live.password)
+    open_menu(page)
     page.locator(".main-nav").get_by_role("link", name="人資").click()
     expect(page.locator(".hr-figures")).to_be_visible()
     no_horizontal_scroll(page)

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from courseware.assessment.drawing import draw_questions
 from tests.browser.answers import bank, squash
 from tests.browser.checks import assert_focus_visible, focused
-from tests.browser.site import LiveSite
+from tests.browser.site import LiveSite, case_step
 
 pytestmark = pytest.mark.browser
 
@@ -135,8 +135,14 @@ def test_case_decision_with_the_keyboard_alone(
     picked = False
     for _ in range(MAX_TABS):
         info = _tab(page)
-        if info["tag"] == "button" and "decision-form" in page.evaluate(
-            "document.activeElement.form?.className || ''"
+        if info["tag"] == "button" and info["data"].get("stepGo"):
+            if info["text"].startswith("下一步"):
+                page.keyboard.press("Enter")  # on to the next step of the case
+            continue
+        if (
+            info["tag"] == "button"
+            and info["type"] == "submit"
+            and "decision-form" in page.evaluate("document.activeElement.form?.className || ''")
         ):
             break
         wanted = flags if info["name"] == "flags" else reasons if info["name"] == "reasons" else ()
@@ -166,6 +172,7 @@ def test_form_errors_are_announced(page: Page, live: LiveSite, cookies_of, size:
     user = live.user("trainee")
     page.context.add_cookies(cookies_of(user.username))
     page.goto("/cases/grocery-kiosk")
+    case_step(page, "step-decision")
     page.locator("form.decision-form button[type=submit]").click()
     error = page.locator(".case-fieldset.has-error .field-error")
     expect(error).to_have_attribute("role", "alert")

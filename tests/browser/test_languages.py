@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.site import LiveSite
+from tests.browser.site import LiveSite, open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +26,7 @@ def test_switch_to_english_and_back_is_remembered(
     page.locator(".lang-form button[value=en]").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("My course")  # back on the same page
+    open_menu(page)
     page.locator(".main-nav a[href='/cases']").click()
     expect(page.locator("h1")).to_have_text("Loan cases")
     page.goto("/glossary")

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from courseware.certification.policy import Policy
 from courseware.core import clock
 from tests.browser.answers import answer_rightly
-from tests.browser.site import LiveSite, no_horizontal_scroll, sign_in, sign_out
+from tests.browser.site import LiveSite, no_horizontal_scroll, open_menu, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -116,8 +116,10 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
     expect(installment).not_to_have_text(before)
     assert re.fullmatch(r"\d{1,3}(,\d{3})*", installment.inner_text().strip())
     form = page.locator("form.decision-form")
+    page.locator("#step-dossier [data-step-go=step-findings]").click()  # step 2: the findings
     for flag in CASE_FLAGS:
         form.locator(f"input[name=flags][value={flag}]").check()
+    form.locator("[data-step-go=step-decision]").click()  # step 3: the decision
     form.locator("input[name=option][value=approve-as-requested]").check()
     for reason in CASE_REASONS:
         form.locator(f"input[name=reasons][value={reason}]").check()
@@ -142,6 +144,7 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
     shoot(page, "portfolio")
 
     # The certificate: the page, the PDF, the printable page.
+    open_menu(page)
     page.locator(".main-nav").get_by_role("link", name="證書").click()
     code = page.locator(".certificate-card code").inner_text()
     assert re.fullmatch(r"MLA(-[0-9A-Z]{4}){4}", code), code

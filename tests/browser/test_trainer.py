@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.checks import axe, describe_violations
-from tests.browser.site import LiveSite, no_horizontal_scroll, sign_in, sign_out
+from tests.browser.site import LiveSite, no_horizontal_scroll, open_menu, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,7 @@ def _open_document(page: Page, path: str) -> None:
 def test_trainer_journey(page: Page, live: LiveSite, size: str, shoot, axe_source: str) -> None:
     trainer = live.user("trainer", name="王講師")
     sign_in(page, trainer.username, live.password)
+    open_menu(page)
     expect(page.locator('.main-nav a[href="/author"]')).to_be_visible()
 
     # Edit a lesson: a new paragraph at the end of the text.

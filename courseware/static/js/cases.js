@@ -92,7 +92,62 @@
     update();
   }
 
+  // The case page in steps: one step at a time, with next and back buttons and the
+  // progress bar marking where the trainee is. Without this script the page is the whole
+  // dossier and form in order. After a refused form the step with the error comes first.
+  function caseSteps(root) {
+    var steps = Array.prototype.slice.call(root.querySelectorAll(".case-step"));
+    var links = root.querySelectorAll("[data-step-link]");
+    if (steps.length < 2) return;
+    function byId(id) {
+      for (var i = 0; i < steps.length; i++) if (steps[i].id === id) return steps[i];
+      return null;
+    }
+    function show(id, focus) {
+      var target = byId(id) || steps[0];
+      var reached = false;
+      steps.forEach(function (step) { step.hidden = step !== target; });
+      links.forEach(function (link) {
+        var here = link.getAttribute("data-step-link") === target.id;
+        if (here) { link.setAttribute("aria-current", "step"); reached = true; }
+        else link.removeAttribute("aria-current");
+        link.parentElement.classList.toggle("is-done", !reached);
+      });
+      root.setAttribute("data-current", target.id);
+      if (focus) {
+        var title = target.querySelector(".step-title");
+        (focus === true ? title : focus).focus({ preventScroll: true });
+        (focus === true ? target : focus.closest("fieldset") || focus).scrollIntoView({ block: "start" });
+      }
+      return target;
+    }
+    root.classList.add("steps-on");
+    root.querySelectorAll(".step-nav").forEach(function (nav) { nav.hidden = false; });
+    root.addEventListener("click", function (event) {
+      var go = event.target.closest("[data-step-go]");
+      var link = event.target.closest("[data-step-link]");
+      if (!go && !link) return;
+      event.preventDefault();
+      var id = go ? go.getAttribute("data-step-go") : link.getAttribute("data-step-link");
+      show(id, true);
+      if (window.history && history.replaceState) history.replaceState(null, "", "#" + id);
+    });
+    var errorStep = root.getAttribute("data-error-step");
+    if (errorStep) {
+      var first = byId(errorStep);
+      var field = first && first.querySelector(".has-error input:not([type=hidden])");
+      show(errorStep, field || true);
+    } else {
+      var hash = (window.location.hash || "").slice(1);
+      var holder = hash ? document.getElementById(hash) : null;
+      var step = holder ? holder.closest(".case-step") : null;
+      show(step ? step.id : steps[0].id, false);
+      if (holder && holder !== step) holder.scrollIntoView({ block: "start" });
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".case-steps").forEach(caseSteps);
     document.querySelectorAll(".calculator").forEach(calculator);
     document.querySelectorAll("fieldset.reasons[data-max]").forEach(reasonLimit);
   });

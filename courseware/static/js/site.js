@@ -156,7 +156,74 @@
     if (contents) contents.open = false;
   }
 
+  // On a phone the navigation folds behind the menu button (CSS shows the button only
+  // there); without this script the button stays hidden and the navigation shows.
+  function navigationMenu() {
+    var button = document.querySelector(".nav-toggle[aria-controls]");
+    var nav = button && document.getElementById(button.getAttribute("aria-controls"));
+    if (!nav) return;
+    var header = button.closest(".site-header");
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("is-open", open);
+    }
+    button.addEventListener("click", function () {
+      set(button.getAttribute("aria-expanded") !== "true");
+    });
+    nav.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+        set(false);
+        button.focus();
+      }
+    });
+    set(false);
+    header.classList.add("has-menu");
+    button.hidden = false;
+  }
+
+  // A table wider than its box scrolls sideways inside .table-wrap: that box becomes a
+  // named region the keyboard can reach (and scroll with the arrow keys).
+  function scrollingTables() {
+    var fallback = document.body.getAttribute("data-label-table") || "";
+    function label(wrap) {
+      var caption = wrap.querySelector("caption");
+      if (caption && caption.textContent.trim()) return caption.textContent.trim();
+      for (var el = wrap; el && el !== document.body; el = el.parentElement) {
+        for (var sib = el.previousElementSibling; sib; sib = sib.previousElementSibling) {
+          if (/^H[1-6]$/.test(sib.tagName)) return sib.textContent.trim();
+          var inner = sib.querySelectorAll ? sib.querySelectorAll("h1, h2, h3, h4") : [];
+          if (inner.length) return inner[inner.length - 1].textContent.trim();
+        }
+      }
+      return fallback;
+    }
+    function update() {
+      document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+        var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+        if (scrolls && !wrap.hasAttribute("tabindex")) {
+          wrap.setAttribute("tabindex", "0");
+          wrap.setAttribute("role", "region");
+          wrap.setAttribute("aria-label", label(wrap));
+        } else if (!scrolls && wrap.hasAttribute("tabindex")) {
+          wrap.removeAttribute("tabindex");
+          wrap.removeAttribute("role");
+          wrap.removeAttribute("aria-label");
+        }
+      });
+    }
+    update();
+    var timer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(timer);
+      timer = setTimeout(update, 150);
+    });
+    window.addEventListener("load", update);  // once fonts and images have their size
+    document.addEventListener("toggle", update, true);  // a table inside <details> opened
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    navigationMenu();
+    scrollingTables();
     foldContentsOnPhones();
     readingTime();
     document.querySelectorAll(".loan-block[data-amount]").forEach(loanCalculator);
