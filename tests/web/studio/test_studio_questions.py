@@ -3,6 +3,8 @@ question and field named, retire instead of delete."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from flask.testing import FlaskClient
@@ -27,6 +29,17 @@ def _form(client: FlaskClient, url: str) -> dict[str, str]:
     return {"csrf_token": hidden(page, "csrf_token"), "base": hidden(page, "base")}
 
 
+def _rows(choices: dict[str, str], *right: str) -> dict[str, list[str]]:
+    """The choice rows as the form posts them: ids, keys, texts and the ticked ids."""
+    ids = [f"c{i}" for i in range(len(choices))]
+    return {
+        "choice_id": ids,
+        "choice_key": list(choices),
+        "choice_text": list(choices.values()),
+        "choice_right": [rid for rid, key in zip(ids, choices, strict=True) if key in right],
+    }
+
+
 def _bank(db: Session, path: str = BANK) -> dict:
     db.rollback()
     return yaml.safe_load(published_sources(db)[0][path])
@@ -48,8 +61,7 @@ def test_edit_preview_and_publish_one_question(trainer: FlaskClient, db: Session
         "type": "single",
         "lesson": "first",
         "prompt": "誰最適合申請微貸？",
-        "choices": "a: 沒有收入的人\nb: 擺攤三年的水果攤老闆\nc: 想炒股的上班族",
-        "answer": "b",
+        **_rows({"a": "沒有收入的人", "b": "擺攤三年的水果攤老闆", "c": "想炒股的上班族"}, "b"),
         "explanation": "b 有穩定的營收可以還款。",
     }
     preview = trainer.post(url, data={**data, "action": "preview"})
@@ -65,7 +77,17 @@ def test_edit_preview_and_publish_one_question(trainer: FlaskClient, db: Session
     assert text.replace("誰最適合申請微貸？", "哪一位最適合微貸？") == before  # nothing else moved
 
 
-def test_an_answer_that_is_not_a_choice_is_refused_naming_the_field(
+def _revisions(db: Session, bank: int) -> int:
+    db.rollback()
+    return db.scalar(
+        select(ContentRevision.number)
+        .where(ContentRevision.document_id == bank)
+        .order_by(ContentRevision.number.desc())
+        .limit(1)
+    )
+
+
+def test_the_loaders_errors_are_shown_at_their_fields_and_the_input_is_kept(
     trainer: FlaskClient, db: Session
 ):
     bank = doc_id(db, BANK)
@@ -74,27 +96,68 @@ def test_an_answer_that_is_not_a_choice_is_refused_naming_the_field(
         **_form(trainer, url),
         "type": "single",
         "lesson": "first",
-        "prompt": "p",
-        "choices": "a: 一\nb: 二",
-        "answer": "d",
-        "explanation": "e",
+        "prompt": "只剩一個選項的題目",
+        **_rows({"a": "唯一的選項"}, "a"),
+        "explanation": "",
         "action": "publish",
     }
     refused = trainer.post(url, data=data)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert (
-        "<strong>questions[0] (alpha-single).answer</strong>: d is not one of the choices" in page
+    # The list names the location; the form shows each problem beside its field.
+    assert "<strong>questions[0] (alpha-single).choices</strong>" in page
+    assert "<strong>questions[0] (alpha-single).explanation</strong>" in page
+    assert re.search(
+        r'<fieldset id="choices"[^>]*aria-describedby="choices-hint choices-error"[^>]*'
+        r'aria-invalid="true"',
+        page,
     )
-    assert 'id="answer-error"' in page  # shown at the field too
-    db.rollback()
-    count = db.scalar(
-        select(ContentRevision.number)
-        .where(ContentRevision.document_id == bank)
-        .order_by(ContentRevision.number.desc())
-        .limit(1)
+    assert '<p class="field-error" id="choices-error" role="alert">' in page
+    assert re.search(
+        r'<textarea[^>]*aria-describedby="explanation-error"[^>]*aria-invalid="true"'
+        r'|<textarea[^>]*aria-invalid="true"[^>]*aria-describedby="explanation-error"',
+        page,
     )
-    assert count == 1
+    assert 'id="explanation-error"' in page
+    # What the trainer typed is still in the form.
+    assert "只剩一個選項的題目</textarea>" in page and 'value="唯一的選項"' in page
+    assert _revisions(db, bank) == 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (_rows({"a": "一", "b": "二"}), "mark exactly one choice as the right answer"),
+        (_rows({"a": "一", "b": "二"}, "a", "b"), "mark exactly one choice as the right answer"),
+        (
+            {
+                "choice_id": ["c0", "c1"],
+                "choice_key": ["a", "a"],
+                "choice_text": ["一", "二"],
+                "choice_right": ["c0"],
+            },
+            "row 2: the key a is used twice",
+        ),
+    ],
+)
+def test_the_choice_rows_problems_are_shown_at_the_choices(
+    trainer: FlaskClient, db: Session, rows, message
+):
+    url = f"/author/banks/{doc_id(db, BANK)}/questions/alpha-single"
+    data = {
+        **_form(trainer, url),
+        "type": "single",
+        "lesson": "first",
+        "prompt": "p",
+        "explanation": "e",
+        "action": "draft",
+        **rows,
+    }
+    refused = trainer.post(url, data=data)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    error = re.search(r'<p class="field-error" id="choices-error" role="alert">(.*?)</p>', page)
+    assert error and message in error.group(1)
 
 
 def test_a_new_question_is_added_and_ids_stay_unique(trainer: FlaskClient, db: Session):
@@ -171,8 +234,7 @@ def test_a_stale_question_form_is_refused_with_a_diff(app, trainer: FlaskClient,
     base = {
         "type": "single",
         "lesson": "first",
-        "choices": "a: 沒有收入的人\nb: 擺攤三年的水果攤老闆\nc: 想炒股的上班族",
-        "answer": "b",
+        **_rows({"a": "沒有收入的人", "b": "擺攤三年的水果攤老闆", "c": "想炒股的上班族"}, "b"),
         "explanation": "b 有穩定的營收可以還款。",
     }
     assert (
