@@ -89,7 +89,7 @@ class QuestionRow:
     retired: bool
 
 
-def _yaml(indent: tuple[int, int, int]) -> YAML:
+def round_trip_yaml(indent: tuple[int, int, int]) -> YAML:
     handler = YAML(typ="rt")
     handler.preserve_quotes = True
     handler.width = 4096
@@ -98,7 +98,7 @@ def _yaml(indent: tuple[int, int, int]) -> YAML:
     return handler
 
 
-def _dump(handler: YAML, data: Any) -> str:
+def dump_yaml(handler: YAML, data: Any) -> str:
     out = io.StringIO()
     handler.dump(data, out)
     return out.getvalue()
@@ -107,14 +107,14 @@ def _dump(handler: YAML, data: Any) -> str:
 def _load(text: str) -> tuple[YAML, CommentedMap]:
     """The bank, with a handler that writes the unchanged file back exactly."""
     for indent in INDENTS:
-        handler = _yaml(indent)
+        handler = round_trip_yaml(indent)
         try:
             data = handler.load(text)
         except YAMLError:
             raise QuestionEditError(N_("The bank file is not valid YAML: edit its text.")) from None
         if not isinstance(data, CommentedMap) or not isinstance(data.get("questions"), list):
             raise QuestionEditError(N_("The bank file has no list of questions: edit its text."))
-        if _dump(handler, data) == text:
+        if dump_yaml(handler, data) == text:
             return handler, data
     raise QuestionEditError(
         N_("This bank's layout cannot be kept by the form editor: edit the file text instead.")
@@ -403,11 +403,11 @@ def put_question(text: str, question_id: str | None, data: dict[str, Any]) -> tu
     questions = bank["questions"]
     if question_id is None:
         questions.append(CommentedMap((k, _node(k, data[k])) for k in QUESTION_KEYS if k in data))
-        return _dump(handler, bank), len(questions) - 1
+        return dump_yaml(handler, bank), len(questions) - 1
     for index, node in enumerate(questions):
         if isinstance(node, CommentedMap) and node.get("id") == question_id:
             _update(node, data)
-            return _dump(handler, bank), index
+            return dump_yaml(handler, bank), index
     raise QuestionEditError(N_("There is no question %(id)s in this bank."), {"id": question_id})
 
 
@@ -422,7 +422,7 @@ def set_retired(text: str, question_id: str, retired: bool) -> tuple[str, int]:
                     node.insert(len(node), "retired", True)
             elif "retired" in node:
                 del node["retired"]
-            return _dump(handler, bank), index
+            return dump_yaml(handler, bank), index
     raise QuestionEditError(N_("There is no question %(id)s in this bank."), {"id": question_id})
 
 
