@@ -4,15 +4,18 @@ question and field named, retire instead of delete."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 import yaml
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from courseware.content.store import published_sources
 from courseware.core.models import ContentRevision
+from tests.conftest import csrf_token, login
 from tests.studio.helpers import doc_id, hidden, sign_in
 
 BANK = "quizzes/alpha.yaml"
@@ -249,3 +252,117 @@ def test_a_stale_question_form_is_refused_with_a_diff(app, trainer: FlaskClient,
         and '<span class="diff-add">+      乙版本</span>' in page
     )
     assert "乙版本</textarea>" in page
+
+
+class _FormReader(HTMLParser):
+    """The fields a browser would send for the page's question form (outside <template>)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = self._in_template = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and "data-question-form" in a:
+            self._in_form = True
+        if not self._in_form or self._in_template:
+            self._in_template = self._in_template or tag == "template"
+            return
+        if tag == "template":
+            self._in_template = True
+        elif tag == "input" and a.get("name"):
+            if a.get("type") != "checkbox" or "checked" in a:
+                self.fields.append((a["name"], a.get("value") or ""))
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.fields.append((a["name"], ""))
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.append((self._select, a.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "template":
+            self._in_template = False
+        elif tag == "form":
+            self._in_form = False
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea and not self._in_template:
+            name, value = self.fields[-1]
+            self.fields[-1] = (name, value + data)
+
+
+def _page_form(page: str) -> MultiDict:
+    reader = _FormReader()
+    reader.feed(page)
+    fields = MultiDict()
+    for name, value in reader.fields:
+        fields.add(name, value.removeprefix("\n") if name in ("prompt", "explanation") else value)
+    return fields
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["alpha-single", "alpha-multiple", "alpha-true-false", "alpha-numeric", "alpha-ordering"],
+)
+def test_a_question_saved_unchanged_from_its_form_stays_the_same(
+    trainer: FlaskClient, db: Session, question: str
+):
+    before = published_sources(db)[0][BANK]
+    url = f"/author/banks/{doc_id(db, BANK)}/questions/{question}"
+    fields = _page_form(trainer.get(url).get_data(as_text=True))
+    fields["action"] = "publish"
+    saved = trainer.post(url, data=fields)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    assert "Nothing changed" in trainer.get(saved.location).get_data(as_text=True)
+    db.rollback()
+    assert published_sources(db)[0][BANK] == before
+    # And once changed through the form, the YAML parses to the question with that change.
+    fields = _page_form(trainer.get(url).get_data(as_text=True))
+    fields["explanation"] = fields["explanation"] + "（補充）"
+    fields["action"] = "publish"
+    assert trainer.post(url, data=fields).status_code == 302
+    old = next(q for q in yaml.safe_load(before)["questions"] if q["id"] == question)
+    new = next(q for q in _bank(db)["questions"] if q["id"] == question)
+    assert new == {**old, "explanation": old["explanation"].rstrip("\n") + "（補充）\n"}
+
+
+def test_a_choice_row_is_added_and_removed_without_the_script(trainer: FlaskClient, db: Session):
+    url = f"/author/banks/{doc_id(db, BANK)}/questions/alpha-single"
+    fields = _page_form(trainer.get(url).get_data(as_text=True))
+    keys = fields.getlist("choice_key")
+    fields["action"] = "add_choice"
+    added = trainer.post(url, data=fields)
+    page = added.get_data(as_text=True)
+    assert added.status_code == 200
+    more = _page_form(page)
+    assert more.getlist("choice_key") == [*keys, "d"] and more.getlist("choice_text")[-1] == ""
+    first = more.getlist("choice_id")[0]
+    more["action"] = f"remove_choice:{first}"
+    removed = _page_form(trainer.post(url, data=more).get_data(as_text=True))
+    assert removed.getlist("choice_key") == [*keys[1:], "d"]
+
+
+def test_the_question_form_needs_csrf_and_a_trainer(
+    client: FlaskClient, db: Session, users, course
+):
+    url = f"/author/banks/{doc_id(db, BANK)}/questions/alpha-single"
+    sign_in(client, "trainer")
+    fields = _page_form(client.get(url).get_data(as_text=True))
+    fields["action"] = "publish"
+    del fields["csrf_token"]
+    assert client.post(url, data=fields).status_code == 400
+    client.post(
+        "/logout", data={"csrf_token": hidden(client.get("/").get_data(as_text=True), "csrf_token")}
+    )
+    login(client, "trainee")
+    assert client.get(url).status_code == 403
+    assert client.post(url, data={"csrf_token": csrf_token(client, "/")}).status_code == 403
