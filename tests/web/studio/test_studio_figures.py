@@ -134,3 +134,8 @@ def test_a_trainee_gets_403(client: FlaskClient, users, course):
 def test_the_yaml_editor_links_to_the_form(trainer: FlaskClient, db: Session):
     page = trainer.get(f"/author/content/{doc_id(db, CASE)}").get_data(as_text=True)
     assert f'<a href="{URL}">Form</a>' in page
+
+
+def test_the_case_page_links_to_the_form(trainer: FlaskClient):
+    page = trainer.get("/author/cases/grocery-kiosk").get_data(as_text=True)
+    assert f'<a href="{URL}">Edit the figures</a>' in page
