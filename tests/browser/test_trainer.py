@@ -160,3 +160,25 @@ def test_question_form_adds_a_choice_and_shows_errors_at_the_field(
     expect(page.locator("#explanation-error")).to_be_visible()
     expect(page.locator("[data-choice-list] input[name=choice_text]").last).to_have_value(added)
     _no_axe_violations(page, axe_source)
+
+
+def test_case_figures_form_shows_an_error_at_the_field(
+    page: Page, live: LiveSite, size: str, axe_source: str
+) -> None:
+    trainer = live.user("trainer")
+    sign_in(page, trainer.username, live.password)
+    _open_document(page, "case_studies/grocery-kiosk.yaml")
+    page.get_by_role("link", name="表單").click()
+    margin = page.get_by_label("毛利率（0.18 即 18%）")
+    expect(margin).to_have_value("0.18")
+    no_horizontal_scroll(page)
+    _no_axe_violations(page, axe_source)
+    margin.fill("-1")
+    page.locator("button[name=action][value=draft]").click()
+    margin = page.get_by_label("毛利率（0.18 即 18%）")
+    expect(margin).to_have_value("-1")
+    expect(margin).to_have_attribute("aria-invalid", "true")
+    error = page.locator("#" + margin.get_attribute("aria-describedby"))
+    expect(error).to_be_visible()
+    no_horizontal_scroll(page)
+    _no_axe_violations(page, axe_source)
