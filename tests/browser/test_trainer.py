@@ -9,7 +9,7 @@ import secrets
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.checks import axe, describe_violations
+from tests.browser.checks import axe, describe_violations, small_tap_targets
 from tests.browser.site import LiveSite, no_horizontal_scroll, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
@@ -79,6 +79,8 @@ def test_trainer_journey(page: Page, live: LiveSite, size: str, shoot, axe_sourc
 def _no_axe_violations(page: Page, axe_source: str) -> None:
     violations = axe(page, axe_source)
     assert not violations, describe_violations(page.url, violations)
+    small = small_tap_targets(page) if page.viewport_size["width"] < 500 else []
+    assert not small, "tap targets under 44 px: " + "; ".join(small)
 
 
 def test_markdown_toolbar_and_live_preview(
