@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from courseware.core.errors import N_, ContentError
-from courseware.studio.questions import INDENTS, dump_yaml, round_trip_yaml
+from courseware.studio.roundtrip import dump_yaml, load_exact
 
 Path = tuple[str | int, ...]
 Problem = tuple[str, str, dict[str, Any]]  # (figure key, message id, params)
@@ -129,19 +129,17 @@ def _shown(value: Any) -> str:
 
 
 def _load(text: str) -> tuple[Any, CommentedMap]:
-    for indent in INDENTS:
-        handler = round_trip_yaml(indent)
-        try:
-            data = handler.load(text)
-        except YAMLError:
-            raise FiguresError(N_("The case file is not valid YAML: edit its YAML.")) from None
-        if not isinstance(data, CommentedMap):
-            raise FiguresError(N_("The case file is not a mapping: edit its YAML."))
-        if dump_yaml(handler, data) == text:
-            return handler, data
-    raise FiguresError(
-        N_("This case file's layout cannot be kept by the form: edit its YAML instead.")
-    )
+    try:
+        loaded = load_exact(text)
+    except YAMLError:
+        raise FiguresError(N_("The case file is not valid YAML: edit its YAML.")) from None
+    if loaded is None:
+        raise FiguresError(
+            N_("This case file's layout cannot be kept by the form: edit its YAML instead.")
+        )
+    if not isinstance(loaded[1], CommentedMap):
+        raise FiguresError(N_("The case file is not a mapping: edit its YAML."))
+    return loaded
 
 
 def figures(text: str) -> list[Figure]:

@@ -9,7 +9,6 @@ the file text instead), so no edit ever re-formats the rest of a bank.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import re
@@ -28,6 +27,7 @@ from courseware.assessment.drawing import serve
 from courseware.assessment.questions import TYPES, format_number
 from courseware.core.errors import N_, ContentError
 from courseware.core.models import AttemptQuestion
+from courseware.studio.roundtrip import dump_yaml, load_exact
 
 # The keys of a question in the order a new one is written.
 QUESTION_KEYS = (
@@ -44,7 +44,6 @@ QUESTION_KEYS = (
     "retired",
 )
 BLOCK_TEXT = ("prompt", "explanation")
-INDENTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0), (3, 3, 1))
 CHOICE_LINE = re.compile(r"^\s*([^:：\s]+)\s*[:：]\s?(.*?)\s*$")
 Problem = tuple[str, str, dict[str, Any]]
 
@@ -89,36 +88,21 @@ class QuestionRow:
     retired: bool
 
 
-def round_trip_yaml(indent: tuple[int, int, int]) -> YAML:
-    handler = YAML(typ="rt")
-    handler.preserve_quotes = True
-    handler.width = 4096
-    mapping, sequence, offset = indent
-    handler.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return handler
-
-
-def dump_yaml(handler: YAML, data: Any) -> str:
-    out = io.StringIO()
-    handler.dump(data, out)
-    return out.getvalue()
-
-
 def _load(text: str) -> tuple[YAML, CommentedMap]:
     """The bank, with a handler that writes the unchanged file back exactly."""
-    for indent in INDENTS:
-        handler = round_trip_yaml(indent)
-        try:
-            data = handler.load(text)
-        except YAMLError:
-            raise QuestionEditError(N_("The bank file is not valid YAML: edit its text.")) from None
-        if not isinstance(data, CommentedMap) or not isinstance(data.get("questions"), list):
-            raise QuestionEditError(N_("The bank file has no list of questions: edit its text."))
-        if dump_yaml(handler, data) == text:
-            return handler, data
-    raise QuestionEditError(
-        N_("This bank's layout cannot be kept by the form editor: edit the file text instead.")
-    )
+    try:
+        loaded = load_exact(text)
+    except YAMLError:
+        raise QuestionEditError(N_("The bank file is not valid YAML: edit its text.")) from None
+    if loaded is not None and not (
+        isinstance(loaded[1], CommentedMap) and isinstance(loaded[1].get("questions"), list)
+    ):
+        raise QuestionEditError(N_("The bank file has no list of questions: edit its text."))
+    if loaded is None:
+        raise QuestionEditError(
+            N_("This bank's layout cannot be kept by the form editor: edit the file text instead.")
+        )
+    return loaded
 
 
 def bank_rows(text: str) -> tuple[dict[str, Any], list[QuestionRow]]:
@@ -179,75 +163,6 @@ def question_form(text: str, question_id: str) -> QuestionForm | None:
                 retired=q.get("retired") is True,
             )
     return None
-
-
-@dataclass(frozen=True)
-class ChoiceRow:
-    """One choice as the form's rows show it: its key, its text, and whether it is right."""
-
-    key: str
-    text: str
-    right: bool = False
-
-
-CHOICE_KEY = re.compile(r"^[^\s:：,，、]{1,16}$")
-ANSWER_KEYS = re.compile(r"[\s,，、]+")
-
-
-def choice_rows(form: QuestionForm) -> list[ChoiceRow]:
-    """The form's choices as rows, each marked when the answer names it."""
-    right = (
-        set(ANSWER_KEYS.split(form.answer.strip()))
-        if form.type in ("single", "multiple")
-        else set()
-    )
-    rows = []
-    for line in form.choices.replace("\r\n", "\n").split("\n"):
-        match = CHOICE_LINE.match(line)
-        if match is not None:
-            rows.append(ChoiceRow(match.group(1), match.group(2), match.group(1) in right))
-    return rows
-
-
-def apply_rows(form: QuestionForm, rows: list[ChoiceRow]) -> list[Problem]:
-    """Write the rows into the form's choices and (for choice types) its answer; what in the
-    rows cannot be a choice is a problem of "choices", a wrong number of right ones of "answer"."""
-    problems: list[Problem] = []
-    lines, right, seen = [], [], set()
-    for number, row in enumerate(rows, start=1):
-        key, text = row.key.strip(), " ".join(row.text.split())
-        if not key and not text:
-            continue
-        if not CHOICE_KEY.match(key):
-            problems.append(
-                (
-                    "choices",
-                    N_("row %(n)s: give a short key without spaces or punctuation (a, b, c)"),
-                    {"n": number},
-                )
-            )
-            continue
-        if key in seen:
-            problems.append(
-                (
-                    "choices",
-                    N_("row %(n)s: the key %(key)s is used twice"),
-                    {"n": number, "key": key},
-                )
-            )
-            continue
-        seen.add(key)
-        lines.append(f"{key}: {text}")
-        if row.right:
-            right.append(key)
-    form.choices = "\n".join(lines)
-    if form.type in ("single", "multiple"):
-        form.answer = ", ".join(right)
-        if form.type == "single" and len(right) != 1:
-            problems.append(("answer", N_("mark exactly one choice as the right answer"), {}))
-        elif form.type == "multiple" and not right:
-            problems.append(("answer", N_("mark at least one choice as a right answer"), {}))
-    return problems
 
 
 def _parse_number(text: str) -> float | int | None:

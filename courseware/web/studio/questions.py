@@ -17,6 +17,7 @@ from wtforms import SelectChoice
 from courseware.assessment.pages import attempt_page, review_page
 from courseware.core.errors import ContentError
 from courseware.studio import documents as docs
+from courseware.studio import question_rows as qrows
 from courseware.studio import questions as qedit
 from courseware.web.common.access import roles_required
 from courseware.web.common.database import catalogue, db_session
@@ -104,7 +105,7 @@ def _posted_rows() -> list[dict[str, Any]]:
     ]
 
 
-def _rows_of(rows: list[qedit.ChoiceRow]) -> list[dict[str, Any]]:
+def _rows_of(rows: list[qrows.ChoiceRow]) -> list[dict[str, Any]]:
     return [
         {"id": f"c{i}", "key": r.key, "text": r.text, "right": r.right} for i, r in enumerate(rows)
     ]
@@ -129,8 +130,8 @@ def _values(form: QuestionEditForm, question_id: str | None, rows: list[dict[str
     if values["type"] == "true_false":
         values["answer"] = form.truth.data or ""
     edited = qedit.QuestionForm(**values)
-    problems = qedit.apply_rows(
-        edited, [qedit.ChoiceRow(r["key"], r["text"], r["right"]) for r in rows]
+    problems = qrows.apply_rows(
+        edited, [qrows.ChoiceRow(r["key"], r["text"], r["right"]) for r in rows]
     )
     return edited, problems
 
@@ -181,7 +182,7 @@ def question(document_id: int, question_id: str | None = None):
         form.process(data={**values.__dict__, "truth": truth, "base": str(copy.base_id)})
         if values.type != "numeric":
             form.answer.data = ""
-        rows = _rows_of(qedit.choice_rows(values))
+        rows = _rows_of(qrows.choice_rows(values))
         while len(rows) < 2:
             rows.append(_new_row(rows))
         return _question_page(document_id, question_id, form=form, rows=rows)
