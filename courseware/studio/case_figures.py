@@ -22,10 +22,9 @@ Path = tuple[str | int, ...]
 Problem = tuple[str, str, dict[str, Any]]  # (figure key, message id, params)
 
 # The groups of the form, each with its fixed figures: (path under the group, label).
-GROUPS: tuple[tuple[str, str, Path, tuple[tuple[Path, str], ...]], ...] = (
+GROUPS: tuple[tuple[str, Path, tuple[tuple[Path, str], ...]], ...] = (
     (
         "business",
-        N_("The business"),
         ("dossier", "business"),
         (
             (("years",), N_("Years in business")),
@@ -40,7 +39,6 @@ GROUPS: tuple[tuple[str, str, Path, tuple[tuple[Path, str], ...]], ...] = (
     ),
     (
         "request",
-        N_("The loan request"),
         ("dossier", "request"),
         (
             (("amount",), N_("Amount")),
@@ -51,7 +49,6 @@ GROUPS: tuple[tuple[str, str, Path, tuple[tuple[Path, str], ...]], ...] = (
     ),
     (
         "allowed",
-        N_("What the trainee may change"),
         ("allowed",),
         (
             (("amount", "min"), N_("Smallest amount")),
@@ -146,7 +143,7 @@ def figures(text: str) -> list[Figure]:
     """The numbers of the case the form can edit, group by group, in the form's order."""
     _handler, data = _load(text)
     found: list[Figure] = []
-    for group, _legend, base, items in GROUPS:
+    for group, base, items in GROUPS:
         for sub, label in items:
             path = base + sub
             value = _get(data, path)
