@@ -122,6 +122,11 @@ def revisions(session: Session, document_id: int) -> list[RevisionInfo]:
     return [_info(revision, name) for revision, name in rows]
 
 
+def document_id_of(session: Session, path: str) -> int | None:
+    """The id of the document stored at ``path``, None when there is none."""
+    return session.scalar(select(ContentDocument.id).where(ContentDocument.path == path))
+
+
 def get_revision(session: Session, document_id: int, revision_id: int) -> ContentRevision:
     revision = session.get(ContentRevision, revision_id)
     if revision is None or revision.document_id != document_id:

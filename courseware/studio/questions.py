@@ -9,7 +9,6 @@ the file text instead), so no edit ever re-formats the rest of a bank.
 
 from __future__ import annotations
 
-import io
 import json
 import random
 import re
@@ -28,6 +27,7 @@ from courseware.assessment.drawing import serve
 from courseware.assessment.questions import TYPES, format_number
 from courseware.core.errors import N_, ContentError
 from courseware.core.models import AttemptQuestion
+from courseware.studio.roundtrip import dump_yaml, load_exact
 
 # The keys of a question in the order a new one is written.
 QUESTION_KEYS = (
@@ -44,7 +44,6 @@ QUESTION_KEYS = (
     "retired",
 )
 BLOCK_TEXT = ("prompt", "explanation")
-INDENTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (2, 4, 0), (3, 3, 1))
 CHOICE_LINE = re.compile(r"^\s*([^:：\s]+)\s*[:：]\s?(.*?)\s*$")
 Problem = tuple[str, str, dict[str, Any]]
 
@@ -89,36 +88,21 @@ class QuestionRow:
     retired: bool
 
 
-def _yaml(indent: tuple[int, int, int]) -> YAML:
-    handler = YAML(typ="rt")
-    handler.preserve_quotes = True
-    handler.width = 4096
-    mapping, sequence, offset = indent
-    handler.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return handler
-
-
-def _dump(handler: YAML, data: Any) -> str:
-    out = io.StringIO()
-    handler.dump(data, out)
-    return out.getvalue()
-
-
 def _load(text: str) -> tuple[YAML, CommentedMap]:
     """The bank, with a handler that writes the unchanged file back exactly."""
-    for indent in INDENTS:
-        handler = _yaml(indent)
-        try:
-            data = handler.load(text)
-        except YAMLError:
-            raise QuestionEditError(N_("The bank file is not valid YAML: edit its text.")) from None
-        if not isinstance(data, CommentedMap) or not isinstance(data.get("questions"), list):
-            raise QuestionEditError(N_("The bank file has no list of questions: edit its text."))
-        if _dump(handler, data) == text:
-            return handler, data
-    raise QuestionEditError(
-        N_("This bank's layout cannot be kept by the form editor: edit the file text instead.")
-    )
+    try:
+        loaded = load_exact(text)
+    except YAMLError:
+        raise QuestionEditError(N_("The bank file is not valid YAML: edit its text.")) from None
+    if loaded is not None and not (
+        isinstance(loaded[1], CommentedMap) and isinstance(loaded[1].get("questions"), list)
+    ):
+        raise QuestionEditError(N_("The bank file has no list of questions: edit its text."))
+    if loaded is None:
+        raise QuestionEditError(
+            N_("This bank's layout cannot be kept by the form editor: edit the file text instead.")
+        )
+    return loaded
 
 
 def bank_rows(text: str) -> tuple[dict[str, Any], list[QuestionRow]]:
@@ -334,11 +318,11 @@ def put_question(text: str, question_id: str | None, data: dict[str, Any]) -> tu
     questions = bank["questions"]
     if question_id is None:
         questions.append(CommentedMap((k, _node(k, data[k])) for k in QUESTION_KEYS if k in data))
-        return _dump(handler, bank), len(questions) - 1
+        return dump_yaml(handler, bank), len(questions) - 1
     for index, node in enumerate(questions):
         if isinstance(node, CommentedMap) and node.get("id") == question_id:
             _update(node, data)
-            return _dump(handler, bank), index
+            return dump_yaml(handler, bank), index
     raise QuestionEditError(N_("There is no question %(id)s in this bank."), {"id": question_id})
 
 
@@ -353,7 +337,7 @@ def set_retired(text: str, question_id: str, retired: bool) -> tuple[str, int]:
                     node.insert(len(node), "retired", True)
             elif "retired" in node:
                 del node["retired"]
-            return _dump(handler, bank), index
+            return dump_yaml(handler, bank), index
     raise QuestionEditError(N_("There is no question %(id)s in this bank."), {"id": question_id})
 
 

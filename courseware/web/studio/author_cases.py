@@ -16,9 +16,16 @@ from courseware.lending.cases import Case
 from courseware.web.common.access import roles_required
 from courseware.web.common.case_text import LABELS
 from courseware.web.common.database import catalogue, db_session
+from courseware.web.studio.case_figures import figures
 
 bp = Blueprint("author_cases", __name__, url_prefix="/author/cases")
 TRAINERS = ("trainer", "admin")
+bp.add_url_rule(
+    "/<slug>/figures",
+    endpoint="figures",
+    view_func=roles_required(*TRAINERS)(figures),
+    methods=["GET", "POST"],
+)
 VARIANTS, VARIANT_SEEDS = 24, 200  # the calibration page's spread over the template
 
 

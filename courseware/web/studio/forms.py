@@ -106,8 +106,18 @@ class QuestionEditForm(FlaskForm):
     )
     lesson = SelectField(_l("Lesson to review"))
     prompt = TextAreaField(_l("Question"), validators=[Length(max=2000)])
-    choices = TextAreaField(_l("Choices (one per line: key: text)"), validators=[Length(max=5000)])
-    answer = StringField(_l("Answer"), validators=[Length(max=200)])
+    # The choices come as rows (choice_id, choice_key, choice_text, choice_right), read by
+    # the view: a row can be added or removed with or without the page's script.
+    answer = StringField(_l("Right answer (a number)"), validators=[Length(max=200)])
+    truth = SelectField(
+        _l("The statement is"),
+        choices=[
+            SelectChoice("", "—"),
+            SelectChoice("true", _l("True")),
+            SelectChoice("false", _l("False")),
+        ],
+        validate_choice=False,  # question_data says "must be true or false" at the field
+    )
     tolerance = StringField(
         _l("Tolerance (numbers: accepted difference)"), validators=[Length(max=40)]
     )

@@ -17,6 +17,7 @@ from wtforms import SelectChoice
 from courseware.assessment.pages import attempt_page, review_page
 from courseware.core.errors import ContentError
 from courseware.studio import documents as docs
+from courseware.studio import question_rows as qrows
 from courseware.studio import questions as qedit
 from courseware.web.common.access import roles_required
 from courseware.web.common.database import catalogue, db_session
@@ -73,25 +74,78 @@ def _bank_page(copy, settings, lessons, status: int = 200, **extra: Any):
     )
 
 
+MAX_ROWS = 12
+FIELD_OF_TYPE = {  # where the form shows a problem with the question's answer, by type
+    "single": "choices",
+    "multiple": "choices",
+    "true_false": "truth",
+    "numeric": "answer",
+}
+
+
 def _form(lessons: list[tuple[str, str]], current: str = "") -> QuestionEditForm:
     form = QuestionEditForm()
     choices = [SelectChoice(slug, title) for slug, title in lessons]
     if current and current not in dict(lessons):
         choices.append(SelectChoice(current, current))
     form.lesson.choices = choices
+    form.choice_errors = []
     return form
 
 
-def _values(form: QuestionEditForm, question_id: str | None) -> qedit.QuestionForm:
-    values = {name: getattr(form, name).data or "" for name in qedit.QuestionForm.names()}
+def _posted_rows() -> list[dict[str, Any]]:
+    """The choice rows as posted: each with the id its "right" box names."""
+    ids = request.form.getlist("choice_id")
+    keys = request.form.getlist("choice_key")
+    texts = request.form.getlist("choice_text")
+    right = set(request.form.getlist("choice_right"))
+    return [
+        {"id": rid[:16], "key": key[:16], "text": text[:300], "right": rid in right}
+        for rid, key, text in list(zip(ids, keys, texts, strict=False))[:MAX_ROWS]
+    ]
+
+
+def _rows_of(rows: list[qrows.ChoiceRow]) -> list[dict[str, Any]]:
+    return [
+        {"id": f"c{i}", "key": r.key, "text": r.text, "right": r.right} for i, r in enumerate(rows)
+    ]
+
+
+def _next_key(rows: list[dict[str, Any]]) -> str:
+    used = {r["key"] for r in rows}
+    return next((k for k in "abcdefghijkl" if k not in used), "")
+
+
+def _new_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    taken = {r["id"] for r in rows}
+    rid = next(f"c{i}" for i in range(len(rows) + 1) if f"c{i}" not in taken)
+    return {"id": rid, "key": _next_key(rows), "text": "", "right": False}
+
+
+def _values(form: QuestionEditForm, question_id: str | None, rows: list[dict[str, Any]]):
+    names = [n for n in qedit.QuestionForm.names() if n not in ("choices", "retired")]
+    values = {name: getattr(form, name).data or "" for name in names}
     values["retired"] = bool(form.retired.data)
     values["id"] = question_id if question_id is not None else values["id"]
-    return qedit.QuestionForm(**values)
+    if values["type"] == "true_false":
+        values["answer"] = form.truth.data or ""
+    edited = qedit.QuestionForm(**values)
+    problems = qrows.apply_rows(
+        edited, [qrows.ChoiceRow(r["key"], r["text"], r["right"]) for r in rows]
+    )
+    return edited, problems
 
 
 def _attach(form: QuestionEditForm, field: str, message: str) -> None:
+    """Show a problem beside the form field it is about (the choices' group for the
+    answer of a choice question)."""
+    if field == "answer":
+        field = FIELD_OF_TYPE.get(form.type.data or "", "answer")
+    if field == "choices":
+        form.choice_errors.append(message)
+        return
     target = getattr(form, field, None) if field else None
-    if target is not None and field in qedit.QuestionForm.names():
+    if target is not None and field in (*qedit.QuestionForm.names(), "truth"):
         target.errors = [*list(target.errors), message]
 
 
@@ -105,6 +159,7 @@ def _question_page(document_id: int, question_id: str | None, status: int = 200,
             question_id=question_id,
             title=titles(catalogue()).get(copy.path, copy.path),
             review=needs_review(copy.path),
+            max_rows=MAX_ROWS,
             **extra,
         ),
         status,
@@ -123,22 +178,36 @@ def question(document_id: int, question_id: str | None = None):
         if values is None:
             abort(404)
         form = _form(lessons, values.lesson)
-        form.process(data={**values.__dict__, "base": str(copy.base_id)})
-        return _question_page(document_id, question_id, form=form)
+        truth = values.answer if values.type == "true_false" else ""
+        form.process(data={**values.__dict__, "truth": truth, "base": str(copy.base_id)})
+        if values.type != "numeric":
+            form.answer.data = ""
+        rows = _rows_of(qrows.choice_rows(values))
+        while len(rows) < 2:
+            rows.append(_new_row(rows))
+        return _question_page(document_id, question_id, form=form, rows=rows)
     form = _form(lessons, request.form.get("lesson", ""))
+    rows = _posted_rows()
     if not form.validate():
-        return _question_page(document_id, question_id, 400, form=form)
-    data, problems = qedit.question_data(_values(form, question_id))
-    for field, message, params in problems:
+        return _question_page(document_id, question_id, 400, form=form, rows=rows)
+    action = request.form.get("action", "")
+    if action == "add_choice" or action.startswith("remove_choice:"):
+        if action == "add_choice" and len(rows) < MAX_ROWS:
+            rows.append(_new_row(rows))
+        rows = [r for r in rows if action != f"remove_choice:{r['id']}"]
+        return _question_page(document_id, question_id, form=form, rows=rows)
+    edited, problems = _values(form, question_id, rows)
+    data, more = qedit.question_data(edited)
+    for field, message, params in [*problems, *more]:
         _attach(form, field, _(message, **params))
-    if problems:
-        return _question_page(document_id, question_id, 400, form=form)
-    if request.form.get("action") not in ("draft", "publish"):
-        return _preview(document_id, question_id, form, copy.path, settings, data, lessons)
-    return _save(document_id, question_id, form, data)
+    if problems or more:
+        return _question_page(document_id, question_id, 400, form=form, rows=rows)
+    if action not in ("draft", "publish"):
+        return _preview(document_id, question_id, form, rows, copy.path, settings, data, lessons)
+    return _save(document_id, question_id, form, rows, data)
 
 
-def _preview(document_id, question_id, form, path, settings, data, lessons):
+def _preview(document_id, question_id, form, rows, path, settings, data, lessons):
     served, errors = qedit.preview(
         path, str(settings.get("module", "")), data, {s for s, _t in lessons}
     )
@@ -152,6 +221,7 @@ def _preview(document_id, question_id, form, path, settings, data, lessons):
         question_id,
         status,
         form=form,
+        rows=rows,
         page=page,
         reviewed=review,
         errors=[_relocate(e, data) for e in errors],
@@ -165,7 +235,13 @@ def _relocate(error: ContentError, data: dict[str, Any]) -> ContentError:
     return ContentError(error.path, where, error.message, error.params)
 
 
-def _save(document_id: int, question_id: str | None, form: QuestionEditForm, data: dict[str, Any]):
+def _save(
+    document_id: int,
+    question_id: str | None,
+    form: QuestionEditForm,
+    rows: list[dict[str, Any]],
+    data: dict[str, Any],
+):
     session = db_session()
     base = int(form.base.data) if (form.base.data or "").isdigit() else 0
     try:
@@ -189,13 +265,23 @@ def _save(document_id: int, question_id: str | None, form: QuestionEditForm, dat
     except qedit.QuestionEditError as refused:
         session.rollback()
         return _question_page(
-            document_id, question_id, 400, form=form, refusal=_(refused.message, **refused.params)
+            document_id,
+            question_id,
+            400,
+            form=form,
+            rows=rows,
+            refusal=_(refused.message, **refused.params),
         )
     except docs.EditConflict as conflict:
         session.rollback()
         form.base.data = str(conflict.latest.id)
         return _question_page(
-            document_id, question_id, 409, form=form, conflict=conflict_view(conflict, text)
+            document_id,
+            question_id,
+            409,
+            form=form,
+            rows=rows,
+            conflict=conflict_view(conflict, text),
         )
     except docs.EditInvalid as invalid:
         session.rollback()
@@ -203,7 +289,9 @@ def _save(document_id: int, question_id: str | None, form: QuestionEditForm, dat
             field = qedit.form_field(error, index)
             if field is not None:
                 _attach(form, field, error_message(error))
-        return _question_page(document_id, question_id, 400, form=form, errors=invalid.errors)
+        return _question_page(
+            document_id, question_id, 400, form=form, rows=rows, errors=invalid.errors
+        )
     session.commit()
     flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
     return redirect(url_for("studio_questions.bank", document_id=document_id))
