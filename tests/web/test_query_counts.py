@@ -48,7 +48,7 @@ PINS: dict[str, dict[str, int]] = {
         "/quiz/alpha/attempts/{review}/review": 5,
         "/cases": 5,
         "/cases/grocery-kiosk": 7,  # serving the ticket writes: lock, look, keep
-        "/cases/grocery-kiosk/decisions/{decision}": 2,
+        "/cases/grocery-kiosk/decisions/{decision}": 8,  # the verdict reads the standing
         "/cases/portfolio": 2,
         "/certificate": 7,
         "/transcript": 10,
