@@ -89,6 +89,16 @@ class _Panel:
         return parts
 
 
+def _never_late(text: ChartText, dpd: Sequence[int]) -> list[str]:
+    """A note in the days-past-due panel when the loan was never late (else it looks empty)."""
+    if not text.never_late or max(dpd, default=0) > 0:
+        return []
+    return [
+        f'<text class="chart-label chart-note" x="{_fmt((LEFT + WIDTH - RIGHT) / 2)}" '
+        f'y="{_fmt((DPD[0] + DPD[1]) / 2)}">{escape(text.never_late)}</text>'
+    ]
+
+
 def path_chart(
     cash: Sequence[float],
     due: Sequence[float],
@@ -117,14 +127,8 @@ def path_chart(
         f'<title id="{chart_id}-title">{escape(text.title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(text.description)}</desc>',
     ]
-    parts += payments.axis(text.payments, money)
-    parts += wealth.axis(text.cash, money)
-    parts += days.axis(text.dpd, lambda v: str(int(v)))
-    if text.never_late and max(dpd, default=0) == 0:
-        parts.append(
-            f'<text class="chart-label chart-note" x="{_fmt((LEFT + WIDTH - RIGHT) / 2)}" '
-            f'y="{_fmt((DPD[0] + DPD[1]) / 2)}">{escape(text.never_late)}</text>'
-        )
+    parts += payments.axis(text.payments, money) + wealth.axis(text.cash, money)
+    parts += days.axis(text.dpd, lambda v: str(int(v))) + _never_late(text, dpd)
     bar = max(step * 0.38, 1.0)
     for m in range(1, months + 1):
         for series, left, kind in ((due, x(m) - bar, "chart-due"), (paid, x(m), "chart-paid")):
