@@ -76,7 +76,7 @@ def grounds_of(session: Session, certificates: Sequence[Certificate]) -> dict[in
     submitted: dict[int, datetime | None] = {}
     if attempt_ids:
         submitted = dict(
-            session.execute(  # type: ignore[arg-type]
+            session.execute(
                 select(QuizAttempt.id, QuizAttempt.submitted_at).where(
                     QuizAttempt.id.in_(attempt_ids)
                 )
@@ -85,7 +85,7 @@ def grounds_of(session: Session, certificates: Sequence[Certificate]) -> dict[in
     decided: dict[int, datetime] = {}
     if decision_ids:
         decided = dict(
-            session.execute(  # type: ignore[arg-type]
+            session.execute(
                 select(CaseDecision.id, CaseDecision.decided_at).where(
                     CaseDecision.id.in_(decision_ids)
                 )
