@@ -11,6 +11,7 @@ and fresh case decisions. Every manual act is audited.
 """
 
 from courseware.certification.evidence import CaseEvidence, Evidence, QuizEvidence, gather_evidence
+from courseware.certification.grounds import Ground, grounds_of
 from courseware.certification.issuing import (
     CertificationError,
     check_and_issue,
@@ -27,14 +28,19 @@ from courseware.certification.issuing import (
 )
 from courseware.certification.rules import (
     CASES,
+    CERTIFICATE_STATE_LABELS,
+    CERTIFICATE_STATES,
     Renewal,
     Requirement,
     Standing,
     add_months,
     all_met,
+    certificate_state,
+    certificate_states,
     lesson_key,
     quiz_key,
     requirements,
+    revocable,
     standing,
     state_of,
 )
@@ -42,9 +48,12 @@ from courseware.certification.verification import Verification, verify
 
 __all__ = [
     "CASES",
+    "CERTIFICATE_STATES",
+    "CERTIFICATE_STATE_LABELS",
     "CaseEvidence",
     "CertificationError",
     "Evidence",
+    "Ground",
     "QuizEvidence",
     "Renewal",
     "Requirement",
@@ -52,10 +61,13 @@ __all__ = [
     "Verification",
     "add_months",
     "all_met",
+    "certificate_state",
+    "certificate_states",
     "check_and_issue",
     "check_and_stand",
     "gather_evidence",
     "grant_exemption",
+    "grounds_of",
     "issue_by_hand",
     "learner_standing",
     "lesson_key",
@@ -66,6 +78,7 @@ __all__ = [
     "requirements",
     "reset_case_decision",
     "reset_quiz_attempt",
+    "revocable",
     "revoke",
     "standing",
     "state_of",

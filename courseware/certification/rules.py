@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from courseware.certification.evidence import CaseEvidence, Evidence
 from courseware.certification.policy import Policy
 from courseware.content.catalogue import Catalogue
+from courseware.core.errors import N_
 from courseware.core.models import Certificate
 
 CASES = "cases"
@@ -142,6 +143,47 @@ def state_of(certificate: Certificate, policy: Policy, now: datetime) -> str:
     return "valid"
 
 
+# A certificate's state, named the same on every page, export and the verify page.
+CERTIFICATE_STATES = ("valid", "expiring", "expired", "replaced", "revoked")
+CERTIFICATE_STATE_LABELS = {
+    "valid": N_("Valid"),
+    "expiring": N_("Expiring"),
+    "expired": N_("Expired"),
+    "replaced": N_("Replaced"),
+    "revoked": N_("Revoked"),
+}
+
+
+def certificate_state(
+    certificate: Certificate, policy: Policy, now: datetime, newest_cycle: int | None = None
+) -> str:
+    """The one name of a certificate's state: valid | expiring (inside the renewal window) |
+    expired | replaced (a later certificate of the holder superseded it) | revoked.
+
+    ``newest_cycle`` is the holder's latest certificate cycle; without it the certificate is
+    taken to be the latest.
+    """
+    if certificate.revoked_at is not None:
+        return "revoked"
+    if newest_cycle is not None and newest_cycle > certificate.cycle:
+        return "replaced"
+    state = state_of(certificate, policy, now)
+    return "expiring" if state == "renewal_due" else state
+
+
+def certificate_states(
+    certificates: Sequence[Certificate], policy: Policy, now: datetime
+) -> dict[int, str]:
+    """Each of one holder's certificates by id, with its state."""
+    newest = max((c.cycle for c in certificates), default=None)
+    return {c.id: certificate_state(c, policy, now, newest) for c in certificates}
+
+
+def revocable(state: str) -> bool:
+    """Only a current certificate that still counts may be revoked."""
+    return state in ("valid", "expiring")
+
+
 def latest(certificates: Sequence[Certificate]) -> Certificate | None:
     return max(certificates, key=lambda c: c.cycle) if certificates else None
 
@@ -242,6 +284,12 @@ class Standing:
     state: str  # none | valid | renewal_due | expired | revoked
     renewal: Renewal
     history: list[Certificate]
+    states: dict[int, str] = field(default_factory=dict)  # certificate id: certificate_state
+
+    @property
+    def current_state(self) -> str:
+        """The current certificate's named state, or "none"."""
+        return self.states.get(self.current.id, "none") if self.current else "none"
 
 
 def standing(catalogue: Catalogue, policy: Policy, evidence: Evidence, now: datetime) -> Standing:
@@ -255,4 +303,5 @@ def standing(catalogue: Catalogue, policy: Policy, evidence: Evidence, now: date
         state,
         renewal_for(evidence, policy, now),
         sorted(evidence.certificates, key=lambda c: c.cycle, reverse=True),
+        certificate_states(evidence.certificates, policy, now),
     )

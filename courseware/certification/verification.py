@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from courseware.certification.issuing import normalise_code
 from courseware.certification.policy import Policy
-from courseware.certification.rules import state_of
+from courseware.certification.rules import certificate_state
 from courseware.core.clock import utcnow
 from courseware.core.models import Certificate, User
 
 
 @dataclass(frozen=True)
 class Verification:
-    state: str  # valid | expired | revoked | unknown
+    state: str  # certificate_state (valid | expiring | expired | replaced | revoked) | unknown
     holder: str = ""
     issued_at: datetime | None = None
     expires_at: datetime | None = None
@@ -33,15 +34,23 @@ def verify(
 ) -> Verification:
     code = normalise_code(typed) or _NO_SUCH_CODE
     row = session.execute(
-        select(Certificate, User.display_name)
+        select(Certificate, User.display_name, newest_cycle())
         .join(User, User.id == Certificate.user_id)
         .where(Certificate.code == code)
     ).first()
     if row is None:
         return Verification("unknown")
-    certificate, holder = row
-    state = state_of(certificate, policy, now or utcnow())
-    shown = "valid" if state == "renewal_due" else state
+    certificate, holder, newest = row
+    state = certificate_state(certificate, policy, now or utcnow(), newest)
     return Verification(
-        shown, holder, certificate.issued_at, certificate.expires_at, certificate.revoked_at
+        state, holder, certificate.issued_at, certificate.expires_at, certificate.revoked_at
+    )
+
+
+def newest_cycle() -> Any:
+    """The holder's latest certificate cycle, as a column beside a selected ``Certificate``
+    (whether a later certificate replaced it)."""
+    other = aliased(Certificate)
+    return (
+        select(func.max(other.cycle)).where(other.user_id == Certificate.user_id).scalar_subquery()
     )

@@ -12,6 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware.casework import counts
+from courseware.certification import (
+    CERTIFICATE_STATE_LABELS,
+    Ground,
+    certificate_states,
+    grounds_of,
+)
+from courseware.certification.policy import Policy
 from courseware.content.catalogue import Catalogue
 from courseware.core.errors import N_
 from courseware.core.models import (
@@ -82,10 +89,19 @@ class Transcript:
     module_titles: dict[str, str] = field(default_factory=dict)
     case_titles: dict[str, str] = field(default_factory=dict)
     case_kinds: dict[str, Sequence[str]] = field(default_factory=dict)
+    certificate_states: dict[int, str] = field(default_factory=dict)  # id: certificate_state
+    grounds: dict[int, list[Ground]] = field(default_factory=dict)  # id: its evidence
 
 
-def transcript(session: Session, user: User, catalogue: Catalogue, at: Moment) -> Transcript:
-    """Everything on record for one learner (a handful of queries)."""
+def transcript(
+    session: Session,
+    user: User,
+    catalogue: Catalogue,
+    at: Moment,
+    policy: Policy | None = None,
+) -> Transcript:
+    """Everything on record for one learner (a handful of queries); with the ``policy``, each
+    certificate's state too."""
     progress = {
         (p.module_slug, p.lesson_slug): p
         for p in session.scalars(select(LessonProgress).where(LessonProgress.user_id == user.id))
@@ -115,6 +131,13 @@ def transcript(session: Session, user: User, catalogue: Catalogue, at: Moment) -
             )
         )
     contact = session.get(LearnerContact, user.id)
+    certificates = list(
+        session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == user.id)
+            .order_by(Certificate.cycle.desc())
+        )
+    )
     return Transcript(
         learner=user,
         standing=standing_of(session, user.id, at),
@@ -133,13 +156,7 @@ def transcript(session: Session, user: User, catalogue: Catalogue, at: Moment) -
                 .order_by(CaseDecision.decided_at, CaseDecision.id)
             )
         ),
-        certificates=list(
-            session.scalars(
-                select(Certificate)
-                .where(Certificate.user_id == user.id)
-                .order_by(Certificate.cycle.desc())
-            )
-        ),
+        certificates=certificates,
         memberships=membership_history(session, user.id),
         reminders=reminders_for(session, user.id),
         email=contact.email if contact else "",
@@ -149,6 +166,8 @@ def transcript(session: Session, user: User, catalogue: Catalogue, at: Moment) -
             slug: tuple(getattr(getattr(case, "spec", None), "kinds", ()))
             for slug, case in catalogue.cases.items()
         },
+        certificate_states=certificate_states(certificates, policy, at.now) if policy else {},
+        grounds=grounds_of(session, certificates),
     )
 
 
@@ -276,21 +295,27 @@ def transcript_cells(
         ]
     kinds = {"earned": N_("Earned"), "renewal": N_("Renewal"), "manual": N_("Issued by hand")}
     for certificate in data.certificates:
-        note = certificate.reason
+        note = label(kinds.get(certificate.kind, N_("Earned")))
+        if certificate.reason:
+            note += " · " + certificate.reason
         if certificate.revoked_at is not None:
-            note = label(
+            note += " · " + label(
                 N_("Revoked on %(day)s: %(reason)s"),
                 day=local_date(certificate.revoked_at, timezone),
                 reason=certificate.revoke_reason,
             )
+        state = data.certificate_states.get(certificate.id)
         yield [
             label(N_("Certificate")),
             certificate.code,
             when(certificate.issued_at),
             when(certificate.expires_at),
-            label(kinds.get(certificate.kind, N_("Earned"))),
+            label(CERTIFICATE_STATE_LABELS[state]) if state else "",
             note,
         ]
+    for certificate in data.certificates:
+        for ground in data.grounds.get(certificate.id, []):
+            yield evidence_cells(data, certificate, ground, when, label)
     for membership, cohort in data.memberships:
         yield [
             label(N_("Cohort")),
@@ -309,6 +334,55 @@ def transcript_cells(
             label(N_("Sent")) if reminder.status == "sent" else label(N_("Failed")),
             reminder.address,
         ]
+
+
+EVIDENCE_LABELS = {
+    "quiz": N_("Quiz passed"),
+    "case": N_("Case decision counted"),
+    "renewal_case": N_("Renewal case decision"),
+    "exemption": N_("Exempted"),
+}
+
+
+def requirement_text(key: str, data: Transcript, label: Callable[..., str]) -> str:
+    """An exempted requirement's key (``quiz:<module>``, ``lessons:<module>``, ``cases``) in
+    words."""
+    kind, _sep, module = key.partition(":")
+    title = data.module_titles.get(module, module)
+    if kind == "quiz":
+        return label(N_("Quiz of %(title)s"), title=title)
+    if kind == "lessons":
+        return label(N_("Lessons of %(title)s"), title=title)
+    return label(N_("Loan cases")) if key == "cases" else key
+
+
+def evidence_cells(
+    data: Transcript,
+    certificate: Certificate,
+    ground: Ground,
+    when: Callable[[datetime | None], Any],
+    label: Callable[..., str],
+) -> list[Cell]:
+    """One piece of a certificate's evidence as a transcript row: the certificate and what it
+    rests on, when, the score and which kind of evidence it is."""
+    if ground.kind == "quiz":
+        item = label(
+            N_("Quiz of %(title)s"), title=data.module_titles.get(ground.subject, ground.subject)
+        )
+        result: Cell = label(N_("%(percent)s%%"), percent=round(ground.score or 0))
+    elif ground.kind == "exemption":
+        item, result = requirement_text(ground.subject, data, label), ""
+    else:
+        item = data.case_titles.get(ground.subject, ground.subject)
+        result = round(ground.score, 1) if ground.score is not None else ""
+    return [
+        label(N_("Certificate evidence")),
+        f"{certificate.code}: {item}",
+        "",
+        when(ground.at),
+        result,
+        label(EVIDENCE_LABELS[ground.kind]),
+    ]
 
 
 REMINDER_LABELS = {

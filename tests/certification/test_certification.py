@@ -185,11 +185,12 @@ def test_from_nothing_to_certified_renewed_and_expired(db, catalogue, learner):
     assert certification.check_and_issue(db, learner.id, catalogue, POLICY) is None
     assert certification.verify(db, first.code, POLICY).state == "valid"
 
-    # Ten and a half months later: inside the 60-day renewal window, still valid.
+    # Ten and a half months later: inside the 60-day renewal window, still valid: expiring.
     clock.set_time(START + timedelta(days=320))
     standing = certification.learner_standing(db, learner.id, catalogue, POLICY)
     assert standing.state == "renewal_due" and standing.renewal.open
-    assert certification.verify(db, first.code, POLICY).state == "valid"
+    assert standing.current_state == "expiring"
+    assert certification.verify(db, first.code, POLICY).state == "expiring"
     # Work done before the window opened does not renew; work inside it does.
     pass_quiz(db, learner, "renewal", kind="renewal")
     decide(db, learner, next(iter(catalogue.cases)), 85, kind="renewal")
@@ -199,8 +200,11 @@ def test_from_nothing_to_certified_renewed_and_expired(db, catalogue, learner):
     db.commit()
     assert second is not None and second.kind == "renewal" and second.cycle == 2
     assert second.issued_at == clock.utcnow() and second.expires_at > first.expires_at
-    history = certification.learner_standing(db, learner.id, catalogue, POLICY).history
-    assert [c.cycle for c in history] == [2, 1]
+    standing = certification.learner_standing(db, learner.id, catalogue, POLICY)
+    assert [c.cycle for c in standing.history] == [2, 1]
+    # The renewal replaced the first certificate, on every reading of it.
+    assert standing.states == {second.id: "valid", first.id: "replaced"}
+    assert certification.verify(db, first.code, POLICY).state == "replaced"
 
     # Past the second certificate's expiry with no renewal.
     clock.set_time(second.expires_at + timedelta(days=1))

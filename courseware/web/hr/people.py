@@ -62,9 +62,15 @@ def _page(user: User, form: ReasonForm | None = None, status: int = 200, action:
         attempts=attempts,
         decisions=decisions,
         modules={m.slug: m for m in catalogue().modules},
+        grounds=certification.grounds_of(session, standing.history),
+        module_titles={m.slug: m.title for m in catalogue().modules},
+        case_titles={slug: getattr(c, "title", slug) for slug, c in catalogue().cases.items()},
         form=form or ReasonForm(),
         failed_action=action,
         can_revoke=current_user.role in ("hr", "admin"),
+        revocable_states=[
+            s for s in certification.CERTIFICATE_STATES if certification.revocable(s)
+        ],
     ), status
 
 
@@ -131,13 +137,16 @@ def _owned_or_404(model: type[T], object_id: int, user: User) -> T:
 def revoke(user_id: int, certificate_id: int):
     user = _learner_or_404(user_id)
     certificate = _owned_or_404(Certificate, certificate_id, user)
-    return _act(
-        user,
-        f"revoke-{certificate_id}",
-        lambda reason, _form: certification.revoke(
-            db_session(), certificate, current_user.id, reason
-        ),
-    )
+    held = db_session().scalars(select(Certificate).where(Certificate.user_id == user.id))
+    state = certification.certificate_states(list(held), policy(), utcnow())[certificate.id]
+    if not certification.revocable(state):
+        flash(_("Only a valid or expiring current certificate can be revoked."), "error")
+        return _page(user, status=400)
+
+    def run(reason: str, _form: ReasonForm) -> None:
+        certification.revoke(db_session(), certificate, current_user.id, reason)
+
+    return _act(user, f"revoke-{certificate_id}", run)
 
 
 @bp.post("/<int:user_id>/quiz-attempts/<int:attempt_id>/reset")

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from courseware import certification
 from courseware.certification.pdf import CertificateText, FontUnavailable, render_certificate_pdf
@@ -78,24 +78,43 @@ def mine():
     )
     if issued is not None:
         session.commit()
+    current = [standing.current] if standing.current else []
     return render_template(
         "learner/certificates/mine.html",
         standing=standing,
         policy=policy(),
         modules={m.slug: m for m in catalogue().modules},
+        grounds=certification.grounds_of(session, current),
+        **_titles(),
     )
+
+
+def _titles() -> dict[str, dict[str, str]]:
+    """Module and case titles by slug, for naming a certificate's evidence."""
+    cat = catalogue()
+    return {
+        "module_titles": {m.slug: m.title for m in cat.modules},
+        "case_titles": {slug: getattr(case, "title", slug) for slug, case in cat.cases.items()},
+    }
 
 
 @bp.get("/certificate/<code>")
 def show(code: str):
     certificate, holder = _certificate_or_404(code)
-    state = certification.state_of(certificate, policy(), utcnow())
+    session = db_session()
+    newest = session.scalar(
+        select(func.max(Certificate.cycle)).where(Certificate.user_id == holder.id)
+    )
+    state = certification.certificate_state(certificate, policy(), utcnow(), newest)
     link = verify_url(certificate.code)
     return render_template(
         "learner/certificates/certificate.html",
         certificate=certificate,
         holder=holder,
         state=state,
+        grounds=certification.grounds_of(session, [certificate])[certificate.id],
+        evidence_links=current_user.id == holder.id,
+        **_titles(),
         verify_url=link,
         qr=Markup(qr_svg(link, _("QR code: verify this certificate online"))),  # noqa: S704 - built from escaped parts
     )

@@ -64,7 +64,7 @@ def _rows(data: transcripts.Transcript) -> Iterator[list[Cell]]:
 
 
 def _page(user: User, template: str, **extra: object):
-    data = transcripts.transcript(db_session(), user, catalogue(), moment())
+    data = transcripts.transcript(db_session(), user, catalogue(), moment(), policy())
     body = transcripts.transcript_cells(data, timezone(), label)
     next(body)  # the learner line: the page shows it as a heading
     return render_template(
@@ -94,7 +94,7 @@ def mine():
 def export_mine(fmt: str):
     if fmt not in exports.FORMATS:
         abort(404)
-    data = transcripts.transcript(db_session(), current_user, catalogue(), moment())
+    data = transcripts.transcript(db_session(), current_user, catalogue(), moment(), policy())
     return export_response(_rows(data), fmt, f"transcript-{current_user.username}")
 
 
@@ -116,7 +116,7 @@ def export_learner(user_id: int, fmt: str):
     if fmt not in exports.FORMATS:
         abort(404)
     user = _learner_or_404(user_id)
-    data = transcripts.transcript(db_session(), user, catalogue(), moment())
+    data = transcripts.transcript(db_session(), user, catalogue(), moment(), policy())
     return export_response(_rows(data), fmt, f"transcript-{user.username}")
 
 
