@@ -32,7 +32,9 @@ ACCESS: dict[str, set[str]] = {
     "main.set_language": EVERYONE,
     "certificates.verify_form": EVERYONE,
     "certificates.verify": EVERYONE,
-    "notices.feed": EVERYONE,  # the secret token is the key; a wrong one is 404
+    "notices.feed": EVERYONE,
+    "auth.forgot_password": EVERYONE,  # 404 unless mail is configured
+    "auth.reset_password": EVERYONE,  # a wrong or spent token is 404  # the secret token is the key; a wrong one is 404
     "static": EVERYONE,
     # every signed-in person
     "auth.logout": SIGNED_IN,
