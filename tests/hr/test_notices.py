@@ -68,7 +68,7 @@ def seed(db) -> dict[str, int]:
 
 
 def notices(db) -> list[tuple[int, str, str, str]]:
-    db.expire_all()
+    db.rollback()  # see what the command committed
     rows = db.scalars(select(Notice).order_by(Notice.id))
     return [(n.user_id, n.kind, n.key.split(":")[1], n.email_status) for n in rows]
 

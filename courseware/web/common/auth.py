@@ -89,10 +89,6 @@ def login():
 # ------------------------------------------------------------ password reset by email
 
 RESET_LIMIT = "5 per 15 minutes"
-RESET_SENT = (
-    "If that account has an email address here, a link to choose a new password is on its "
-    "way. It works once, for %(minutes)s minutes."
-)
 
 
 def _mail() -> bool:
@@ -143,7 +139,14 @@ def forgot_password():
             except MailError:
                 current_app.logger.exception("password reset email not sent")
         # The same answer whether or not the account exists: no enumeration.
-        flash(_(RESET_SENT, minutes=minutes), "info")
+        flash(
+            _(
+                "If that account has an email address here, a link to choose a new password "
+                "is on its way. It works once, for %(minutes)s minutes.",
+                minutes=minutes,
+            ),
+            "info",
+        )
         return redirect(url_for("auth.login"))
     status = 400 if request.method == "POST" else 200
     return render_template("common/auth/forgot.html", form=form), status
