@@ -18,6 +18,7 @@ from courseware.certification.policy import Policy, ReminderRules
 from courseware.core import clock
 from courseware.core.models import AuditEvent, LearnerContact, Notice, Reminder
 from courseware.hr.notices import due_for
+from tests.conftest import login
 from tests.hr.test_reports import AT, DAY, NOW, add_certificate, add_cohort, add_learner, join
 from tests.test_cli import _env
 
@@ -153,3 +154,28 @@ def test_reminder_days_are_validated():
     with pytest.raises(ValidationError):
         ReminderRules(expiring_days=[-1])
     assert ReminderRules(expiring_days=[7, 60, 30]).expiring_days == [60, 30, 7]
+
+
+def test_a_certificate_nearing_expiry_opens_the_renewal_path_and_keeps_the_history(
+    app, client, db, users, course
+):
+    trainee = users["trainee"].id
+    add_certificate(db, trainee, NOW - 35 * DAY, cycle=1)  # the one renewal replaced
+    add_certificate(db, trainee, NOW + 30 * DAY, cycle=2)
+    db.commit()
+    clock.set_time(NOW)
+    try:
+        assert run(app).startswith("reminders: 1 new notices (due_soon 0, overdue 0, expiring 1")
+        login(client, "trainee")
+        en = {"Accept-Language": "en"}
+        home = client.get("/", headers=en).get_data(as_text=True)
+        assert "Time to renew your certificate." in home and "Unread notices: 1" in home
+        page = client.get("/notices", headers=en).get_data(as_text=True)
+        assert "Your renewal path is open" in page and 'href="/certificate"' in page
+        certificate = client.get("/certificate", headers=en).get_data(as_text=True)
+        assert "Start the renewal assessment" in certificate and "/quiz/renewal" in certificate
+        transcript = client.get("/transcript", headers=en).get_data(as_text=True)
+        assert f"MLA-{trainee:04d}-0001-0000-0000" in transcript
+        assert f"MLA-{trainee:04d}-0002-0000-0000" in transcript
+    finally:
+        clock.set_time(None)
