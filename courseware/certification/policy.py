@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from courseware.content.schemas import Slug
 from courseware.core.errors import ContentError, safe_load_yaml, validate_model
@@ -106,6 +106,20 @@ class Policy(_Strict):
     compliance: ComplianceRules = ComplianceRules()
     studio: StudioRules = StudioRules()
     reminders: ReminderRules = ReminderRules()
+
+    @model_validator(mode="after")
+    def _reminders_inside_renewal_window(self) -> Policy:
+        # An "expiring" reminder tells the learner their renewal path is open. Days set in
+        # the file must fall inside the window; defaults beyond it are skipped instead.
+        window = self.certification.renewal_window_days
+        days = self.reminders.expiring_days
+        chosen = "expiring_days" in self.reminders.model_fields_set
+        if chosen and days and max(days) > window:
+            raise ValueError(
+                f"reminders.expiring_days may not exceed certification.renewal_window_days "
+                f"({window}): the renewal path opens only then"
+            )
+        return self
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,9 @@ def due_for(
     elif status == "overdue" and due_date is not None:
         return Due(user_id, "overdue", "overdue", due_date)
     elif status in ("certified", "expiring") and expires_on is not None:
-        days = _threshold((expires_on - today).days, rules.expiring_days)
+        window = policy.certification.renewal_window_days
+        inside = [d for d in rules.expiring_days if d <= window]
+        days = _threshold((expires_on - today).days, inside)
         if days is not None:
             return Due(user_id, "expiring", f"expiring_{days}", expires_on)
     elif status == "expired" and expires_on is not None:

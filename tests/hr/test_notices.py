@@ -179,3 +179,16 @@ def test_a_certificate_nearing_expiry_opens_the_renewal_path_and_keeps_the_histo
         assert f"MLA-{trainee:04d}-0002-0000-0000" in transcript
     finally:
         clock.set_time(None)
+
+
+def test_expiring_reminders_fall_inside_the_renewal_window():
+    with pytest.raises(ValidationError, match="renewal_window_days"):
+        Policy.model_validate(
+            {"certification": {"renewal_window_days": 30}, "reminders": {"expiring_days": [60]}}
+        )
+    # The defaults (60, 30, 7) with a shorter window: the days beyond it are skipped.
+    short = Policy.model_validate({"certification": {"renewal_window_days": 30}})
+    found = due_for("expiring", 1, None, date(2026, 4, 20), date(2026, 3, 1), short)
+    assert found is None  # 50 days: the window is not open yet
+    found = due_for("expiring", 1, None, date(2026, 3, 20), date(2026, 3, 1), short)
+    assert found is not None and found.reason == "expiring_30"
