@@ -433,7 +433,8 @@ def reminders_run() -> None:
             session.commit()
     kinds = ", ".join(f"{k} {outcome.by_kind.get(k, 0)}" for k in notices.KINDS)
     mail = (
-        f"emailed {outcome.emailed}, failed {outcome.email_failed}, no address {outcome.no_address}"
+        f"emailed {outcome.emailed}, failed {outcome.email_failed}, "
+        f"no address {outcome.no_address}, retried {outcome.retried}"
         if app.config.get("SMTP_URL")
         else "email not configured"
     )

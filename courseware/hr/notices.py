@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from courseware.core.audit import record
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_
 from courseware.core.mail import MailError, Message
-from courseware.core.models import LearnerContact, Notice, Reminder
+from courseware.core.models import LearnerContact, Notice, Reminder, User
 from courseware.hr.compliance import Scope, learner_facts, local_date, moment
 from courseware.hr.reminders import Sender
 
@@ -50,6 +50,9 @@ NOTICE_TEXTS = {
     ),
 }
 # The HR reminder kinds (``Reminder.kind``) the emails are recorded under.
+# A notice whose email failed (the mail server was down) is emailed again by the runs
+# within this long after it was written; after that it stays in the app only.
+RETRY_FOR = timedelta(days=2)
 REMINDER_KIND = {
     "due_soon": "due",
     "overdue": "overdue",
@@ -79,6 +82,7 @@ class RunOutcome:
     emailed: int = 0
     email_failed: int = 0
     no_address: int = 0
+    retried: int = 0
     error: str = ""
     by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -175,18 +179,20 @@ def run_reminders(
                     )
                 )
             )
+    if mailer is not None and compose is not None:
+        _retry_failed(session, mailer, compose, outcome, now)
     for item in fresh:
         notice = Notice(user_id=item.user_id, kind=item.kind, day=item.day, key=item.key)
         notice.created_at = now
         notice.email_status = "none"
         outcome.notices += 1
         outcome.by_kind[item.kind] = outcome.by_kind.get(item.kind, 0) + 1
-        if mailer is not None and compose is not None and not outcome.error:
+        if mailer is not None and compose is not None:
             _email(
                 session, mailer, compose, item, addresses.get(item.user_id), notice, outcome, now
             )
         session.add(notice)
-    if outcome.notices:
+    if outcome.notices or outcome.retried:
         record(
             session,
             None,
@@ -197,9 +203,33 @@ def run_reminders(
                 "notices": outcome.notices,
                 "emailed": outcome.emailed,
                 "failed": outcome.email_failed,
+                "retried": outcome.retried,
             },
         )
     return outcome
+
+
+def _retry_failed(
+    session: Session,
+    mailer: Sender,
+    compose: Callable[[Due, str], Message],
+    outcome: RunOutcome,
+    now: datetime,
+) -> None:
+    """Email again the notices whose email failed in the last RETRY_FOR (a mail outage)."""
+    rows = session.execute(
+        select(Notice, User.display_name, LearnerContact.email)
+        .join(User, User.id == Notice.user_id)
+        .outerjoin(LearnerContact, LearnerContact.user_id == Notice.user_id)
+        .where(Notice.email_status == "failed", Notice.created_at > now - RETRY_FOR)
+        .order_by(Notice.id)
+    ).all()
+    for notice, name, address in rows:
+        if outcome.error:
+            break
+        item = Due(notice.user_id, notice.kind, notice.key.split(":")[1], notice.day, name)
+        outcome.retried += 1
+        _email(session, mailer, compose, item, address, notice, outcome, now)
 
 
 def _email(
@@ -215,6 +245,10 @@ def _email(
     if not address:
         notice.email_status = "no_address"
         outcome.no_address += 1
+        return
+    if outcome.error:  # the server is gone: not tried now, emailed again by the next run
+        notice.email_status = "failed"
+        outcome.email_failed += 1
         return
     status, detail = "sent", ""
     try:

@@ -192,3 +192,26 @@ def test_expiring_reminders_fall_inside_the_renewal_window():
     assert found is None  # 50 days: the window is not open yet
     found = due_for("expiring", 1, None, date(2026, 3, 20), date(2026, 3, 1), short)
     assert found is not None and found.reason == "expiring_30"
+
+
+def test_emails_lost_to_a_mail_outage_are_sent_by_the_next_run(app, db, smtp_server):
+    url, inbox = smtp_server
+    ids = seed(db)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        down = f"smtp://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens there
+    clock.set_time(NOW)
+    env = _env(app) | {"COURSEWARE_SMTP_URL": down}
+    result = CliRunner().invoke(cli.main, ["reminders", "run"], env=env)
+    assert result.exit_code == 0 and "mail server error" in result.output
+    assert "emailed 0, failed 2, no address 1" in result.output
+    assert {n[3] for n in notices(db) if n[0] != ids["soon"]} == {"failed"}
+    clock.set_time(NOW + DAY)
+    line = run(app, url)
+    assert line.startswith("reminders: 0 new notices") and "emailed 2" in line
+    assert "retried 2" in line
+    assert sorted(m.rcpt_tos[0] for m in inbox.messages) == [
+        "late@bank.example",
+        "renew@bank.example",
+    ]
+    assert "emailed 0" in run(app, url) and len(inbox.messages) == 2  # sent once
