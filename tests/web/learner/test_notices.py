@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from courseware.accounts import privacy
 from courseware.core import clock
-from courseware.core.models import CalendarFeed, Notice
+from courseware.core.models import CalendarFeed, Notice, User
 from courseware.hr.calendar import Event, escape, fold, write_calendar
 from tests.conftest import login, make_user, post
 from tests.hr.test_reports import AT, DAY, NOW, add_certificate, add_cohort, join
@@ -115,3 +116,16 @@ def test_ics_folding_and_escaping():
     assert "BEGIN:VEVENT" not in empty and empty.endswith("END:VCALENDAR\r\n")
     one = write_calendar([Event("u@h", date(2026, 1, 2), "s")], NOW, "x")
     assert "DTEND;VALUE=DATE:20260103\r\n" in one
+
+
+def test_notices_are_in_my_data_and_anonymising_ends_the_calendar_link(app, client, db, users):
+    trainee = users["trainee"]
+    add_notice(db, trainee.id, "overdue", date(2026, 2, 20))
+    login(client, "trainee")
+    path = _feed_path(client)
+    data = client.get("/account/my-data.json").get_json()
+    assert [n["kind"] for n in data["notices"]] == ["overdue"]
+    db.rollback()
+    privacy.anonymise(db, db.get(User, trainee.id), users["admin"].id, "Left in May")
+    db.commit()
+    assert app.test_client().get(path).status_code == 404
