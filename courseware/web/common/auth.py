@@ -33,6 +33,7 @@ from courseware.web.common.forms import (
     PasswordResetForm,
 )
 from courseware.web.common.policy import policy
+from courseware.web.common.requestlog import secret_path
 from courseware.web.common.security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -178,6 +179,7 @@ def reset_password(token: str):
 
 for _endpoint in ("auth.forgot_password", "auth.reset_password"):
     public(_endpoint)
+secret_path("auth.reset_password")
 
 
 @bp.post("/logout")

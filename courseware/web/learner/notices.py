@@ -13,6 +13,7 @@ from courseware.web.common.access import public
 from courseware.web.common.database import db_session
 from courseware.web.common.policy import policy
 from courseware.web.common.reporting import timezone
+from courseware.web.common.requestlog import secret_path
 
 bp = Blueprint("notices", __name__)
 
@@ -90,6 +91,7 @@ def feed(token: str):
 
 
 public("notices.feed")
+secret_path("notices.feed")
 
 
 def notice_count() -> int:

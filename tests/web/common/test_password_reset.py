@@ -103,3 +103,17 @@ def test_asking_is_rate_limited(app, client, db, mail):
     for _ in range(5):
         assert ask(client, "someone").status_code == 302
     assert ask(client, "someone").status_code == 429
+
+
+def test_the_token_stays_out_of_the_request_log(app, client, db, mail, caplog):
+    user = make_user(db, "learner")
+    db.add(LearnerContact(user_id=user.id, email="learner@bank.example", updated_at=NOW))
+    db.commit()
+    ask(client, "learner")
+    path = link_in(mail)
+    with caplog.at_level("INFO", logger="courseware.request"):
+        assert client.get(path).status_code == 200
+    token = path.rsplit("/", 1)[1]
+    lines = [r.getMessage() + str(getattr(r, "fields", "")) for r in caplog.records]
+    assert any("/login/reset/<token>" in line for line in lines)
+    assert not any(token in line for line in lines)
