@@ -395,6 +395,58 @@ def register(app: Flask) -> None:
 
 
 @main.group()
+def reminders() -> None:
+    """Reminders to learners: due dates, overdue training, certificates to renew."""
+
+
+@reminders.command("run")
+def reminders_run() -> None:
+    """Tell each learner what is due, once each: in the app, and by email when configured.
+
+    Meant to run daily from cron or a systemd timer (see docs/operations.md).
+    """
+    from courseware.core.clock import utcnow
+    from courseware.core.mail import Mailer
+    from courseware.hr import notices
+
+    with _app() as app:
+        ensure_database(app)
+        policy = load_policy(app.config.get("SETTINGS_FILE")).policy
+        timezone = app.config.get("TIMEZONE") or "Asia/Taipei"
+        gettext = translator(app.config.get("BABEL_DEFAULT_LOCALE") or "zh_Hant")
+        base = (app.config.get("BASE_URL") or "").rstrip("/")
+        link = f"{base}/notices" if base else ""
+
+        def compose(item: notices.Due, address: str):
+            return notices.compose_email(item, address, gettext, link)
+
+        sessions = app.extensions["courseware.core.db"].sessions
+        with sessions() as session:
+            if app.config.get("SMTP_URL"):
+                sender = app.config.get("MAIL_FROM") or "academy@localhost"
+                with Mailer(app.config["SMTP_URL"], sender) as mailer:
+                    outcome = notices.run_reminders(
+                        session, policy, timezone, mailer, compose, utcnow()
+                    )
+            else:
+                outcome = notices.run_reminders(session, policy, timezone, now=utcnow())
+            session.commit()
+    kinds = ", ".join(f"{k} {outcome.by_kind.get(k, 0)}" for k in notices.KINDS)
+    mail = (
+        f"emailed {outcome.emailed}, failed {outcome.email_failed}, "
+        f"no address {outcome.no_address}, retried {outcome.retried}"
+        if app.config.get("SMTP_URL")
+        else "email not configured"
+    )
+    click.echo(
+        f"reminders: {outcome.notices} new notices ({kinds}), "
+        f"{outcome.already} already sent; {mail}."
+    )
+    if outcome.error:
+        click.echo(f"mail server error: {outcome.error}", err=True)
+
+
+@main.group()
 def cases() -> None:
     """Loan cases: check the rubric against gaming."""
 

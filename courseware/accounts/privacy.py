@@ -21,12 +21,15 @@ from courseware.core.errors import N_
 from courseware.core.models import (
     AttemptQuestion,
     AuditEvent,
+    CalendarFeed,
     CaseDecision,
     Certificate,
     CohortMembership,
     Exemption,
     LearnerContact,
     LessonProgress,
+    Notice,
+    PasswordResetToken,
     PracticeAnswer,
     QuizAttempt,
     Reminder,
@@ -151,6 +154,17 @@ def personal_data(session: Session, user: User) -> dict[str, Any]:
             {"sent_at": _when(r.sent_at), "kind": r.kind, "address": r.address}
             for r in session.scalars(select(Reminder).where(Reminder.user_id == user.id))
         ],
+        "notices": [
+            {
+                "kind": n.kind,
+                "day": n.day.isoformat(),
+                "created_at": _when(n.created_at),
+                "read_at": _when(n.read_at),
+            }
+            for n in session.scalars(
+                select(Notice).where(Notice.user_id == user.id).order_by(Notice.id)
+            )
+        ],
     }
 
 
@@ -180,6 +194,9 @@ def anonymise(session: Session, user: User, actor_id: int, reason: str) -> None:
     user.session_version += 1
     session.execute(delete(LearnerContact).where(LearnerContact.user_id == user.id))
     session.execute(update(Reminder).where(Reminder.user_id == user.id).values(address=""))
+    # No calendar link and no password-reset link outlive the person.
+    session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    session.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user.id))
     for event in session.scalars(
         select(AuditEvent).where(
             AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from courseware.content.schemas import Slug
 from courseware.core.errors import ContentError, safe_load_yaml, validate_model
@@ -75,6 +75,29 @@ class AssessmentRules(_Strict):
     retake_wait_minutes: int = Field(default=240, ge=0, le=60 * 24 * 30)
 
 
+def _days_list(values: list[int]) -> list[int]:
+    if len(set(values)) != len(values):
+        raise ValueError("each number of days may appear only once")
+    return sorted(values, reverse=True)
+
+
+class ReminderRules(_Strict):
+    # `courseware reminders run` tells a learner this many days before their cohort's
+    # due date (once per number) ...
+    due_soon_days: list[int] = Field(default=[7, 1], max_length=10)
+    # ... and this many days before their certificate expires (once per number).
+    expiring_days: list[int] = Field(default=[60, 30, 7], max_length=10)
+    # How long a password-reset link sent by email stays valid.
+    reset_link_minutes: int = Field(default=60, ge=5, le=60 * 24)
+
+    @field_validator("due_soon_days", "expiring_days")
+    @classmethod
+    def _days(cls, values: list[int]) -> list[int]:
+        if any(not 0 <= v <= 365 for v in values):
+            raise ValueError("days must be between 0 and 365")
+        return _days_list(values)
+
+
 class Policy(_Strict):
     certification: CertificationRules = CertificationRules()
     learning: LearningRules = LearningRules()
@@ -82,6 +105,21 @@ class Policy(_Strict):
     cases: CaseRules = CaseRules()
     compliance: ComplianceRules = ComplianceRules()
     studio: StudioRules = StudioRules()
+    reminders: ReminderRules = ReminderRules()
+
+    @model_validator(mode="after")
+    def _reminders_inside_renewal_window(self) -> Policy:
+        # An "expiring" reminder tells the learner their renewal path is open. Days set in
+        # the file must fall inside the window; defaults beyond it are skipped instead.
+        window = self.certification.renewal_window_days
+        days = self.reminders.expiring_days
+        chosen = "expiring_days" in self.reminders.model_fields_set
+        if chosen and days and max(days) > window:
+            raise ValueError(
+                f"reminders.expiring_days may not exceed certification.renewal_window_days "
+                f"({window}): the renewal path opens only then"
+            )
+        return self
 
 
 @dataclass(frozen=True)

@@ -291,6 +291,7 @@ def world(live: LiveSite) -> dict[str, Any]:
     cert = live.certify(certified)
     due = (clock.utcnow() - timedelta(days=5)).date()
     cohort = live.cohort("北區春季梯次", "台北分行", due, [trainee])
+    assert live.remind() >= 1  # the trainee's overdue notice
     cat = live.catalogue()
     lesson = max(
         ((m.slug, le.slug, len(le.body)) for m in cat.modules for le in m.lessons),

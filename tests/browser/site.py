@@ -275,6 +275,17 @@ class LiveSite:
             db.commit()
             return group.id
 
+    def remind(self) -> int:
+        """What ``courseware reminders run`` would write now (in the app only, no email)."""
+        from courseware.hr.notices import run_reminders
+
+        policy = self.app.extensions["courseware.certification.policy"].policy
+        with self.session() as db:
+            begin_write(db)
+            outcome = run_reminders(db, policy, self.app.config.get("TIMEZONE") or "Asia/Taipei")
+            db.commit()
+            return outcome.notices
+
 
 # Driving pages -----------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ PAGES = [
     ("glossary", "trainee", "/glossary"),
     ("search", "trainee", "/search?q=現金流量"),
     ("account", "trainee", "/account"),
+    ("notices", "trainee", "/notices"),
     ("hr-dashboard", "hr", "/hr"),
     ("hr-learners", "hr", "/hr/learners"),
     ("hr-transcript", "hr", "/hr/learners/{trainee_id}"),

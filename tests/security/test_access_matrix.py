@@ -32,11 +32,18 @@ ACCESS: dict[str, set[str]] = {
     "main.set_language": EVERYONE,
     "certificates.verify_form": EVERYONE,
     "certificates.verify": EVERYONE,
+    "notices.feed": EVERYONE,
+    "auth.forgot_password": EVERYONE,  # 404 unless mail is configured
+    "auth.reset_password": EVERYONE,  # a wrong or spent token is 404  # the secret token is the key; a wrong one is 404
     "static": EVERYONE,
     # every signed-in person
     "auth.logout": SIGNED_IN,
     "auth.account": SIGNED_IN,
     "auth.my_data": SIGNED_IN,
+    "notices.index": SIGNED_IN,  # each sees only their own notices
+    "notices.mark_read": SIGNED_IN,
+    "notices.mark_all_read": SIGNED_IN,
+    "notices.new_feed_link": SIGNED_IN,
     "learn.dashboard": SIGNED_IN,
     "learn.module": SIGNED_IN,
     "learn.lesson": SIGNED_IN,

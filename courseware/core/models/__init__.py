@@ -8,6 +8,7 @@ from courseware.core.models.cases import CaseDecision, CaseStageDecision, CaseTi
 from courseware.core.models.certificates import Certificate, Exemption
 from courseware.core.models.cohorts import Cohort, CohortMembership, LearnerContact, Reminder
 from courseware.core.models.content import ContentDocument, ContentRevision, ContentState
+from courseware.core.models.notices import CalendarFeed, Notice, PasswordResetToken
 from courseware.core.models.practice import PracticeAnswer
 from courseware.core.models.progress import LessonProgress
 from courseware.core.models.studio import ProblemReport, RevisionReview
@@ -16,6 +17,7 @@ __all__ = [
     "AttemptQuestion",
     "AuditEvent",
     "Base",
+    "CalendarFeed",
     "CaseDecision",
     "CaseStageDecision",
     "CaseTicket",
@@ -28,6 +30,8 @@ __all__ = [
     "Exemption",
     "LearnerContact",
     "LessonProgress",
+    "Notice",
+    "PasswordResetToken",
     "PracticeAnswer",
     "ProblemReport",
     "QuizAttempt",

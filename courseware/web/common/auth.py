@@ -8,6 +8,7 @@ import time
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -19,11 +20,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from courseware.accounts import privacy
+from courseware.accounts import password_reset, privacy
 from courseware.accounts import users as accounts
+from courseware.core.mail import Mailer, MailError, Message
+from courseware.web.common.access import public
 from courseware.web.common.database import db_session
 from courseware.web.common.extensions import limiter
-from courseware.web.common.forms import LoginForm, PasswordChangeForm
+from courseware.web.common.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+)
+from courseware.web.common.policy import policy
+from courseware.web.common.requestlog import secret_path
 from courseware.web.common.security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -74,7 +84,102 @@ def login():
         flash(_(SIGN_IN_FAILED), "error")
         return render_template("common/auth/login.html", form=form), 200
     status = 400 if request.method == "POST" else 200
-    return render_template("common/auth/login.html", form=form), status
+    return render_template("common/auth/login.html", form=form, can_reset=_mail()), status
+
+
+# ------------------------------------------------------------ password reset by email
+
+RESET_LIMIT = "5 per 15 minutes"
+
+
+def _mail() -> bool:
+    return bool(current_app.config.get("SMTP_URL"))
+
+
+def _reset_key() -> str:
+    name = (request.form.get("username") or "").strip().lower()[:254]
+    return f"reset:{name}"
+
+
+def _send_link(link: password_reset.ResetLink, minutes: int) -> None:
+    url = url_for("auth.reset_password", token=link.token, _external=True)
+    body = "\n\n".join(
+        [
+            _("Dear %(name)s,", name=link.user.display_name),
+            _(
+                "Someone (we hope you) asked to reset the password of the account "
+                "%(username)s. Choose a new password here within %(minutes)s minutes:",
+                username=link.user.username,
+                minutes=minutes,
+            ),
+            url,
+            _("If you did not ask for this, ignore this email: your password stays as it is."),
+            _("Microloan Officer Academy"),
+        ]
+    )
+    config = current_app.config
+    with Mailer(config["SMTP_URL"], config.get("MAIL_FROM") or "academy@localhost") as mailer:
+        mailer.send(Message(link.address, _("Reset your password"), body + "\n"))
+
+
+@bp.route("/login/forgot", methods=["GET", "POST"])
+@limiter.limit(RESET_LIMIT, methods=["POST"])
+@limiter.limit(RESET_LIMIT, methods=["POST"], key_func=_reset_key)
+def forgot_password():
+    if not _mail():
+        abort(404)  # without mail, the sign-in page says to ask an administrator
+    form = ForgotPasswordForm()
+    minutes = policy().reminders.reset_link_minutes
+    if form.validate_on_submit():
+        session_db = db_session()
+        link = password_reset.request_reset(session_db, form.username.data, minutes)
+        session_db.commit()
+        if link is not None:
+            try:
+                _send_link(link, minutes)
+            except MailError:
+                current_app.logger.exception("password reset email not sent")
+        # The same answer whether or not the account exists: no enumeration.
+        flash(
+            _(
+                "If that account has an email address here, a link to choose a new password "
+                "is on its way. It works once, for %(minutes)s minutes.",
+                minutes=minutes,
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("common/auth/forgot.html", form=form), status
+
+
+@bp.route("/login/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(RESET_LIMIT, methods=["POST"])
+def reset_password(token: str):
+    session_db = db_session()
+    user = password_reset.link_user(session_db, token)
+    if user is None:
+        return render_template("common/auth/reset.html", form=None), 404
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        if form.new_password.data != form.confirm.data:
+            form.confirm.errors.append(_("The two new passwords differ."))
+        else:
+            try:
+                password_reset.reset_with_link(session_db, token, form.new_password.data)
+            except accounts.AccountError as exc:
+                form.new_password.errors.append(_(exc.message))
+            else:
+                session_db.commit()
+                flash(_("Your password is changed. Sign in with it."), "success")
+                return redirect(url_for("auth.login"))
+    status = 400 if form.errors else 200
+    return render_template("common/auth/reset.html", form=form, user=user), status
+
+
+for _endpoint in ("auth.forgot_password", "auth.reset_password"):
+    public(_endpoint)
+secret_path("auth.reset_password")
 
 
 @bp.post("/logout")

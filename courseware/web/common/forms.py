@@ -40,6 +40,17 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField(_l("New password again"), validators=[DataRequired(), Length(max=200)])
 
 
+class ForgotPasswordForm(FlaskForm):
+    username = StringField(
+        _l("User name or email address"), validators=[DataRequired(), Length(max=254)]
+    )
+
+
+class PasswordResetForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("New password again"), validators=[DataRequired(), Length(max=200)])
+
+
 class AccountForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(min=2, max=64)])
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])

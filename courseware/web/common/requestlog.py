@@ -50,6 +50,16 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
 
 
+# Endpoints whose URL carries a secret (a password-reset or calendar token): their lines
+# log the route's rule instead of the path.
+SECRET_PATHS: set[str] = set()
+
+
+def secret_path(endpoint: str) -> None:
+    """Keep the path of ``endpoint``'s requests out of the log (it holds a token)."""
+    SECRET_PATHS.add(endpoint)
+
+
 def _start() -> None:
     g.request_started = time.perf_counter()
     request_id()
@@ -63,10 +73,13 @@ def _finish(response: Response) -> Response:
     except Exception:  # noqa: BLE001 - the user store may be the thing that failed
         user_id = None
     response.headers.setdefault("X-Request-ID", request_id())
+    path = request.path
+    if request.endpoint in SECRET_PATHS and request.url_rule is not None:
+        path = request.url_rule.rule
     log.info(
         "%s %s %s",
         request.method,
-        request.path,
+        path,
         response.status_code,
         extra={
             "fields": {
@@ -74,7 +87,7 @@ def _finish(response: Response) -> Response:
                 "user_id": user_id,
                 "method": request.method,
                 "route": request.url_rule.rule if request.url_rule else None,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
             }
