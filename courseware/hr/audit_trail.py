@@ -34,11 +34,14 @@ AUDIT_COLUMNS = (
 # Every action code written to the audit log, as the sentence the trail shows
 # (tests/hr/test_audit_words.py finds each code in the source and asks for its sentence).
 ACTION_SENTENCES = {
+    "reminder.run": N_("Sent the due reminders and notices"),
     "account.anonymise": N_("Anonymised an account"),
     "account.create": N_("Created an account"),
     "account.import": N_("Imported accounts"),
     "account.password_change": N_("Changed their own password"),
     "account.password_reset": N_("Reset a password"),
+    "account.password_reset_by_email": N_("Set a new password from an emailed link"),
+    "account.password_reset_request": N_("Asked for a password reset link"),
     "account.update": N_("Changed an account"),
     "case.reset": N_("Reset a case decision"),
     "certificate.earned": N_("Issued a certificate on completing the requirements"),
