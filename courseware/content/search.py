@@ -60,6 +60,8 @@ _MARKUP = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
     (re.compile(r"<[^>]+>"), ""),
+    # A site path written out in the text (/cases/bar-owner) says nothing in a snippet.
+    (re.compile(r"(?<![\w/])/(?:cases|modules|quiz|glossary|certificate|transcript)\b[\w/-]*"), ""),
     (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+", re.M), ""),
     (re.compile(r"^\|?[\s:|-]+\|?$", re.M), ""),
     (re.compile(r"[*_`|]+"), " "),

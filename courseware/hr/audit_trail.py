@@ -28,6 +28,44 @@ AUDIT_COLUMNS = (
     N_("Reason"),
 )
 
+# What each recorded action and target type is called on the page (the exports keep the
+# codes, which scripts filter on).
+ACTION_LABELS = {
+    "account.anonymise": N_("Account anonymised"),
+    "account.create": N_("Account created"),
+    "account.import": N_("Accounts imported"),
+    "account.password_change": N_("Password changed"),
+    "account.password_reset": N_("Password reset"),
+    "account.update": N_("Account changed"),
+    "case.reset": N_("Case decision reset"),
+    "certificate.earned": N_("Certificate earned"),
+    "certificate.renewal": N_("Certificate renewed"),
+    "certificate.manual": N_("Certificate issued by hand"),
+    "certificate.revoke": N_("Certificate revoked"),
+    "cohort.assign": N_("Added to a cohort"),
+    "cohort.create": N_("Cohort created"),
+    "cohort.due_date": N_("Cohort due date changed"),
+    "cohort.remove": N_("Removed from a cohort"),
+    "cohort.update": N_("Cohort changed"),
+    "contact.update": N_("Reminder email changed"),
+    "content.publish": N_("Course material published"),
+    "content.return": N_("Course material sent back"),
+    "content.submit": N_("Course material sent for review"),
+    "exemption.grant": N_("Exemption granted"),
+    "quiz.reset": N_("Quiz attempt reset"),
+    "reminder.send": N_("Reminders sent"),
+}
+TARGET_LABELS = {
+    "user": N_("Account"),
+    "users": N_("Accounts"),
+    "certificate": N_("Certificate"),
+    "cohort": N_("Cohort"),
+    "content_document": N_("Course material"),
+    "quiz_attempt": N_("Quiz attempt"),
+    "case_decision": N_("Case decision"),
+    "reminders": N_("Reminders"),
+}
+
 
 def _day(text: str | None) -> date | None:
     try:
@@ -172,8 +210,12 @@ def _json(value: dict[str, Any] | None) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
 
 
-def target_text(row: AuditRow) -> str:
-    shown = f"{row.target_type} {row.target_id}".strip()
+def target_text(row: AuditRow, label: Callable[[str], str] | None = None) -> str:
+    """The target as ``type id (name)``; with ``label``, the type in the reader's words."""
+    kind = row.target_type
+    if label is not None and kind in TARGET_LABELS:
+        kind = label(TARGET_LABELS[kind])
+    shown = f"{kind} {row.target_id}".strip()
     return f"{shown} ({row.target_name})" if row.target_name else shown
 
 

@@ -58,7 +58,26 @@ def datetime(value: datetime_type | None, style: str = "short") -> str:
     return MISSING if value is None else format_datetime(value, style)
 
 
+def cell(value: object) -> str:
+    """A table cell of a report on the page (the CSV keeps ISO dates): a naive datetime is
+    already local time, as the reports write it for spreadsheets."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime_type):
+        if value.tzinfo is None:
+            return format_datetime(value, "short", rebase=False)
+        return datetime(value)
+    if isinstance(value, date_type):
+        return date(value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | float):
+        return number(value)
+    return str(value)
+
+
 FILTERS = {
+    "cell": cell,
     "number": number,
     "money": money,
     "percent": percent,

@@ -29,7 +29,15 @@ def index():
         columns=audit_trail.AUDIT_COLUMNS,
         actions=audit_trail.actions(session),
         cell_text=exports.cell_text,
+        action_label=action_label,
+        target_text=lambda row: audit_trail.target_text(row, label),
     )
+
+
+def action_label(action: str) -> str:
+    """An action's name in the reader's language; an unknown one shows its code."""
+    known = audit_trail.ACTION_LABELS.get(action)
+    return label(known) if known else action
 
 
 def _rows(query: audit_trail.AuditQuery) -> Iterator[list[Cell]]:

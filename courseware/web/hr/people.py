@@ -62,6 +62,7 @@ def _page(user: User, form: ReasonForm | None = None, status: int = 200, action:
         attempts=attempts,
         decisions=decisions,
         modules={m.slug: m for m in catalogue().modules},
+        cases=catalogue().cases,
         form=form or ReasonForm(),
         failed_action=action,
         can_revoke=current_user.role in ("hr", "admin"),
