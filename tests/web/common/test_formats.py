@@ -63,7 +63,13 @@ def test_the_scan_catches_ad_hoc_formatting(tmp_path: Path):
         encoding="utf-8",
     )
     found = [o.split(": ", 1)[1] for o in _offences_in(tmp_path, page)]
-    assert found == ["isoformat", "format filter", "round", "int to text", "literal % after a figure"]
+    assert found == [
+        "isoformat",
+        "format filter",
+        "round",
+        "int to text",
+        "literal % after a figure",
+    ]
 
 
 def _offences_in(root: Path, path: Path) -> list[str]:

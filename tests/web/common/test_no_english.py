@@ -15,9 +15,9 @@ page cannot ship without being read here.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -28,15 +28,16 @@ from sqlalchemy.orm import Session
 
 from courseware import certification
 from courseware.assessment.attempts import questions_of
+from courseware.certification.policy import LoadedPolicy, StudioRules
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import published_sources
 from courseware.core import clock
-from courseware.core.models import ContentDocument, QuizAttempt, User
+from courseware.core.models import ContentDocument, ContentRevision, QuizAttempt
 from courseware.hr.cohorts import assign, create_cohort
 from tests.assessment.helpers import fields_for, right_answer, wrong_answer
 from tests.certification.test_certification import POLICY, decide, finish_lessons, pass_quiz
 from tests.conftest import login, make_user, post
-from tests.studio.helpers import hidden
+from tests.studio.helpers import doc_id, editor_form, hidden
 
 # Product and format names, units and the language switcher's own name: words a Chinese
 # interface also writes in Latin letters. Keep this short; translate anything else.
@@ -100,7 +101,20 @@ CODE_RE = re.compile(r"\b[A-Z]{3}(?:-[A-Z0-9]{4}){4}\b")
 # Not prose: scripts, a file's text being edited, code and sample files (identifiers, paths,
 # setting names, a CSV's lines).
 SKIPPED_TAGS = {"script", "style", "textarea", "code", "pre", "template"}
-VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+VOID_TAGS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "wbr",
+}
 ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 
 
@@ -226,11 +240,16 @@ def world(app: Flask, db: Session, course: None) -> Iterator[dict[str, object]]:
         decision = decide(db, trainee, slug, 80)
         decision.option_id = catalogue.cases[slug].spec.options[0].id  # one the case offers
     db.commit()
-    cert = certification.check_and_issue(db, trainee.id, catalogue, POLICY)
+    # The case decided through the page scores what its random scenario gives: average the
+    # best two, so the certificate does not depend on it.
+    policy = POLICY.model_copy(
+        update={"certification": POLICY.certification.model_copy(update={"case_average": "best"})}
+    )
+    cert = certification.check_and_issue(db, trainee.id, catalogue, policy)
     cohort = create_cohort(db, "二〇二六春季班", "台北分行", date(2027, 6, 30), people["hr"].id)
     assign(db, cohort, [trainee], people["hr"].id)
     db.commit()
-    standing = certification.learner_standing(db, trainee.id, catalogue, POLICY)
+    standing = certification.learner_standing(db, trainee.id, catalogue, policy)
     assert cert is not None, [(r.key, r.met) for r in standing.requirements]
     learner = _signed_in(app, "trainee")
     lesson = learner.get("/modules/alpha/first").get_data(as_text=True)
@@ -238,8 +257,21 @@ def world(app: Flask, db: Session, course: None) -> Iterator[dict[str, object]]:
     fields = {name: hidden(form, name) for name in ("csrf_token", "revision", "attempt", "page")}
     sent = learner.post("/report-problem", data={**fields, "note": "第二段的利率算錯了"})
     assert sent.status_code == 302
+    # A lesson edit waiting for review (review on for module alpha), for the review page.
+    app.extensions["courseware.certification.policy"] = LoadedPolicy(
+        policy.model_copy(update={"studio": StudioRules(review_required=["alpha"])}), []
+    )
+    author = _signed_in(app, "trainer")
+    lesson_id = doc_id(db, "content/01-alpha/01-first.md")
+    form = editor_form(author, lesson_id)
+    form["text"] = form["text"].replace("微貸很小", "微貸金額小")
+    author.post(f"/author/content/{lesson_id}", data={**form, "action": "publish"})
+    db.rollback()
+    pending = db.scalar(select(ContentRevision.id).where(ContentRevision.status == "pending"))
+    assert pending is not None
     documents = {
-        path: doc_id for path, doc_id in db.execute(select(ContentDocument.path, ContentDocument.id))
+        path: doc_id
+        for path, doc_id in db.execute(select(ContentDocument.path, ContentDocument.id))
     }
     # The glossary file's own English column, as its editor previews the Markdown table.
     glossary_words = {
@@ -252,6 +284,7 @@ def world(app: Flask, db: Session, course: None) -> Iterator[dict[str, object]]:
         documents=documents,
         glossary_editor=f"/author/content/{documents['content/glossary.md']}",
         glossary_words=glossary_words,
+        pending=pending,
     )
     yield ids
 
@@ -304,7 +337,7 @@ def _urls(app: Flask, world: dict[str, object]) -> dict[str, list[str]]:
             f"/author/banks/{bank}/questions/{qid}" for qid in ("alpha-single", "alpha-retired")
         ],
         "studio_review.queue": ["/author/reviews"],
-        "studio_review.revision": [],  # filled below when a revision waits for review
+        "studio_review.revision": [f"/author/reviews/{world['pending']}"],
         "studio_reports.inbox": ["/author/reports"],
         "people.certification_page": [f"/people/{world['learner']}/certification"],
         "hr.dashboard": ["/hr"],
