@@ -32,6 +32,7 @@ class Document:
     text: str  # plain text as shown
     folded: str  # normalised for matching, same length as text
     anchor: str = ""
+    english: str = ""  # a glossary term's English name: searched, shown beside the title
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class SearchIndex:
                 )
         if catalogue.glossary:
             for term in catalogue.glossary.terms:
-                text = f"{term.term}（{term.english}）：{term.definition}"
+                text = f"{term.term}：{term.definition}"
                 documents.append(
                     Document(
                         "glossary",
@@ -111,6 +112,7 @@ class SearchIndex:
                         text,
                         fold(text),
                         term.anchor,
+                        term.english,
                     )
                 )
         return cls(documents)
@@ -121,7 +123,7 @@ class SearchIndex:
             return []
         hits: list[Hit] = []
         for doc in self.documents:
-            folded_title = fold(doc.title)
+            folded_title = fold(f"{doc.title} {doc.english}")
             if not all(w in doc.folded or w in folded_title for w in words):
                 continue
             score = sum(doc.folded.count(w) + 5 * folded_title.count(w) for w in words)

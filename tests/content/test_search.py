@@ -70,3 +70,9 @@ def test_the_shipped_course_has_no_address_in_its_search_text():
     sources, _errors = read_sources({"content": REPO_ROOT / "content"})
     index = SearchIndex.from_catalogue(build_catalogue(sources))
     assert not [d.title for d in index.documents if "/cases/" in d.text or "](" in d.text]
+
+
+def test_a_glossary_term_is_found_by_its_english_name_and_shown_beside_it():
+    [hit] = [h for h in _index().search("Repayment") if h.document.kind == "glossary"]
+    assert hit.document.english == "repayment capacity"
+    assert "repayment" not in "".join(text for text, _ in hit.snippet)

@@ -30,8 +30,9 @@ from courseware import certification
 from courseware.assessment.attempts import questions_of
 from courseware.certification.policy import LoadedPolicy, StudioRules
 from courseware.content.catalogue import build_catalogue
-from courseware.content.store import published_sources
+from courseware.content.store import import_sources, published_sources, read_sources
 from courseware.core import clock
+from courseware.core.config import REPO_ROOT
 from courseware.core.models import ContentDocument, ContentRevision, QuizAttempt
 from courseware.hr.cohorts import assign, create_cohort
 from tests.assessment.helpers import fields_for, right_answer, wrong_answer
@@ -50,6 +51,12 @@ ALLOWED = {
     "markdown",  # the lessons' file format, named in the studio
     "yaml",  # the question banks' and cases' file format, named in the studio
     "excel",  # product name (saving a CSV from it)
+    "line",  # products people in Taiwan name in Latin letters: LINE (Pay), Instagram, ...
+    "pay",
+    "instagram",
+    "facebook",
+    "app",
+    "pos",
     "email",  # as written in Taiwan
     "english",  # the language switcher names each language in itself
     "par",  # portfolio at risk, and PAR30
@@ -58,7 +65,7 @@ ALLOWED = {
     "mb",  # unit
 }
 # Loanwords Chinese writes with Latin letters.
-LOANWORDS_RE = re.compile(r"卡拉OK")
+LOANWORDS_RE = re.compile(r"卡拉\s*OK")
 URL_RE = re.compile(r"https?://\S+")
 
 # Each role is signed in under a neutral user name (one letter and a digit, not counted as a
@@ -95,7 +102,11 @@ NOT_VISITED = {
 
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
 # A Chinese term followed by its English name in parentheses: 微貸 (microloan), 微貸（Micro Loan）.
-GLOSS_RE = re.compile(r"(?<=[\u3400-\u9fff])\s*[(（][A-Za-z][A-Za-z0-9 '’&/.,-]*[)）]")
+# One level of parentheses may nest inside: 配合收成還款（harvest-aligned (balloon) schedule）.
+GLOSS_RE = re.compile(
+    r"(?<=[\u3400-\u9fff」』])\s*[(（][A-Za-z][A-Za-z0-9 '’&/.,-]*"
+    r"(?:\([A-Za-z0-9 '’&/.,-]*\)[A-Za-z0-9 '’&/.,-]*)?[)）]"
+)
 # A certificate's code (MLA-7KQ2-...) and its placeholder (MLA-XXXX-...) are codes, not words.
 CODE_RE = re.compile(r"\b[A-Z]{3}(?:-[A-Z0-9]{4}){4}\b")
 # Not prose: scripts, a file's text being edited, code and sample files (identifiers, paths,
@@ -395,3 +406,31 @@ def test_every_page_reads_in_chinese_for_every_role(app: Flask, db: Session, wor
                     problems.append(f"{role} {path}: {' '.join(words)}  [{_context(text, words)}]")
     assert not problems, "\n".join(problems)
     assert sorted(set(urls) - reached) == []
+
+
+def test_the_shipped_course_reads_in_chinese(app: Flask, db: Session):
+    """The course's own pages (lessons, glossary, cases, guides, question banks) as a
+    trainer sees them: the real course, not the fixture one."""
+    sources, errors = read_sources(
+        {name: REPO_ROOT / name for name in ("content", "quizzes", "case_studies")}
+    )
+    assert not errors
+    import_sources(db, sources)
+    db.commit()
+    make_user(db, "p2", role="trainer", display_name=NAMES["trainer"])
+    catalogue = build_catalogue(*published_sources(db))
+    client = _signed_in(app, "trainer")
+    paths = ["/glossary", "/cases", "/search?q=還款", "/search?q=案例", "/author/guides"]
+    for module in catalogue.modules:
+        paths.append(f"/modules/{module.slug}")
+        paths += [f"/modules/{module.slug}/{lesson.slug}" for lesson in module.lessons]
+        paths += [f"/author/guides/{module.slug}", f"/author/quizzes/{module.slug}"]
+    paths += [f"/cases/{slug}" for slug in catalogue.cases]
+    problems = []
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        text = visible_text(response.get_data(as_text=True))
+        if words := list(dict.fromkeys(english_words(text))):
+            problems.append(f"{path}: {' '.join(words)}  [{_context(text, words)}]")
+    assert problems == []

@@ -18,7 +18,6 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import event, insert, select
 
 from courseware.core import clock
-from courseware.web.common import formats
 from courseware.core.models import (
     AuditEvent,
     CaseDecision,
@@ -30,6 +29,7 @@ from courseware.core.models import (
     Reminder,
     User,
 )
+from courseware.web.common import formats
 from tests.conftest import login, make_user, post
 from tests.hr.test_reports import (
     AT,
