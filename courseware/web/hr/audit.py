@@ -28,7 +28,6 @@ def index():
         rows=[(row, audit_trail.audit_cells(row, timezone(), label)) for row in page.rows],
         columns=audit_trail.AUDIT_COLUMNS,
         actions=audit_trail.actions(session),
-        cell_text=exports.cell_text,
         action_label=action_label,
         target_text=lambda row: audit_trail.target_text(row, label),
     )

@@ -104,7 +104,6 @@ def learners():
         scope=scope(),
         mail_configured=mail_configured(),
         can_remind=current_user.role in EDITORS,
-        cell_text=exports.cell_text,
     )
 
 
