@@ -32,6 +32,7 @@ class Document:
     text: str  # plain text as shown
     folded: str  # normalised for matching, same length as text
     anchor: str = ""
+    english: str = ""  # a glossary term's English name: searched, shown beside the title
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ _MARKUP = [
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
     (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
     (re.compile(r"<[^>]+>"), ""),
+    # A site path written out in the text (/cases/bar-owner) says nothing in a snippet.
+    (re.compile(r"(?<![\w/])/(?:cases|modules|quiz|glossary|certificate|transcript)\b[\w/-]*"), ""),
     (re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+", re.M), ""),
     (re.compile(r"^\|?[\s:|-]+\|?$", re.M), ""),
     (re.compile(r"[*_`|]+"), " "),
@@ -98,7 +101,7 @@ class SearchIndex:
                 )
         if catalogue.glossary:
             for term in catalogue.glossary.terms:
-                text = f"{term.term}（{term.english}）：{term.definition}"
+                text = f"{term.term}：{term.definition}"
                 documents.append(
                     Document(
                         "glossary",
@@ -109,6 +112,7 @@ class SearchIndex:
                         text,
                         fold(text),
                         term.anchor,
+                        term.english,
                     )
                 )
         return cls(documents)
@@ -119,7 +123,7 @@ class SearchIndex:
             return []
         hits: list[Hit] = []
         for doc in self.documents:
-            folded_title = fold(doc.title)
+            folded_title = fold(f"{doc.title} {doc.english}")
             if not all(w in doc.folded or w in folded_title for w in words):
                 continue
             score = sum(doc.folded.count(w) + 5 * folded_title.count(w) for w in words)

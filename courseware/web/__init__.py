@@ -13,6 +13,7 @@ def init_web(app: Flask) -> None:
         database,
         errors,
         extensions,
+        formats,
         navigation,
         requestlog,
         security,
@@ -42,6 +43,7 @@ def init_web(app: Flask) -> None:
     requestlog.init_app(app)
     database.init_app(app)
     extensions.init_app(app)
+    formats.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)

@@ -54,3 +54,25 @@ def test_markup_and_loan_blocks_are_not_searched():
 
 def test_empty_query_finds_nothing():
     assert _index().search("   ") == []
+
+
+def test_snippets_carry_link_text_not_addresses():
+    text = plain_text(
+        "可在案例模擬「[巷口雜貨店](/cases/grocery-kiosk)」實際做決策。"
+        "也可以到 /cases/bar-owner 練習，或複習 /modules/alpha/first。"
+    )
+    assert text == "可在案例模擬「巷口雜貨店」實際做決策。也可以到 練習，或複習 。"
+
+
+def test_the_shipped_course_has_no_address_in_its_search_text():
+    from courseware.core.config import REPO_ROOT
+
+    sources, _errors = read_sources({"content": REPO_ROOT / "content"})
+    index = SearchIndex.from_catalogue(build_catalogue(sources))
+    assert not [d.title for d in index.documents if "/cases/" in d.text or "](" in d.text]
+
+
+def test_a_glossary_term_is_found_by_its_english_name_and_shown_beside_it():
+    [hit] = [h for h in _index().search("Repayment") if h.document.kind == "glossary"]
+    assert hit.document.english == "repayment capacity"
+    assert "repayment" not in "".join(text for text, _ in hit.snippet)

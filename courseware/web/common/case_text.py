@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from courseware.lending.scoring import MAX_REASONS
+from courseware.web.common import formats
 
 OUTCOMES = {
     "on_time": _l("Repaid on time"),
@@ -146,17 +146,12 @@ LABELS = {
 }
 
 
-def money(value: float | None) -> str:
-    """A whole amount in the locale's digits, e.g. 24,000."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    return format_decimal(round(value), format="#,##0")
+# The case pages' figures, written like every other page's (web/common/formats.py).
+money = formats.money
 
 
 def share(value: float | None, digits: int = 1) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return format_percent(value, format="#,##0." + "0" * digits + "%" if digits else "#,##0%")
+    return formats.percent(value, digits)
 
 
 def ratio(value: float | None) -> str:
@@ -166,12 +161,11 @@ def ratio(value: float | None) -> str:
     return share(value, 0)
 
 
-def number(value: float | None) -> str:
-    return "–" if value is None else format_decimal(value, format="#,##0.##")
+number = formats.number
 
 
 def points(value: float | None) -> str:
-    return "–" if value is None else format_decimal(value, format="0.0")
+    return formats.number(value, 1)
 
 
 def event_text(event: dict[str, Any]) -> str:

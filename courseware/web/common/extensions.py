@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, request, session
-from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
+from flask_babel import Babel, get_locale, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -77,8 +77,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         get_locale=get_locale,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
-        format_datetime=format_datetime,
-        format_date=format_date,
         has_endpoint=lambda endpoint: endpoint in app.view_functions,
     )
     app.jinja_env.filters["error_message"] = error_message

@@ -104,7 +104,6 @@ def learners():
         scope=scope(),
         mail_configured=mail_configured(),
         can_remind=current_user.role in EDITORS,
-        cell_text=exports.cell_text,
     )
 
 
@@ -129,7 +128,7 @@ def send_reminders():
     query = LearnerQuery.from_args(request.form)
     target = url_for("hr.learners", **query.args())
     if not mail_configured():
-        flash(_("Email is not configured (COURSEWARE_SMTP_URL)."), "error")
+        flash(_("Email is not configured, so reminders cannot be sent."), "error")
         return redirect(target)
     session = db_session()
     rows = list(iter_learners(session, moment(), scope(), query, keys()))

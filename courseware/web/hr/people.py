@@ -65,6 +65,7 @@ def _page(user: User, form: ReasonForm | None = None, status: int = 200, action:
         grounds=certification.grounds_of(session, standing.history),
         module_titles={m.slug: m.title for m in catalogue().modules},
         case_titles={slug: getattr(c, "title", slug) for slug, c in catalogue().cases.items()},
+        cases=catalogue().cases,
         form=form or ReasonForm(),
         failed_action=action,
         can_revoke=current_user.role in ("hr", "admin"),

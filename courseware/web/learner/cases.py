@@ -21,7 +21,12 @@ from courseware.core.clock import utcnow
 from courseware.lending.cases import Case
 from courseware.lending.simulation import evaluate_options
 from courseware.lending.stages import is_staged, stage_titles
-from courseware.lending.variants import shuffled_reasons
+from courseware.lending.variants import (
+    dossier_figures,
+    fill,
+    placeholder_values,
+    shuffled_reasons,
+)
 from courseware.web.common.access import STAFF
 from courseware.web.common.case_text import (
     LABELS,
@@ -64,6 +69,13 @@ def _ratio_filter(value: float | None) -> str:
 @bp.app_template_filter("case_points")
 def _points_filter(value: float | None) -> str:
     return points(value)
+
+
+@bp.app_template_filter("case_summary")
+def _summary_filter(case: Case) -> str:
+    """A case's summary outside a served variant (the list of cases): its {figures} as the
+    template's own dossier gives them, not as raw placeholders."""
+    return fill(case.spec.summary, placeholder_values(dossier_figures(case.spec)))
 
 
 @bp.context_processor

@@ -77,7 +77,6 @@ def _page(user: User, template: str, **extra: object):
         expires_on=compliance.local_date(
             data.standing.expires_at if data.standing else None, timezone()
         ),
-        cell_text=exports.cell_text,
         kinds=transcripts.kind_results(data, policy().certification.case_average_min),
         case_pass_mark=policy().certification.case_average_min,
         kind_labels=CASE_KIND_LABELS,

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 
 from courseware import casework
+from courseware.core.models import ContentRevision
 from courseware.lending.cases import Case
 from courseware.web.common.access import roles_required
 from courseware.web.common.case_text import LABELS
@@ -76,5 +77,11 @@ def calibration(slug: str):
         spread=casework.variant_spread(found, VARIANTS, VARIANT_SEEDS),
         variants=VARIANTS,
         variant_seeds=VARIANT_SEEDS,
-        revision=(catalogue().extras.get("case_revisions") or {}).get(slug),
+        revision=_published_revision(slug),
     )
+
+
+def _published_revision(slug: str) -> ContentRevision | None:
+    """The published revision the case is served from, to name by number and date."""
+    revision_id = (catalogue().extras.get("case_revisions") or {}).get(slug)
+    return db_session().get(ContentRevision, revision_id) if revision_id else None

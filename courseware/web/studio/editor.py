@@ -67,6 +67,9 @@ def titles(cat: Catalogue) -> dict[str, str]:
     names.update({le.path: le.title for m in cat.modules for le in m.lessons})
     names.update({b.path: b.title for b in cat.quizzes.values()})
     names.update({f"case_studies/{slug}.yaml": c.title for slug, c in cat.cases.items()})
+    names.update({g.path: g.title for g in cat.guides.values()})
+    names["case_studies/model.yaml"] = _("Case model defaults")
+    names["case_studies/red_flags.yaml"] = _("Red-flag catalogue")
     if cat.glossary:
         names[cat.glossary.path] = cat.glossary.title
     return names

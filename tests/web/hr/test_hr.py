@@ -8,7 +8,7 @@ import io
 import re
 import socket
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
 
@@ -29,6 +29,7 @@ from courseware.core.models import (
     Reminder,
     User,
 )
+from courseware.web.common import formats
 from tests.conftest import login, make_user, post
 from tests.hr.test_reports import (
     AT,
@@ -312,7 +313,16 @@ def test_manager_without_a_branch_sees_nobody(client, db, users, course):
 # ---------------------------------------------------------------- the table and its exports
 
 
-def test_exports_equal_the_filtered_table(client, db, users, course):
+def _as_shown(cell: str) -> str:
+    """An exported cell as the page writes it: an ISO date in the locale's form."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
+        return formats.date(date.fromisoformat(cell))
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", cell):
+        return " ".join(formats.cell(datetime.fromisoformat(cell)).split())
+    return cell
+
+
+def test_exports_equal_the_filtered_table(app, client, db, users, course):
     seed(db, 40)
     login(client, "hr")
     filters = "branch=台北分行&sort=expires&dir=desc&q=學員"
@@ -324,7 +334,9 @@ def test_exports_equal_the_filtered_table(client, db, users, course):
     exported_csv = csv_rows(client.get(f"/hr/learners/export.csv?{filters}", headers=EN).data)
     exported_xlsx = xlsx_rows(client.get(f"/hr/learners/export.xlsx?{filters}", headers=EN).data)
     assert exported_csv[0][:3] == ["Name", "User name", "Employee id"]
-    assert exported_csv[1:] == shown
+    # The page writes dates in the reader's locale (formats.cell), the exports in ISO form.
+    with app.test_request_context(headers=EN):
+        assert [[_as_shown(cell) for cell in row] for row in exported_csv[1:]] == shown
     assert exported_xlsx == exported_csv
     # Paging shows the same rows in the same order, 25 at a time.
     first = table_rows(
@@ -371,14 +383,15 @@ def test_the_table_pages_keep_its_filters(client, db, users, course):
     assert set(map(tuple, table_rows(second))).isdisjoint(map(tuple, table_rows(page)))
 
 
-def test_status_filter_applies_to_page_and_export(client, db, users, course):
+def test_status_filter_applies_to_page_and_export(app, client, db, users, course):
     seed(db, 30)
     login(client, "hr")
     html = client.get("/hr/learners?status=overdue&per_page=100", headers=EN).get_data(as_text=True)
     rows = table_rows(html)
     assert rows and {row[6] for row in rows} == {"Overdue"}
     exported = csv_rows(client.get("/hr/learners/export.csv?status=overdue", headers=EN).data)
-    assert exported[1:] == rows
+    with app.test_request_context(headers=EN):
+        assert [[_as_shown(cell) for cell in row] for row in exported[1:]] == rows
 
 
 def test_exports_neutralise_formulas(client, db, users, course):
@@ -549,7 +562,7 @@ def test_hr_sends_reminders_and_sees_when(app, client, db, users, course, smtp_s
         (renew, "renewal", "sent", users["hr"].id),
     ]
     rows = table_rows(client.get("/hr/learners?q=late").get_data(as_text=True))
-    assert rows[0][-1] == "2026-03-01 10:00"  # sent at, in Taipei time
+    assert rows[0][-1] == "2026/3/1 上午10:00"  # sent at, in Taipei time
     again = post(
         client,
         "/hr/learners/reminders",

@@ -114,4 +114,4 @@ def test_items_are_not_flagged_on_a_handful_of_responses(trainer, db):
     assert "Single choice" in page and ">single ·" not in page  # the type's name, not its code
     post(trainer, "/language", {"lang": "zh_Hant", "next": "/"})
     page = trainer.get("/author/quizzes/alpha").get_data(as_text=True)
-    assert "作答次數不足，尚無法判斷（1／30 次）" in page
+    assert "作答次數不足，尚無法判斷（1 / 30 次）" in page
