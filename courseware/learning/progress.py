@@ -195,6 +195,10 @@ class ReadingRule:
     def seconds_for(self, lesson: Lesson) -> int:
         return max(self.min_seconds, round(self.min_share * lesson.minutes * 60))
 
+    def minutes_for(self, lesson: Lesson) -> int:
+        """``seconds_for`` in whole minutes, rounded up (what the page tells the reader)."""
+        return -(-self.seconds_for(lesson) // 60)
+
 
 @dataclass(frozen=True)
 class ReadCheck:

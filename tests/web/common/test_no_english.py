@@ -27,13 +27,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from courseware import certification
+from courseware.accounts import password_reset
 from courseware.assessment.attempts import questions_of
 from courseware.certification.policy import LoadedPolicy, StudioRules
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import import_sources, published_sources, read_sources
 from courseware.core import clock
 from courseware.core.config import REPO_ROOT
-from courseware.core.models import ContentDocument, ContentRevision, QuizAttempt
+from courseware.core.models import ContentDocument, ContentRevision, LearnerContact, QuizAttempt
 from courseware.hr.cohorts import assign, create_cohort
 from tests.assessment.helpers import fields_for, right_answer, wrong_answer
 from tests.certification.test_certification import POLICY, decide, finish_lessons, pass_quiz
@@ -67,6 +68,8 @@ ALLOWED = {
 # Loanwords Chinese writes with Latin letters.
 LOANWORDS_RE = re.compile(r"卡拉\s*OK")
 URL_RE = re.compile(r"https?://\S+")
+# A course file's path (content/01-basics/02-terms.md) names a file, like a URL: not prose.
+PATH_RE = re.compile(r"\b[\w-]+(?:/[\w.-]+)+\.(?:md|yaml)\b")
 
 # Each role is signed in under a neutral user name (one letter and a digit, not counted as a
 # word), so that user names shown on pages are not mistaken for English words.
@@ -98,6 +101,7 @@ NOT_VISITED = {
     "hr.export_learners": "a CSV or XLSX file",
     "hr_audit.export": "a CSV file",
     "studio.diff": "a partial answer to the editor's script (a diff fragment), read with the editor",
+    "notices.feed": "an iCalendar file for the learner's calendar application",
 }
 
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
@@ -172,7 +176,7 @@ def visible_text(page: str) -> str:
 
 def english_words(text: str) -> list[str]:
     """The English words of ``text`` outside the allowlist and the parenthesised glosses."""
-    for pattern in (URL_RE, CODE_RE, GLOSS_RE, LOANWORDS_RE):
+    for pattern in (URL_RE, PATH_RE, CODE_RE, GLOSS_RE, LOANWORDS_RE):
         text = pattern.sub("", text)
     return [
         word
@@ -288,7 +292,14 @@ def world(app: Flask, db: Session, course: None) -> Iterator[dict[str, object]]:
     glossary_words = {
         word.lower() for term in catalogue.glossary.terms for word in WORD_RE.findall(term.english)
     }
+    # Mail configured: the sign-in page offers a password reset, and a link to one exists.
+    app.config["SMTP_URL"] = "smtp://localhost:1"
+    db.add(LearnerContact(user_id=trainee.id, email="p1@bank.example", updated_at=clock.utcnow()))
+    reset = password_reset.request_reset(db, "p1", 60)
+    assert reset is not None
+    db.commit()
     ids.update(
+        reset_token=reset.token,
         learner=trainee.id,
         certificate=cert.code,
         cohort=cohort.id,
@@ -310,6 +321,10 @@ def _urls(app: Flask, world: dict[str, object]) -> dict[str, list[str]]:
     return {
         "learn.dashboard": ["/"],
         "auth.login": ["/login"],
+        "auth.forgot_password": ["/login/forgot"],
+        "auth.reset_password": [f"/login/reset/{world['reset_token']}"],
+        "notices.index": ["/notices"],
+        "author_cases.figures": [f"/author/cases/{slug}/figures" for slug in cases],
         "auth.account": ["/account"],
         "learn.module": ["/modules/alpha", "/modules/beta"],
         "learn.lesson": [f"/modules/{m}/{lesson}" for m, lesson in lessons],
