@@ -38,6 +38,7 @@ ACCESS: dict[str, set[str]] = {
     "auth.account": SIGNED_IN,
     "auth.my_data": SIGNED_IN,
     "learn.dashboard": SIGNED_IN,
+    "learn.course": SIGNED_IN,
     "learn.module": SIGNED_IN,
     "learn.lesson": SIGNED_IN,
     "learn.mark_done": SIGNED_IN,

@@ -53,7 +53,7 @@ PINS: dict[str, dict[str, int]] = {
         "/certificate": 7,
         "/transcript": 10,
     },
-    "trainer": {"/": 4, "/author": 3, "/author/cases": 3},
+    "trainer": {"/course": 4, "/author": 3, "/author/cases": 3},
     "manager": {"/hr": 4, "/hr/learners": 7},
     "hr": {"/hr": 4, "/hr/learners": 7, "/hr/learners/{learner}": 11},
     "admin": {"/admin/": 3, "/hr": 4},

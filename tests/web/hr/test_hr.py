@@ -269,7 +269,7 @@ def test_a_cohort_has_a_name_not_a_persons_name(client, users, course):
 
 def test_header_links_to_hr(client, users, course):
     login(client, "hr")
-    assert 'href="/hr"' in client.get("/").get_data(as_text=True)
+    assert 'href="/hr"' in client.get("/course").get_data(as_text=True)
 
 
 def test_manager_sees_only_their_branch(client, db, users, course):
@@ -602,4 +602,4 @@ def test_learner_banner_shows_due_date_and_alerts(app, client, db, users, course
     assert "Time to renew your certificate." in html and "Apr 10, 2026" in html
     staff = app.test_client()
     login(staff, "hr")
-    assert "learner-banner" not in staff.get("/").get_data(as_text=True)
+    assert "learner-banner" not in staff.get("/course").get_data(as_text=True)
