@@ -102,6 +102,7 @@ ACCESS: dict[str, set[str]] = {
     "hr.dashboard": HR_READ,
     "hr.learners": HR_READ,
     "hr.export_learners": HR_READ,
+    "hr.cohort_completion": HR_READ,
     "hr.send_reminders": HR_WRITE,
     "hr_cohorts.index": HR_READ,
     "hr_cohorts.show": HR_READ,

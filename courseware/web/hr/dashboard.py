@@ -8,6 +8,7 @@ transcripts in ``transcript``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import (
@@ -37,7 +38,7 @@ from courseware.hr.learner_table import (
     learner_cells,
     learner_page,
 )
-from courseware.hr.reports import FunnelCache, dashboard
+from courseware.hr.reports import FunnelCache, completion, dashboard
 from courseware.hr.transcripts import standing_of
 from courseware.web.common.access import EDITORS, READERS, roles_required
 from courseware.web.common.database import db_session
@@ -70,14 +71,50 @@ def funnel_cache() -> FunnelCache:
     return cache
 
 
+COHORTS_ON_DASHBOARD = 5
+COHORTS_PER_PAGE = 25
+
+
 @bp.get("", endpoint="dashboard")
 @roles_required(*READERS)
 def dashboard_page():
     at = moment()
+    data = dashboard(db_session(), at, scope(), keys(), funnel_cache())
     return render_template(
         "hr/dashboard.html",
-        data=dashboard(db_session(), at, scope(), keys(), funnel_cache()),
+        data=data,
+        cohorts_shown=data.worst_cohorts(COHORTS_ON_DASHBOARD),
         at=at,
+        scope=scope(),
+    )
+
+
+@dataclass(frozen=True)
+class CohortPage:
+    """A page of the cohort bars, in the shape hr/_pagination.html reads."""
+
+    page: int
+    pages: int
+
+    def args(self, page: int) -> dict[str, int]:
+        return {"page": page} if page != 1 else {}
+
+
+@bp.get("/completion/cohorts")
+@roles_required(*READERS)
+def cohort_completion():
+    """Every cohort with learners, worst first, a page at a time."""
+    data = completion(db_session(), moment(), scope())
+    pages = max(1, -(-len(data.cohorts) // COHORTS_PER_PAGE))
+    number = request.args.get("page", "1")
+    page = min(pages, max(1, int(number))) if number.isdigit() and len(number) < 6 else 1
+    start = (page - 1) * COHORTS_PER_PAGE
+    return render_template(
+        "hr/cohort_completion.html",
+        data=data,
+        bars=data.cohorts[start : start + COHORTS_PER_PAGE],
+        first=start + 1,
+        paging=CohortPage(page, pages),
         scope=scope(),
     )
 
