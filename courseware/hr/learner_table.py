@@ -6,7 +6,7 @@ every row of the filtered table, in the same order (``iter_learners`` streams th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -265,9 +265,13 @@ def iter_learners(
     query: LearnerQuery,
     keys: CourseKeys,
     batch: int = 500,
+    ids: Sequence[int] | None = None,
 ) -> Iterator[LearnerRow]:
-    """Every row of the filtered table in the table's order, streamed from one query."""
+    """Every row of the filtered table in the table's order, streamed from one query
+    (with ``ids``, only those learners: never one outside the reader's scope)."""
     facts, conditions = _filtered(at, scope, query)
+    if ids is not None:
+        conditions.append(facts.c.user_id.in_(list(ids)))
     columns, joins = _progress_joined(facts.c.user_id, keys)
     joined: Any = facts
     for table, on in joins:

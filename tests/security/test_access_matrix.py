@@ -104,6 +104,7 @@ ACCESS: dict[str, set[str]] = {
     "hr.export_learners": HR_READ,
     "hr.cohort_completion": HR_READ,
     "hr.send_reminders": HR_WRITE,
+    "hr.bulk_action": HR_READ,
     "hr_cohorts.index": HR_READ,
     "hr_cohorts.show": HR_READ,
     "hr_cohorts.add_members": HR_WRITE,
