@@ -234,6 +234,13 @@ def bulk_action():
         except bulk.BulkError as exc:
             flash(_(exc.message, **exc.params), "error")
             return redirect(back)
+    change = None
+    if action in ("due_set", "due_move"):
+        try:
+            change = bulk.due_value(action, request.form.get("due_" + action[4:], ""))
+        except bulk.BulkError as exc:
+            flash(_(exc.message, **exc.params), "error")
+            return redirect(back)
     if request.form.get("confirmed") != str(len(rows)):  # not confirmed, or the count moved
         return render_template(
             "hr/bulk_confirm.html",
@@ -241,10 +248,32 @@ def bulk_action():
             action=action,
             action_label=bulk.ACTIONS[action],
             cohort=cohort,
+            change=change,
+            unassigned=sum(1 for r in rows if r.cohort_id is None),
             selection=selection,
             scope=scope(),
         )
-    if action == "remind":
+    if change is not None:
+        changed, skipped = bulk.set_due_dates(session, rows, change, current_user.id)
+        bulk.record_bulk(
+            session,
+            current_user.id,
+            action,
+            selection,
+            len(rows),
+            change=str(change),
+            changed=changed,
+            skipped=skipped,
+        )
+        flash(
+            _(
+                "Due dates changed: %(changed)s. In no cohort, so skipped: %(skipped)s.",
+                changed=changed,
+                skipped=skipped,
+            ),
+            "success",
+        )
+    elif action == "remind":
         outcome = _remind(session, rows)
         bulk.record_bulk(session, current_user.id, action, selection, len(rows), sent=outcome.sent)
     else:

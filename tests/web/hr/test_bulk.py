@@ -157,3 +157,67 @@ def test_bulk_actions_need_the_csrf_token(client, users, course, late):
     csrf_token(client, "/hr/learners")
     response = client.post("/hr/learners/bulk", data={"selection": "all", "action": "enrol"})
     assert response.status_code == 400
+
+
+def test_bulk_set_and_move_due_dates_change_status_and_are_audited(client, db, users, course, late):
+    """Set: the ticked overdue learners get a date next month (no longer overdue); move:
+    theirs moves back a month (overdue again); learners in no cohort are skipped; the
+    cohort keeps its own date."""
+    from courseware.core.models import Cohort
+    from courseware.hr.compliance import Scope
+    from courseware.hr.learner_table import LearnerQuery, iter_learners
+    from courseware.hr.reports import course_keys
+
+    login(client, "hr")
+    picked = [late["late0"], late["late1"], users["trainee"].id]  # the trainee: no cohort
+    form = {"selection": "selected", "ids": picked, "action": "due_set", "due_set": "2026-04-01"}
+    html = post(client, "/hr/learners/bulk", form, token_from="/hr/learners", headers=EN)
+    text = html.get_data(as_text=True)
+    assert "Set the due date of 3 learners to 2026-04-01?" in text
+    assert "Learners in no cohort have no due date and are skipped: 1." in text
+    done = post(
+        client,
+        "/hr/learners/bulk",
+        {**form, "confirmed": "3"},
+        token_from="/hr/learners",
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "Due dates changed: 2. In no cohort, so skipped: 1." in done.get_data(as_text=True)
+
+    def standing():
+        db.rollback()  # see what the requests committed
+        from courseware.certification.policy import Policy
+        from courseware.content.catalogue import build_catalogue
+        from courseware.content.store import published_sources
+
+        keys = course_keys(build_catalogue(*published_sources(db)), Policy())
+        rows = iter_learners(db, AT, Scope(), LearnerQuery(), keys)
+        return {r.user_id: (r.status, r.due_date) for r in rows}
+
+    found = standing()
+    assert found[late["late0"]][1].isoformat() == "2026-04-01"
+    assert found[late["late0"]][0] != "overdue" and found[late["late2"]][0] == "overdue"
+    assert db.scalar(select(Cohort.due_date).where(Cohort.name == "spring")) == AT.today - 3 * DAY
+    moved = {"selection": "selected", "ids": picked[:1], "action": "due_move", "due_move": "-40"}
+    again = post(
+        client,
+        "/hr/learners/bulk",
+        {**moved, "confirmed": "1"},
+        token_from="/hr/learners",
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "Due dates changed: 1." in again.get_data(as_text=True), re.findall(
+        r'class="flash[^>]*>([^<]*)', again.get_data(as_text=True)
+    )
+    assert standing()[late["late0"]] == ("overdue", AT.today + 31 * DAY - 40 * DAY)
+    changes = db.scalars(select(AuditEvent).where(AuditEvent.action == "learner.due_date")).all()
+    assert [(int(e.target_id), e.after["due_date"]) for e in changes] == [
+        (late["late0"], "2026-04-01"),
+        (late["late1"], "2026-04-01"),
+        (late["late0"], "2026-02-20"),
+    ]
+    bad = {**moved, "due_move": "0", "confirmed": "1"}
+    refused = post(client, "/hr/learners/bulk", bad, token_from="/hr/learners", headers=EN)
+    assert refused.status_code == 302
