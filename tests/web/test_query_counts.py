@@ -57,7 +57,12 @@ PINS: dict[str, dict[str, int]] = {
     # /hr: the funnel counts its own learners with it (one count, cached with the funnel);
     # /hr/learners: the cohorts a bulk action may enrol into.
     "manager": {"/hr": 5, "/hr/learners": 8},
-    "hr": {"/hr": 5, "/hr/learners": 8, "/hr/learners/{learner}": 11},
+    "hr": {
+        "/hr": 5,
+        "/hr/learners": 8,
+        "/hr/learners/{learner}": 11,
+        "/hr/completion/cohorts": 2,
+    },
     "admin": {"/admin/": 3, "/hr": 5},
 }
 
