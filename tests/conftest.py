@@ -158,7 +158,7 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)  # "/" is a staff home
     match = CSRF_RE.search(page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)

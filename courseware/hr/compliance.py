@@ -4,7 +4,8 @@ Precedence (first that applies wins):
 
 1. revoked      the latest certificate (highest cycle) is revoked
 2. expired      the latest certificate has expired
-3. overdue      no certificate at all, and the current cohort's due date has passed
+3. overdue      no certificate at all, and the due date has passed (the learner's own,
+                set by HR, else their current cohort's)
 4. expiring     certified, and the certificate expires within the longest window of
                 ``compliance.expiring_windows_days`` (60 days by default)
 5. certified    the latest certificate is valid
@@ -159,6 +160,11 @@ def activity_exists() -> ColumnElement[bool]:
     return User.first_active_at.is_not(None)
 
 
+def due_date_expression() -> ColumnElement[Any]:
+    """A learner's due date: their own (set by HR) if any, else their current cohort's."""
+    return func.coalesce(CohortMembership.due_date, Cohort.due_date)
+
+
 def learner_facts(at: Moment, scope: Scope) -> Select[Any]:
     """One row per learner in scope: identity, current cohort, latest certificate, status.
 
@@ -170,7 +176,8 @@ def learner_facts(at: Moment, scope: Scope) -> Select[Any]:
         .subquery("latest_cycle")
     )
     latest = aliased(Certificate, name="latest_certificate")
-    status = status_expression(latest, Cohort.due_date, activity_exists(), at)
+    due = due_date_expression()
+    status = status_expression(latest, due, activity_exists(), at)
     return (
         select(
             User.id.label("user_id"),
@@ -180,7 +187,7 @@ def learner_facts(at: Moment, scope: Scope) -> Select[Any]:
             User.branch,
             Cohort.id.label("cohort_id"),
             Cohort.name.label("cohort_name"),
-            Cohort.due_date,
+            due.label("due_date"),
             latest.code.label("certificate_code"),
             latest.expires_at.label("expires_at"),
             latest.revoked_at.label("revoked_at"),

@@ -6,16 +6,24 @@ every row of the filtered table, in the same order (``iter_learners`` streams th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from courseware.core.errors import N_
-from courseware.core.models import CaseDecision, Cohort, LessonProgress, QuizAttempt, Reminder, User
+from courseware.core.models import (
+    CaseDecision,
+    Cohort,
+    CohortMembership,
+    LessonProgress,
+    QuizAttempt,
+    Reminder,
+    User,
+)
 from courseware.hr.compliance import (
     STATUS_LABELS,
     STATUSES,
@@ -257,9 +265,13 @@ def iter_learners(
     query: LearnerQuery,
     keys: CourseKeys,
     batch: int = 500,
+    ids: Sequence[int] | None = None,
 ) -> Iterator[LearnerRow]:
-    """Every row of the filtered table in the table's order, streamed from one query."""
+    """Every row of the filtered table in the table's order, streamed from one query
+    (with ``ids``, only those learners: never one outside the reader's scope)."""
     facts, conditions = _filtered(at, scope, query)
+    if ids is not None:
+        conditions.append(facts.c.user_id.in_(list(ids)))
     columns, joins = _progress_joined(facts.c.user_id, keys)
     joined: Any = facts
     for table, on in joins:
@@ -280,15 +292,18 @@ def iter_learners(
 
 
 def filter_choices(session: Session, scope: Scope) -> tuple[list[str], list[tuple[int, str]]]:
-    """The branches that have learners, and the cohorts a reader may filter by."""
+    """The branches that have learners, and the cohorts a reader may filter by: only
+    those with a current member among the learners the reader sees (an empty cohort
+    would only filter to an empty table)."""
     branches = session.scalars(
         select(User.branch).where(*learner_filter(scope)).distinct().order_by(User.branch)
     ).all()
-    cohorts = select(Cohort.id, Cohort.name).order_by(Cohort.name)
-    if scope.nobody:
-        cohorts = cohorts.where(literal(False))
-    elif scope.branch is not None:
-        cohorts = cohorts.where(Cohort.branch == scope.branch)
+    members = (
+        select(CohortMembership.cohort_id)
+        .join(User, User.id == CohortMembership.user_id)
+        .where(CohortMembership.left_at.is_(None), *learner_filter(scope))
+    )
+    cohorts = select(Cohort.id, Cohort.name).where(Cohort.id.in_(members)).order_by(Cohort.name)
     return [b for b in branches if b], [(r.id, r.name) for r in session.execute(cohorts)]
 
 

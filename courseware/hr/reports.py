@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from courseware.certification.policy import Policy
@@ -32,6 +33,8 @@ from courseware.hr.compliance import (
     learner_facts,
     learner_filter,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class Dashboard:
     cohorts: list[Bar] = field(default_factory=list)
     funnel: list[FunnelStep] = field(default_factory=list)
     funnel_at: datetime | None = None  # when the funnel was counted (it may be cached)
+    funnel_enrolled: int = 0  # the learners in scope when the funnel was counted
+    at: datetime | None = None  # when the figures and bars were counted (live)
 
     @property
     def certified(self) -> int:
@@ -138,6 +143,33 @@ class Dashboard:
         """The largest group, so bars share one scale."""
         return max([b.enrolled for b in self.branches + self.cohorts] + [self.enrolled, 1])
 
+    @property
+    def cohort_count(self) -> int:
+        """Cohorts with learners (the bar of learners in no cohort is not one)."""
+        return sum(1 for b in self.cohorts if b.key)
+
+    def worst_cohorts(self, count: int) -> list[Bar]:
+        """The first ``count`` cohorts, worst first (the dashboard's summary)."""
+        return self.cohorts[:count]
+
+
+def worst_first(bars: list[Bar]) -> list[Bar]:
+    """Lowest share certified first, then most overdue, then largest; learners in no
+    cohort (key "") last. Only groups with learners are bars at all."""
+    return sorted(
+        (b for b in bars if b.enrolled),
+        key=lambda b: (b.key == "", b.certified / b.enrolled, -b.overdue, -b.enrolled, b.label),
+    )
+
+
+@dataclass(frozen=True)
+class FunnelCounts:
+    """The funnel and the number of learners it was counted over, counted together, so a
+    step reads "n of N" with both numbers from the same moment."""
+
+    steps: list[FunnelStep]
+    enrolled: int
+
 
 class FunnelCache:
     """The module funnel per reader scope and course, recomputed at most once per
@@ -152,7 +184,7 @@ class FunnelCache:
         self.max_age = max_age
         self.size = size
         self._lock = threading.Lock()
-        self._entries: dict[tuple[object, ...], tuple[datetime, list[FunnelStep]]] = {}
+        self._entries: dict[tuple[object, ...], tuple[datetime, Any]] = {}
 
     @staticmethod
     def key(scope: Scope, keys: CourseKeys) -> tuple[object, ...]:
@@ -160,8 +192,8 @@ class FunnelCache:
                 tuple(keys.module_titles.items()))  # fmt: skip
 
     def get(
-        self, key: tuple[object, ...], now: datetime, compute: Callable[[], list[FunnelStep]]
-    ) -> tuple[list[FunnelStep], datetime]:
+        self, key: tuple[object, ...], now: datetime, compute: Callable[[], T]
+    ) -> tuple[T, datetime]:
         with self._lock:
             entry = self._entries.get(key)
         if entry is not None and timedelta(0) <= now - entry[0] < self.max_age:
@@ -185,7 +217,20 @@ def dashboard(
     keys: CourseKeys,
     funnel_cache: FunnelCache | None = None,
 ) -> Dashboard:
-    """Figures, bars and funnel in two queries.
+    """Figures and bars (``completion``), then the funnel (cached when given a cache)."""
+    result = completion(session, at, scope)
+    if funnel_cache is None:
+        counts, result.funnel_at = funnel_counts(session, scope, keys), at.now
+    else:
+        counts, result.funnel_at = funnel_cache.get(
+            FunnelCache.key(scope, keys), at.now, lambda: funnel_counts(session, scope, keys)
+        )
+    result.funnel, result.funnel_enrolled = counts.steps, counts.enrolled
+    return result
+
+
+def completion(session: Session, at: Moment, scope: Scope) -> Dashboard:
+    """Figures and the bars by branch and cohort, live, in one query.
 
     The learners are grouped by branch, cohort and status, so the status CASE is
     evaluated once per learner (PostgreSQL would otherwise inline it into every
@@ -230,17 +275,15 @@ def dashboard(
     result.branches = [
         Bar(name, name, *tally) for name, tally in sorted(branches.items(), key=lambda i: i[0])
     ]
-    result.cohorts = [
-        Bar(key, label, *tally)
-        for key, (label, tally) in sorted(cohorts.items(), key=lambda i: (i[0] == "", i[1][0]))
-    ]
-    if funnel_cache is None:
-        result.funnel, result.funnel_at = funnel(session, scope, keys), at.now
-    else:
-        result.funnel, result.funnel_at = funnel_cache.get(
-            FunnelCache.key(scope, keys), at.now, lambda: funnel(session, scope, keys)
-        )
+    result.cohorts = worst_first([Bar(k, name, *tally) for k, (name, tally) in cohorts.items()])
+    result.at = at.now
     return result
+
+
+def funnel_counts(session: Session, scope: Scope, keys: CourseKeys) -> FunnelCounts:
+    """The funnel with its denominator, both counted now."""
+    enrolled = session.scalar(select(func.count()).select_from(User).where(*learner_filter(scope)))
+    return FunnelCounts(funnel(session, scope, keys), int(enrolled or 0))
 
 
 def funnel(session: Session, scope: Scope, keys: CourseKeys) -> list[FunnelStep]:
@@ -275,7 +318,10 @@ def funnel(session: Session, scope: Scope, keys: CourseKeys) -> list[FunnelStep]
     )
     needed = case(keys.lessons_per_module, value=learner.c.module_slug, else_=0)
     lessons_done = and_(needed > 0, learner.c.done >= needed)
-    quiz_done = learner.c.passed > 0
+    # A module without a question bank is complete once its lessons are: there is no quiz
+    # to pass (counting it as never passed showed "0 done" beside certified learners).
+    without_quiz = [m for m in modules if m not in keys.quiz_modules]
+    quiz_done = or_(learner.c.passed > 0, learner.c.module_slug.in_(without_quiz))
     rows = session.execute(
         select(
             learner.c.module_slug,

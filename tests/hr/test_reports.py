@@ -340,6 +340,61 @@ def test_dashboard_figures_bars_and_funnel(db, catalogue):
     assert dashboard(db, AT, Scope(branch="", nobody=True), keys).enrolled == 0
 
 
+def test_a_module_without_a_quiz_is_complete_once_its_lessons_are(db, catalogue):
+    """The funnel once showed "0 done" for a module with no question bank: nobody could
+    pass its (missing) quiz, beside certified learners."""
+    from dataclasses import replace
+
+    keys = course_keys(catalogue, Policy())
+    module = catalogue.modules[0]
+    learner = add_learner(db, "reader")
+    for lesson in module.lessons:
+        add_activity(db, learner, module.slug, lesson.slug)
+    add_learner(db, "idle")
+    db.commit()
+    with_quiz = dashboard(db, AT, Scope(), keys)
+    assert with_quiz.funnel[0].complete == 0 and with_quiz.funnel_enrolled == 2
+    without = replace(keys, quiz_modules=tuple(m for m in keys.quiz_modules if m != module.slug))
+    step = dashboard(db, AT, Scope(), without).funnel[0]
+    assert (step.lessons_done, step.quiz_passed, step.complete) == (1, 1, 1)
+
+
+def test_cohort_bars_are_worst_first_without_empty_cohorts(db, catalogue):
+    keys = course_keys(catalogue, Policy())
+    add_cohort(db, "empty", AT.today)
+    good, bad, late = (add_cohort(db, n, AT.today + 9 * DAY) for n in ("good", "bad", "late"))
+    late_due = add_cohort(db, "late-due", AT.today - DAY)
+    for cohort, certified in ((good, 2), (bad, 0), (late, 1), (late_due, 1)):
+        for n in range(2):
+            learner = add_learner(db, f"c{cohort}-{n}")
+            join(db, learner, cohort if cohort != late else late_due)
+            if n < certified:
+                add_certificate(db, learner, NOW + 300 * DAY)
+    add_learner(db, "loner")
+    db.commit()
+    bars = dashboard(db, AT, Scope(), keys).cohorts
+    assert [(b.label, b.enrolled, b.certified, b.overdue) for b in bars] == [
+        ("bad", 2, 0, 0),
+        ("late-due", 4, 2, 2),
+        ("good", 2, 2, 0),
+        ("", 1, 0, 0),  # no cohort: last
+    ]
+
+
+def test_filter_lists_only_cohorts_with_learners_in_scope(db):
+    from courseware.hr.learner_table import filter_choices
+
+    taipei = add_cohort(db, "台北梯", AT.today, "台北分行")
+    add_cohort(db, "空梯", AT.today, "台北分行")
+    mixed = add_cohort(db, "總行梯", AT.today)
+    join(db, add_learner(db, "t1"), taipei)
+    join(db, add_learner(db, "t2", branch="台中分行"), mixed)
+    db.commit()
+    names = [name for _id, name in filter_choices(db, Scope())[1]]
+    assert names == ["台北梯", "總行梯"]
+    assert [n for _id, n in filter_choices(db, Scope(branch="台北分行"))[1]] == ["台北梯"]
+
+
 # ---------------------------------------------------------------- the learner table
 
 

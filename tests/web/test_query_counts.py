@@ -53,10 +53,17 @@ PINS: dict[str, dict[str, int]] = {
         "/certificate": 7,
         "/transcript": 10,
     },
-    "trainer": {"/": 4, "/author": 3, "/author/cases": 3},
-    "manager": {"/hr": 4, "/hr/learners": 7},
-    "hr": {"/hr": 4, "/hr/learners": 7, "/hr/learners/{learner}": 11},
-    "admin": {"/admin/": 3, "/hr": 4},
+    "trainer": {"/course": 4, "/author": 3, "/author/cases": 3},
+    # /hr: the funnel counts its own learners with it (one count, cached with the funnel);
+    # /hr/learners: the cohorts a bulk action may enrol into.
+    "manager": {"/hr": 5, "/hr/learners": 8},
+    "hr": {
+        "/hr": 5,
+        "/hr/learners": 8,
+        "/hr/learners/{learner}": 11,
+        "/hr/completion/cohorts": 2,
+    },
+    "admin": {"/admin/": 3, "/hr": 5},
 }
 
 

@@ -38,6 +38,8 @@ class CohortMembership(Base):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # str(user_id) on the current membership, NULL on past ones: one current cohort each.
     current_key: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    # This learner's own due date (HR set or moved it), else NULL: the cohort's applies.
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Reminder(Base):

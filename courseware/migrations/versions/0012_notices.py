@@ -1,6 +1,6 @@
 """notices, calendar_feeds, password_reset_tokens: reminders in the app, calendar, reset
 
-Revision ID: 0012_notices
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-06 16:04:04.437701
 """
@@ -13,7 +13,7 @@ from alembic import op
 import courseware.core.db
 
 
-revision: str = "0012_notices"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -34,6 +34,7 @@ from courseware.web.common.forms import (
 )
 from courseware.web.common.policy import policy
 from courseware.web.common.requestlog import secret_path
+from courseware.web.common.navigation import home_url
 from courseware.web.common.security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -61,7 +62,7 @@ def _failed(response) -> bool:
 @limiter.limit(_login_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
-        return redirect(safe_next(request.args.get("next"), url_for("learn.dashboard")))
+        return redirect(safe_next(request.args.get("next"), home_url(current_user.role)))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
@@ -77,7 +78,7 @@ def login():
             login_user(user, remember=bool(form.remember.data))
             session.permanent = True
             session["seen"] = int(time.time())
-            target = safe_next(form.next.data, url_for("learn.dashboard"))
+            target = safe_next(form.next.data, home_url(user.role))
             if user.must_change_password:
                 target = url_for("auth.account")
             return redirect(target)
@@ -227,6 +228,6 @@ def account():
                 session_db.commit()
                 login_user(user)  # the cookie now carries the new session version
                 flash(_("Your password is changed."), "success")
-                return redirect(url_for("learn.dashboard"))
+                return redirect(home_url(user.role))
     status = 400 if form.errors else 200
     return render_template("common/auth/account.html", form=form), status

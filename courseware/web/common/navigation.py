@@ -21,6 +21,28 @@ NAV = [
 ]
 
 
+# Each staff role's home page: where signing in and "/" take them. Trainees (and any role
+# not named here) land on the learner dashboard, which staff reach at /course.
+HOMES = {
+    "hr": "hr.dashboard",
+    "manager": "hr.dashboard",
+    "trainer": "author.index",
+    "admin": "admin.users",
+}
+
+
+def home_endpoint(role: str | None) -> str:
+    """The endpoint of a role's home page (the learner dashboard when it has none)."""
+    endpoint = HOMES.get(role or "")
+    if endpoint is None or endpoint not in current_app.view_functions:
+        return "learn.dashboard"
+    return endpoint
+
+
+def home_url(role: str | None) -> str:
+    return url_for(home_endpoint(role))
+
+
 @dataclass(frozen=True)
 class NavItem:
     url: str
@@ -47,3 +69,4 @@ def role_label(role: str) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["home_url"] = home_url

@@ -8,6 +8,7 @@ transcripts in ``transcript``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import (
@@ -25,7 +26,8 @@ from flask_login import current_user
 
 from courseware.core.clock import utcnow
 from courseware.core.mail import Mailer
-from courseware.hr import compliance, exports, reminders
+from courseware.hr import bulk, compliance, exports, reminders
+from courseware.hr.cohorts import list_cohorts
 from courseware.hr.exports import Cell
 from courseware.hr.learner_table import (
     LEARNER_COLUMNS,
@@ -37,7 +39,7 @@ from courseware.hr.learner_table import (
     learner_cells,
     learner_page,
 )
-from courseware.hr.reports import FunnelCache, dashboard
+from courseware.hr.reports import FunnelCache, completion, dashboard
 from courseware.hr.transcripts import standing_of
 from courseware.web.common.access import EDITORS, READERS, roles_required
 from courseware.web.common.database import db_session
@@ -70,14 +72,50 @@ def funnel_cache() -> FunnelCache:
     return cache
 
 
+COHORTS_ON_DASHBOARD = 5
+COHORTS_PER_PAGE = 25
+
+
 @bp.get("", endpoint="dashboard")
 @roles_required(*READERS)
 def dashboard_page():
     at = moment()
+    data = dashboard(db_session(), at, scope(), keys(), funnel_cache())
     return render_template(
         "hr/dashboard.html",
-        data=dashboard(db_session(), at, scope(), keys(), funnel_cache()),
+        data=data,
+        cohorts_shown=data.worst_cohorts(COHORTS_ON_DASHBOARD),
         at=at,
+        scope=scope(),
+    )
+
+
+@dataclass(frozen=True)
+class CohortPage:
+    """A page of the cohort bars, in the shape hr/_pagination.html reads."""
+
+    page: int
+    pages: int
+
+    def args(self, page: int) -> dict[str, int]:
+        return {"page": page} if page != 1 else {}
+
+
+@bp.get("/completion/cohorts")
+@roles_required(*READERS)
+def cohort_completion():
+    """Every cohort with learners, worst first, a page at a time."""
+    data = completion(db_session(), moment(), scope())
+    pages = max(1, -(-len(data.cohorts) // COHORTS_PER_PAGE))
+    number = request.args.get("page", "1")
+    page = min(pages, max(1, int(number))) if number.isdigit() and len(number) < 6 else 1
+    start = (page - 1) * COHORTS_PER_PAGE
+    return render_template(
+        "hr/cohort_completion.html",
+        data=data,
+        bars=data.cohorts[start : start + COHORTS_PER_PAGE],
+        first=start + 1,
+        paging=CohortPage(page, pages),
         scope=scope(),
     )
 
@@ -104,6 +142,8 @@ def learners():
         scope=scope(),
         mail_configured=mail_configured(),
         can_remind=current_user.role in EDITORS,
+        bulk_actions={k: v for k, v in bulk.ACTIONS.items() if k != "remind" or mail_configured()},
+        target_cohorts=list_cohorts(session, scope()),
     )
 
 
@@ -132,12 +172,18 @@ def send_reminders():
         return redirect(target)
     session = db_session()
     rows = list(iter_learners(session, moment(), scope(), query, keys()))
+    _remind(session, rows)
+    session.commit()
+    return redirect(target)
+
+
+def _remind(session, rows: list) -> reminders.ReminderOutcome:
+    """Email the reminders ``rows`` need (``reminders.send_reminders``) and say how it went."""
     config = current_app.config
     with Mailer(config["SMTP_URL"], config.get("MAIL_FROM") or "academy@localhost") as mailer:
         outcome = reminders.send_reminders(
             session, rows, mailer, compose, current_user.id, utcnow()
         )
-    session.commit()
     flash(
         _(
             "Reminders sent: %(sent)s. Failed: %(failed)s. No email address: %(missing)s. "
@@ -152,7 +198,100 @@ def send_reminders():
     )
     if outcome.error:
         flash(_("The mail server could not be reached: %(error)s", error=outcome.error), "error")
-    return redirect(target)
+    return outcome
+
+
+@bp.post("/learners/bulk")
+@roles_required(*READERS)
+def bulk_action():
+    """Act on the ticked learners or all the filter matches: confirm the count, then act.
+
+    Long because it checks each part of the request (action, learners, cohort, mail) in
+    turn with its own message before anything is changed.
+    """
+    selection = bulk.Selection.from_form(request.form)
+    action = request.form.get("action", "")
+    back = url_for("hr.learners", **selection.query.args())
+    if action not in bulk.ACTIONS:
+        flash(_("Choose what to do with the learners."), "error")
+        return redirect(back)
+    session = db_session()
+    rows = selection.rows(session, moment(), scope(), keys())
+    if selection.outside(rows):
+        abort(403)  # an id the reader may not act on (another branch, not a learner)
+    if not rows:
+        flash(_("No learners are selected: tick some rows or choose all that match."), "error")
+        return redirect(back)
+    if action == "remind" and not mail_configured():
+        flash(_("Email is not configured (COURSEWARE_SMTP_URL)."), "error")
+        return redirect(back)
+    cohort = None
+    if action == "enrol":
+        target = request.form.get("target_cohort", "")
+        try:
+            cohort = bulk.cohort_for(session, scope(), int(target) if target.isdigit() else None)
+        except bulk.BulkError as exc:
+            flash(_(exc.message, **exc.params), "error")
+            return redirect(back)
+    change = None
+    if action in ("due_set", "due_move"):
+        try:
+            change = bulk.due_value(action, request.form.get("due_" + action[4:], ""))
+        except bulk.BulkError as exc:
+            flash(_(exc.message, **exc.params), "error")
+            return redirect(back)
+    if request.form.get("confirmed") != str(len(rows)):  # not confirmed, or the count moved
+        return render_template(
+            "hr/bulk_confirm.html",
+            count=len(rows),
+            action=action,
+            action_label=bulk.ACTIONS[action],
+            cohort=cohort,
+            change=change,
+            unassigned=sum(1 for r in rows if r.cohort_id is None),
+            selection=selection,
+            scope=scope(),
+        )
+    if change is not None:
+        changed, skipped = bulk.set_due_dates(session, rows, change, current_user.id)
+        bulk.record_bulk(
+            session,
+            current_user.id,
+            action,
+            selection,
+            len(rows),
+            change=str(change),
+            changed=changed,
+            skipped=skipped,
+        )
+        flash(
+            _(
+                "Due dates changed: %(changed)s. In no cohort, so skipped: %(skipped)s.",
+                changed=changed,
+                skipped=skipped,
+            ),
+            "success",
+        )
+    elif action == "remind":
+        outcome = _remind(session, rows)
+        bulk.record_bulk(session, current_user.id, action, selection, len(rows), sent=outcome.sent)
+    else:
+        assert cohort is not None
+        try:
+            moved = bulk.enrol(session, cohort, rows, current_user.id)
+        except bulk.BulkError as exc:
+            session.rollback()
+            flash(_(exc.message, **exc.params), "error")
+            return redirect(back)
+        bulk.record_bulk(
+            session, current_user.id, action, selection, len(rows), cohort=cohort.name, moved=moved
+        )
+        flash(
+            _("%(n)s learners joined %(name)s.", n=moved, name=cohort.name),
+            "success",
+        )
+    session.commit()
+    return redirect(back)
 
 
 # ------------------------------------------------------------ the learner's banner

@@ -18,6 +18,7 @@ from courseware.web.common import lesson_html as practice_html
 from courseware.web.common.access import has_role
 from courseware.web.common.certify import certify_if_earned
 from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.navigation import home_endpoint
 from courseware.web.common.policy import policy
 
 bp = Blueprint("learn", __name__)
@@ -39,6 +40,20 @@ def _lesson_or_404(module: Module, slug: str) -> Lesson:
 
 @bp.get("/")
 def dashboard():
+    """Each role's home: staff go to theirs (navigation.HOMES), trainees see their course."""
+    home = home_endpoint(current_user.role)
+    if home != "learn.dashboard":
+        return redirect(url_for(home))
+    return _learner_dashboard()
+
+
+@bp.get("/course")
+def course():
+    """The learner dashboard for everyone, so staff keep the learner's view of the course."""
+    return _learner_dashboard()
+
+
+def _learner_dashboard():
     cat = catalogue()
     data = progress.dashboard(db_session(), current_user.id, cat)
     errors = cat.errors if has_role("trainer", "admin") else []

@@ -29,6 +29,7 @@ def index():
         banks=cat.quizzes,
         overview=quiz_overview(db_session()),
         quiz_errors=cat.errors_for("quizzes/"),
+        content_errors=cat.errors_for("content/"),  # the trainer's landing page shows them
     )
 
 

@@ -8,7 +8,7 @@ import io
 import re
 import socket
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
 
@@ -270,7 +270,7 @@ def test_a_cohort_has_a_name_not_a_persons_name(client, users, course):
 
 def test_header_links_to_hr(client, users, course):
     login(client, "hr")
-    assert 'href="/hr"' in client.get("/").get_data(as_text=True)
+    assert 'href="/hr"' in client.get("/course").get_data(as_text=True)
 
 
 def test_manager_sees_only_their_branch(client, db, users, course):
@@ -436,12 +436,64 @@ def test_dashboard_shows_figures_bars_and_funnel(client, db, users, course):
         "Expiring within 30 days",
         "Expiring within 60 days",
         "Completion by branch",
-        "Completion by cohort",
+        "Cohorts needing attention",
         "Through the modules",
         "台北分行",
     ):
         assert text in html, text
     assert "style=" not in html and "<progress" in html
+
+
+def test_dashboard_summarises_cohorts_and_pages_the_rest_worst_first(client, db, users, course):
+    """Five cohorts on the overview, worst first; all of them (empty ones left out) a page
+    of 25 at a time; the learner table's filter lists only cohorts with learners."""
+    add_cohort(db, "空梯次", AT.today)  # no learners: on no list
+    for k in range(30):
+        cohort = add_cohort(db, f"梯次{k:02d}", AT.today + 30 * DAY)
+        for n in range(2):
+            learner = add_learner(db, f"u{k:02d}{n}")
+            join(db, learner, cohort)
+            if n < k % 3:  # cohorts 0, 3, 6 …: none certified; 2, 5, …: both
+                add_certificate(db, learner, NOW + 300 * DAY)
+    db.commit()
+    login(client, "hr")
+    html = client.get("/hr", headers=EN).get_data(as_text=True)
+    section = html[html.index('id="cohort-title"') : html.index('id="funnel-title"')]
+    shown = re.findall(r'class="bar-label">([^<]+)<', section)
+    assert shown == ["梯次00", "梯次03", "梯次06", "梯次09", "梯次12"]
+    assert "All 30 cohorts, worst first" in section and "空梯次" not in html
+    first = client.get("/hr/completion/cohorts", headers=EN).get_data(as_text=True)
+    labels = re.findall(r'class="bar-label">([^<]+)<', first)
+    assert len(labels) == 25 and labels[:2] == ["梯次00", "梯次03"]
+    assert labels[10] == "梯次01" and "Page 1 of 2" in first  # 0% first, then 50%, then 100%
+    second = client.get("/hr/completion/cohorts?page=2", headers=EN).get_data(as_text=True)
+    assert re.findall(r'class="bar-label">([^<]+)<', second)[-2:] == ["梯次29", "No cohort"]
+    assert "空梯次" not in first + second
+    table = client.get("/hr/learners", headers=EN).get_data(as_text=True)
+    choices = table[table.index('<select id="cohort"') :]
+    choices = choices[: choices.index("</select>")]
+    assert "梯次00" in choices and "空梯次" not in choices  # (one may still enrol into it)
+
+
+def test_the_funnel_says_when_and_over_how_many_it_was_counted(client, db, users, course):
+    """The funnel is cached: its "n / N" and its time are those of its count, not now."""
+    from courseware.hr.reports import FunnelCache
+
+    client.application.extensions["courseware.funnel_cache"] = FunnelCache(timedelta(hours=1))
+    add_learner(db, "first")
+    db.commit()
+    login(client, "hr")
+    client.get("/hr", headers=EN)
+    add_learner(db, "second")
+    db.commit()
+    clock.set_time(NOW + timedelta(minutes=5))
+    html = client.get("/hr", headers=EN).get_data(as_text=True)
+    assert '<span class="figure-number">3</span> <span class="figure-label">Enrolled' in html
+    counted = re.search(r"Counted at ([^<]*) over (\d+) learners", html)
+    assert counted and counted.group(2) == "2"  # the trainee and "first", an hour's cache
+    assert "10:00" in counted.group(1) and "10:05" not in counted.group(1)
+    assert "0 / 2" in html and "0 / 3" not in html
+    assert re.search(r"As of [^<]*10:05", html)  # the live figures: now
 
 
 # ---------------------------------------------------------------- the query count
@@ -514,7 +566,7 @@ def smtp_server() -> Iterator[tuple[str, Inbox]]:
 def test_reminders_need_email_configured(client, users, course):
     login(client, "hr")
     html = client.get("/hr/learners", headers=EN).get_data(as_text=True)
-    assert "Email is not configured" in html and "Send reminders" not in html
+    assert "Email is not configured" in html and 'value="remind"' not in html
     response = post(client, "/hr/learners/reminders", token_from="/hr/learners")
     assert response.status_code == 302
 
@@ -534,7 +586,7 @@ def test_hr_sends_reminders_and_sees_when(app, client, db, users, course, smtp_s
     db.commit()
     login(client, "hr")
     page = client.get("/hr/learners", headers=EN).get_data(as_text=True)
-    assert "Send reminders" in page
+    assert 'value="remind"' in page
     response = post(
         client,
         "/hr/learners/reminders",
@@ -615,4 +667,4 @@ def test_learner_banner_shows_due_date_and_alerts(app, client, db, users, course
     assert "Time to renew your certificate." in html and "Apr 10, 2026" in html
     staff = app.test_client()
     login(staff, "hr")
-    assert "learner-banner" not in staff.get("/").get_data(as_text=True)
+    assert "learner-banner" not in staff.get("/course").get_data(as_text=True)

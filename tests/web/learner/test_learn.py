@@ -129,9 +129,11 @@ def test_trainers_see_broken_files_with_their_located_message(client, db, users,
     from tests.conftest import login
 
     login(client, "trainer")
-    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "content/01-alpha/09-copy.md" in html
-    assert "the slug first is already used by content/01-alpha/01-first.md" in html
+    for home in ("/", "/course"):  # the studio (the trainer's landing page) and the course
+        html = client.get(home, headers={"Accept-Language": "en"}, follow_redirects=True)
+        html = html.get_data(as_text=True)
+        assert "content/01-alpha/09-copy.md" in html
+        assert "the slug first is already used by content/01-alpha/01-first.md" in html
     login(client2 := client.application.test_client(), "trainee")
     assert "09-copy.md" not in client2.get("/").get_data(as_text=True)
     login(admin := client.application.test_client(), "admin")

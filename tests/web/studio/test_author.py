@@ -23,7 +23,7 @@ def test_only_trainers_and_admins_enter_the_studio(client, users, course, role, 
     login(client, role)
     assert client.get("/author").status_code == status
     assert client.get("/author/quizzes/alpha").status_code == status
-    nav = client.get("/").get_data(as_text=True)
+    nav = client.get("/course").get_data(as_text=True)
     assert ('href="/author"' in nav) == (status == 200)
 
 
