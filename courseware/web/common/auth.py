@@ -32,9 +32,9 @@ from courseware.web.common.forms import (
     PasswordChangeForm,
     PasswordResetForm,
 )
+from courseware.web.common.navigation import home_url
 from courseware.web.common.policy import policy
 from courseware.web.common.requestlog import secret_path
-from courseware.web.common.navigation import home_url
 from courseware.web.common.security import safe_next
 
 bp = Blueprint("auth", __name__)
