@@ -34,6 +34,8 @@ AUDIT_COLUMNS = (
 # Every action code written to the audit log, as the sentence the trail shows
 # (tests/hr/test_audit_words.py finds each code in the source and asks for its sentence).
 ACTION_SENTENCES = {
+    "learner.due_date": N_("Set a learner's own due date"),
+    "learners.bulk": N_("Acted on several learners at once"),
     "reminder.run": N_("Sent the due reminders and notices"),
     "account.anonymise": N_("Anonymised an account"),
     "account.create": N_("Created an account"),

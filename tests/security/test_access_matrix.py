@@ -78,6 +78,7 @@ ACCESS: dict[str, set[str]] = {
     "author_cases.index": TRAINERS,
     "author_cases.case": TRAINERS,
     "author_cases.calibration": TRAINERS,
+    "author_cases.figures": TRAINERS,
     "studio.documents": TRAINERS,
     "studio.editor": TRAINERS,
     "studio.save": TRAINERS,

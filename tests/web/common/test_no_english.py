@@ -324,6 +324,8 @@ def _urls(app: Flask, world: dict[str, object]) -> dict[str, list[str]]:
         "auth.forgot_password": ["/login/forgot"],
         "auth.reset_password": [f"/login/reset/{world['reset_token']}"],
         "notices.index": ["/notices"],
+        "learn.course": ["/course"],
+        "hr.cohort_completion": ["/hr/completion/cohorts"],
         "author_cases.figures": [f"/author/cases/{slug}/figures" for slug in cases],
         "auth.account": ["/account"],
         "learn.module": ["/modules/alpha", "/modules/beta"],

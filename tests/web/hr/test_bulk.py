@@ -98,7 +98,7 @@ def test_bulk_enrol_the_ticked_learners_one_audited_move_each(client, db, users,
     assert all(f'name="ids" value="{i}"' in page for i in picked)
     form = {"selection": "selected", "ids": picked, "action": "enrol", "target_cohort": autumn}
     html = post(client, "/hr/learners/bulk", form, token_from="/hr/learners", headers=EN)
-    assert "Enrol 2 learners in autumn (due 2026-04-30)?" in html.get_data(as_text=True)
+    assert "Enrol 2 learners in autumn (due Apr 30, 2026)?" in html.get_data(as_text=True)
     post(client, "/hr/learners/bulk", {**form, "confirmed": "2"}, token_from="/hr/learners")
     db.expire_all()
     current = db.scalars(
@@ -173,7 +173,7 @@ def test_bulk_set_and_move_due_dates_change_status_and_are_audited(client, db, u
     form = {"selection": "selected", "ids": picked, "action": "due_set", "due_set": "2026-04-01"}
     html = post(client, "/hr/learners/bulk", form, token_from="/hr/learners", headers=EN)
     text = html.get_data(as_text=True)
-    assert "Set the due date of 3 learners to 2026-04-01?" in text
+    assert "Set the due date of 3 learners to Apr 1, 2026?" in text
     assert "Learners in no cohort have no due date and are skipped: 1." in text
     done = post(
         client,

@@ -361,7 +361,8 @@ def test_the_question_form_needs_csrf_and_a_trainer(
     del fields["csrf_token"]
     assert client.post(url, data=fields).status_code == 400
     client.post(
-        "/logout", data={"csrf_token": hidden(client.get("/").get_data(as_text=True), "csrf_token")}
+        "/logout",
+        data={"csrf_token": hidden(client.get("/author").get_data(as_text=True), "csrf_token")},
     )
     login(client, "trainee")
     assert client.get(url).status_code == 403
