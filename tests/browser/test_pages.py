@@ -1,6 +1,7 @@
 """Every main page, at a desktop and at a phone size, in Chromium.
 
 - axe-core finds no serious or critical violation (WCAG 2.2 A/AA and best practice);
+- no English word in the zh-Hant page as rendered (the allowlist of the test-client check);
 - every badge carries words, not only a colour;
 - on a phone: no sideways scrolling, tap targets of at least 44 px, tables that stack
   or scroll inside their own box.
@@ -19,6 +20,7 @@ from tests.browser.checks import (
     small_tap_targets,
     unreadable_tables,
 )
+from tests.web.common.test_no_english import english_words, visible_text
 
 pytestmark = pytest.mark.browser
 
@@ -93,6 +95,10 @@ def test_page(
         problems.append(describe_violations(page.url, violations))
     if bad := page.evaluate(BADGES_WITHOUT_WORDS):
         problems.append(f"badges that are only a colour: {bad}")
+    # The page as Chromium rendered it (scripts run), read in zh-Hant: no English words
+    # beyond the short allowlist of tests/web/common/test_no_english.py.
+    if words := sorted(set(english_words(visible_text(page.content())))):
+        problems.append(f"English words in the zh-Hant page: {words}")
     if size == "phone":
         widths = page.evaluate(
             "({doc: document.documentElement.scrollWidth, view: window.innerWidth})"

@@ -125,6 +125,8 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
         form.locator(f"input[name=reasons][value={reason}]").check()
     # The reasons stop at three: the others wait, disabled.
     expect(form.locator("input[name=reasons]:not(:checked)").first).to_be_disabled()
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, "case-decision")
     form.locator("button[type=submit]").click()
 
     expect(page).to_have_url(re.compile(rf"/cases/{CASE}/decisions/\d+$"))
@@ -135,8 +137,12 @@ def test_trainee_journey(page: Page, live: LiveSite, trainee, size: str, shoot) 
     assert box and box["width"] <= page.viewport_size["width"]
     assert box["height"] > 100, "the outcome chart is squashed"
     no_horizontal_scroll(page)
-    page.evaluate("document.getElementById('path-title').scrollIntoView()")
+    # The verdict comes first: how well judged, whether it counts, what is still missing.
+    expect(page.locator(".verdict h2")).to_be_in_viewport()
+    expect(page.locator(".verdict")).to_contain_text("這個決定計入您的認證")
     shoot(page, "case-outcome")
+    page.evaluate("document.getElementById('path-title').scrollIntoView()")
+    shoot(page, "case-outcome-path")
 
     page.get_by_role("link", name="您的放款帳").click()
     expect(page.locator(".portfolio-table")).to_be_visible()
