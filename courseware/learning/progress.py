@@ -165,12 +165,18 @@ def record_view(
 def add_reading_time(
     session: Session, user_id: int, lesson: Lesson, seconds: int, now: datetime | None = None
 ) -> int:
-    """Add reported reading time, capped per report; returns the new total."""
+    """Add reported reading time, capped per report and by the time since the lesson was
+    first opened (nobody reads a page longer than it has been open); returns the new total."""
     now = now or utcnow()
     seconds = max(0, min(int(seconds), MAX_SECONDS_PER_REPORT))
     row = _get_or_create(session, user_id, lesson, now)
-    row.seconds_spent = (row.seconds_spent or 0) + seconds
+    row.seconds_spent = min((row.seconds_spent or 0) + seconds, _open_for(row, now))
     return row.seconds_spent
+
+
+def _open_for(row: LessonProgress, now: datetime) -> int:
+    """Seconds since the learner first opened the lesson: the most reading time can be."""
+    return max(0, int((now - row.first_viewed_at).total_seconds())) if row.first_viewed_at else 0
 
 
 def note_end_reached(
@@ -228,8 +234,9 @@ def complete_reading(
     """Mark the lesson done if it was read: enough time on it and its end reached.
 
     Time is what the page reported (``reported_seconds`` arrives with the request, the
-    rest came earlier as beacons) or, when that is less, the time since the lesson was
-    last opened, measured here, so a browser without scripts is credited too. The
+    rest came earlier as beacons), never more than the time since the lesson was first
+    opened (a forged report cannot make up time), or, when that is less, the time since
+    the lesson was last opened, measured here, so a browser without scripts is credited. The
     credited time is stored, so the transcript shows it. ``end_reached`` is the form's
     word that the end was reached (sent only by a page without scripts, whose form sits
     at the end); a page with scripts reports it as the reader gets there. Confirming
@@ -238,7 +245,7 @@ def complete_reading(
     now = now or utcnow()
     row = _get_or_create(session, user_id, lesson, now)
     reported = max(0, min(int(reported_seconds), MAX_SECONDS_PER_REPORT))
-    row.seconds_spent = (row.seconds_spent or 0) + reported
+    row.seconds_spent = min((row.seconds_spent or 0) + reported, _open_for(row, now))
     since_open = int((now - row.last_viewed_at).total_seconds()) if row.last_viewed_at else 0
     credited = max(row.seconds_spent, min(max(0, since_open), MAX_SECONDS_PER_REPORT))
     if end_reached and row.reached_end_at is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,8 +43,15 @@ def test_done_keeps_the_first_completion_and_undo_clears_it(
 def test_reading_time_is_capped_per_report(db: Session, course: None, users: dict[str, User]):
     learner = users["trainee"].id
     lesson = _catalogue(db).modules[0].lessons[0]
-    assert progress.add_reading_time(db, learner, lesson, 10**6) == progress.MAX_SECONDS_PER_REPORT
-    assert progress.add_reading_time(db, learner, lesson, -50) == progress.MAX_SECONDS_PER_REPORT
+    opened = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    progress.record_view(db, learner, lesson, opened)
+    later = opened + timedelta(hours=2)
+    cap = progress.MAX_SECONDS_PER_REPORT
+    assert progress.add_reading_time(db, learner, lesson, 10**6, later) == cap
+    assert progress.add_reading_time(db, learner, lesson, -50, later) == cap
+    # Never more than the time since the lesson was first opened: two hours.
+    totals = [progress.add_reading_time(db, learner, lesson, cap, later) for _ in range(4)]
+    assert totals == [3600, 5400, 7200, 7200]
 
 
 def test_the_dashboard_counts_lessons_and_points_to_the_next(

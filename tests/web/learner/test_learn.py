@@ -64,6 +64,7 @@ def test_lesson_page_has_toc_neighbours_and_rendered_content(as_trainee: FlaskCl
 
 def test_reading_time_is_recorded_and_capped(as_trainee: FlaskClient, db: Session):
     as_trainee.get("/modules/alpha/first")
+    clock.advance(timedelta(hours=1))
     post(
         as_trainee,
         "/modules/alpha/first/time",
@@ -86,6 +87,9 @@ def test_reading_time_is_recorded_and_capped(as_trainee: FlaskClient, db: Sessio
     assert bad.status_code == 400
     row = db.scalar(select(LessonProgress))
     assert row.seconds_spent == 95 + 1800
+    # Never more than the hour the lesson has been open.
+    more = post(as_trainee, "/modules/alpha/first/time", {"seconds": "1800"})
+    assert more.get_json() == {"seconds_spent": 3600}
 
 
 def test_reading_time_needs_csrf(as_trainee: FlaskClient):
@@ -185,9 +189,14 @@ def test_reported_reading_time_counts_and_is_what_the_transcript_shows(
     as_trainee: FlaskClient, db: Session
 ):
     as_trainee.get("/modules/alpha/first")
+    clock.advance(timedelta(seconds=120))
     post(as_trainee, "/modules/alpha/first/time", {"seconds": "100", "end": "1"})
+    as_trainee.get("/modules/alpha/second")
+    clock.advance(timedelta(seconds=20))
+    as_trainee.get("/modules/alpha/first")  # back again: the time since this opening is 0
     _mark(as_trainee, seconds="20")  # 120 s of the 150 asked
     assert not _done(db)
+    clock.advance(timedelta(seconds=260))
     _mark(as_trainee, seconds="200")
     assert _done(db)
     row = db.scalar(select(LessonProgress).where(LessonProgress.lesson_slug == "first"))
@@ -208,6 +217,17 @@ def test_time_since_the_lesson_was_opened_counts_for_a_page_without_scripts(
     assert _done(db)
     row = db.scalar(select(LessonProgress).where(LessonProgress.lesson_slug == "first"))
     assert row.seconds_spent == 151  # credited, so the transcript does not say 0 minutes
+
+
+def test_a_forged_report_cannot_make_up_time_the_page_was_not_open(
+    as_trainee: FlaskClient, db: Session
+):
+    as_trainee.get("/modules/alpha/first")
+    post(as_trainee, "/modules/alpha/first/time", {"seconds": "1800", "end": "1"})
+    _mark(as_trainee, seconds="1800", end="1")
+    assert not _done(db)
+    row = db.scalar(select(LessonProgress).where(LessonProgress.lesson_slug == "first"))
+    assert row.seconds_spent == 0  # opened a moment ago: nothing more can have been read
 
 
 def test_the_reading_rule_comes_from_the_settings(app, as_trainee: FlaskClient, db: Session):
