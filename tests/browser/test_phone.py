@@ -273,12 +273,11 @@ def test_table_columns_keep_four_characters(
     _axe_clean(page, axe_source)
 
 
+@pytest.mark.parametrize("size", ["phone"])  # a phone's width only (not skipped on desktop)
 def test_wide_tables_scroll_in_their_box_on_a_phone(
     page: Page, world, cookies_of, size: str
 ) -> None:
     """The schedule and the learners' table do not fit 375 px: they scroll, not crush."""
-    if size != "phone":
-        pytest.skip("a phone's width only")
     _open(page, world, cookies_of, "trainee", "/modules/basics/amounts-terms-guarantees")
     page.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
     expect(page.locator(".loan-schedule").first).to_be_visible()

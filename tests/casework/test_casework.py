@@ -452,7 +452,20 @@ def test_portfolio_sets_the_learner_beside_the_expert(db, cases, revisions, lear
         stats = evaluate_options(casework.variant_of(cases[slug], ticket.seed), casework.SEEDS)
         lends += next(s for s in stats if s.is_best).moves_money
     assert book.expert.approved == lends and book.expert.rejected == 2 - lends
-    assert book.mine.ev_chosen < book.expert.ev_chosen
+    # The served variants are random: on some, rejecting GOOD or lending on BAD is the best.
+    mine = {GOOD: "reject-competition", BAD: "approve-as-requested"}
+    best = {
+        slug: next(
+            s.option_id
+            for s in evaluate_options(casework.variant_of(cases[slug], t.seed), casework.SEEDS)
+            if s.is_best
+        )
+        for slug, t in ((GOOD, good), (BAD, bad))
+    }
+    if best == mine:
+        assert book.mine.ev_chosen == book.expert.ev_chosen
+    else:
+        assert book.mine.ev_chosen < book.expert.ev_chosen
     assert book.mine.wrong_rejections + book.mine.right_rejections == 1
     assert casework.portfolio(db, learner.id, "counting").mine.decisions == 2
 
