@@ -18,10 +18,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 YEAR = 31536000
 MIN_SIZE = 500  # bytes: below this gzip's header costs more than it saves
@@ -164,11 +168,33 @@ def _after(response: Response) -> Response:
     return response
 
 
+def quiet_session(view: F) -> F:
+    """Mark a view whose answer never rewrites the session cookie unless it changed it.
+
+    For requests a page sends in the background (a reading-time beacon): with a
+    refreshed permanent session every answer carries the cookie, and a beacon answered
+    after a form's redirect would put back the session as it was before the form,
+    dropping the message the form had just flashed.
+    """
+    view.quiet_session = True  # type: ignore[attr-defined]
+    return view
+
+
+def _quiet() -> bool:
+    if request.endpoint == "static":
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "quiet_session", False))
+
+
 class StaticFreeSessions(SecureCookieSessionInterface):
-    """The signed-cookie session, left alone by static files (no cookie, no Vary)."""
+    """The signed-cookie session, left alone by static files and background requests.
+
+    Neither sets a cookie (nor Vary: Cookie) unless the request changed the session.
+    """
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if request.endpoint == "static" and not session.modified:
+        if not session.modified and _quiet():
             return
         super().save_session(app, session, response)
 

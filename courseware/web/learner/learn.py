@@ -16,6 +16,7 @@ from courseware.learning import practice as practice_answers
 from courseware.learning import progress
 from courseware.web.common import lesson_html as practice_html
 from courseware.web.common.access import has_role
+from courseware.web.common.assets import quiet_session
 from courseware.web.common.certify import certify_if_earned
 from courseware.web.common.database import catalogue, db_session
 from courseware.web.common.navigation import home_endpoint
@@ -218,6 +219,7 @@ def practice(slug: str, lesson_slug: str, exercise_id: str):
 
 
 @bp.post("/modules/<slug>/<lesson_slug>/time")
+@quiet_session
 def reading_time(slug: str, lesson_slug: str):
     """Reading time reported by the page when it is hidden or left (a beacon)."""
     mod = _module_or_404(slug)

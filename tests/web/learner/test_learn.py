@@ -240,3 +240,25 @@ def test_the_reading_rule_comes_from_the_settings(app, as_trainee: FlaskClient, 
     as_trainee.get("/modules/alpha/first")
     _mark(as_trainee)
     assert _done(db)
+
+
+def test_reading_beacon_never_undoes_a_flashed_message(as_trainee: FlaskClient):
+    """A beacon answered after the mark-done redirect must not put back the old session.
+
+    The page sends its reading time in the background while the trainee presses
+    "mark done"; if the beacon's answer carried the session cookie it read before the
+    form flashed its message, the browser would keep that older cookie and the
+    message ("read on, to the end") would never be shown.
+    """
+    as_trainee.get("/modules/alpha/first")
+    beacon = post(
+        as_trainee,
+        "/modules/alpha/first/time",
+        {"seconds": "5", "end": "1"},
+        token_from="/modules/alpha/first",
+    )
+    assert beacon.status_code == 200
+    assert "Set-Cookie" not in beacon.headers
+    assert "Cookie" not in beacon.headers.get("Vary", "")
+    # A page still refreshes the session as before.
+    assert "Set-Cookie" in as_trainee.get("/modules/alpha/first").headers
