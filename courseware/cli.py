@@ -206,10 +206,16 @@ def check_command(host: str | None) -> None:
     from courseware.ops import check
 
     if host is None:
-        bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+        bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
         host = bind.rsplit(":", 1)[0] if ":" in bind else bind
-    with _app() as app:
-        findings = _findings(app, host)
+    try:
+        with _app() as app:
+            findings = _findings(app, host)
+    except (OSError, RuntimeError) as exc:
+        # The settings themselves stop the site (an instance folder that cannot hold the
+        # secret key, a malformed setting): that is the one finding.
+        click.echo(f"{LEVEL_LABELS['error']} settings: {exc}")
+        sys.exit(1)
     for finding in findings:
         click.echo(_finding_line(finding))
     counts = {level: sum(1 for f in findings if f.level == level) for level in check.LEVELS}

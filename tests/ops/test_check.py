@@ -235,3 +235,10 @@ def test_cookies_without_secure_on_a_public_address_are_warned_of(site, monkeypa
     assert start.exit_code == 0, start.output
     assert served["host"] == EVERYWHERE
     assert "WARNING https" in start.output
+
+
+def test_settings_that_stop_the_site_are_one_error_line(site):
+    result = _invoke(dict(site, COURSEWARE_TRUSTED_PROXIES="10.0.0.300"), "check")
+    assert result.exit_code == 1
+    assert _lines(result, "error", "settings")
+    assert "COURSEWARE_TRUSTED_PROXIES" in result.output
