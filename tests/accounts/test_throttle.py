@@ -109,7 +109,7 @@ def test_the_address_limit_comes_from_settings_yaml(app: Flask, tmp_path):
     init_policy(app)
     statuses = [login(_client(app), f"visitor-{n}", password=WRONG) for n in range(13)]
     assert [r.status_code for r in statuses] == [200] * 12 + [429]
-    assert 1 <= _seconds(statuses[-1]) <= 120
+    assert 100 <= _seconds(statuses[-1]) <= 120  # the 2-minute window, not a guess
 
 
 def _admin_client(app: Flask, db: Session):
