@@ -8,7 +8,13 @@ from typing import Any
 
 from flask import Flask
 
-from courseware.core.config import PACKAGE_DIR, flask_settings, load_secret_key, settings_from_env
+from courseware.core.config import (
+    PACKAGE_DIR,
+    flask_settings,
+    load_secret_key,
+    settings_from_env,
+    trusted_networks,
+)
 from courseware.core.db import default_sqlite_url
 
 
@@ -34,6 +40,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from courseware.web import init_web
 
     init_web(app)
+    networks = trusted_networks(app.config.get("TRUSTED_PROXIES"))
+    if networks:
+        from courseware.web.common.proxies import TrustedProxies
+
+        app.wsgi_app = TrustedProxies(app.wsgi_app, networks)  # type: ignore[method-assign]
     cli.register(app)
     return app
 

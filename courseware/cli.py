@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator
@@ -127,6 +128,7 @@ def main() -> None:
 def run(host: str, port: int, demo: bool) -> None:
     """Migrate, import the course files and serve the site."""
     with _app() as app:
+        start_checks(app, host)
         ensure_database(app)
         import_course(app)
         if demo:
@@ -143,6 +145,87 @@ def run(host: str, port: int, demo: bool) -> None:
         from werkzeug.serving import run_simple
 
         run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+LEVEL_LABELS = {
+    "error": "錯誤 ERROR",
+    "warning": "警告 WARNING",
+    "note": "附註 NOTE",
+    "ok": "正常 OK",
+}
+
+
+def _findings(app: Flask, host: str | None) -> list[Any]:
+    from courseware.ops import check
+
+    target = check.Target(app.config, database_engine(app), host, content_dirs(app))
+    return check.run_checks(target)
+
+
+def _finding_line(finding: Any) -> str:
+    translated, english = finding.text(_tr), finding.text()
+    words = translated if translated == english else f"{translated} ({english})"
+    return f"{LEVEL_LABELS[finding.level]} {finding.topic}: {words}"
+
+
+def start_checks(app: Flask, host: str) -> None:
+    """The checks of `courseware check` before serving: warnings and errors are printed,
+    and the site does not start on an error (a corrupt database above all)."""
+    from courseware.ops import check
+
+    findings = _findings(app, host)
+    for finding in findings:
+        if finding.level in ("error", "warning"):
+            click.echo(_finding_line(finding), err=True)
+    if check.corrupt(findings):
+        raise click.ClickException(
+            "資料庫檔案已損毀，網站不啟動。請先停止網站，再以最近的備份還原："
+            "courseware restore 備份檔 "
+            "(the database file is corrupt: the site will not start. "
+            "Restore the latest backup with 'courseware restore BACKUP_FILE')."
+        )
+    if check.has_errors(findings):
+        raise click.ClickException(
+            "上述錯誤會讓網站無法服務或遺失資料，網站不啟動；修正後再試，"
+            "courseware check 會列出全部檢查 "
+            "(the errors above would stop the site serving or lose data: not starting; "
+            "'courseware check' lists every check)."
+        )
+
+
+@main.command("check")
+@click.option(
+    "--host",
+    default=None,
+    help="The address the site listens on (default: GUNICORN_BIND's, else 127.0.0.1).",
+)
+def check_command(host: str | None) -> None:
+    """Check the installation: database, disk, instance folder, font, mail, course files.
+
+    One line per finding; exits 1 only for what stops the site serving or loses data."""
+    from courseware.ops import check
+
+    if host is None:
+        bind = os.environ.get("GUNICORN_BIND") or "127.0.0.1:8000"
+        host = bind.rsplit(":", 1)[0] if ":" in bind else bind
+    try:
+        with _app() as app:
+            findings = _findings(app, host)
+    except (OSError, RuntimeError) as exc:
+        # The settings themselves stop the site (an instance folder that cannot hold the
+        # secret key, a malformed setting): that is the one finding.
+        click.echo(f"{LEVEL_LABELS['error']} settings: {exc}")
+        sys.exit(1)
+    for finding in findings:
+        click.echo(_finding_line(finding))
+    counts = {level: sum(1 for f in findings if f.level == level) for level in check.LEVELS}
+    click.echo(
+        f"錯誤 {counts['error']}、警告 {counts['warning']}、附註 {counts['note']}、"
+        f"正常 {counts['ok']} (errors {counts['error']}, warnings {counts['warning']}, "
+        f"notes {counts['note']}, ok {counts['ok']})"
+    )
+    if check.has_errors(findings):
+        sys.exit(1)
 
 
 @main.command("create-user")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,29 @@ def settings_from_env() -> dict[str, Any]:
         "MAIL_FROM": _env("COURSEWARE_MAIL_FROM", "academy@localhost"),
         "HTTPS": https,
         "SESSION_IDLE_MINUTES": _env_int("COURSEWARE_SESSION_IDLE_MINUTES", 480),
-        "LOGIN_LIMIT": _env("COURSEWARE_LOGIN_LIMIT", "10 per 5 minutes"),
+        # Unset: settings.yaml's sign_in.address_failures per address_window_minutes.
+        "LOGIN_LIMIT": _env("COURSEWARE_LOGIN_LIMIT"),
+        # The reverse proxies (addresses or networks, comma-separated) whose
+        # X-Forwarded-For is believed; from any other peer the header is ignored.
+        "TRUSTED_PROXIES": _env("COURSEWARE_TRUSTED_PROXIES", ""),
         "LOG_LEVEL": _env("COURSEWARE_LOG_LEVEL", "INFO"),
         "DB_BUSY_TIMEOUT_MS": _env_int("COURSEWARE_DB_BUSY_TIMEOUT_MS", 5000),
         "PDF_FONT": _env("COURSEWARE_PDF_FONT"),
         "BASE_URL": _env("COURSEWARE_BASE_URL"),
     }
+
+
+def trusted_networks(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Parse COURSEWARE_TRUSTED_PROXIES: addresses or networks, comma- or space-separated."""
+    networks = []
+    for item in (value or "").replace(",", " ").split():
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError as exc:
+            raise RuntimeError(
+                f"COURSEWARE_TRUSTED_PROXIES: {item!r} is not an address or network"
+            ) from exc
+    return tuple(networks)
 
 
 def flask_settings(settings: Mapping[str, Any]) -> dict[str, Any]:

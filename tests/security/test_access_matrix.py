@@ -129,6 +129,7 @@ ACCESS: dict[str, set[str]] = {
     "admin.edit_user": ADMIN,
     "admin.reset_password": ADMIN,
     "admin.anonymise": ADMIN,
+    "admin.unlock": ADMIN,
     "admin_import.upload": ADMIN,
 }
 # Routes reached by a role that may not write there answer 403 on POST only

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and create_all see every table."""
 
 from courseware.core.db import Base
-from courseware.core.models.accounts import User
+from courseware.core.models.accounts import SignInFailure, User
 from courseware.core.models.assessment import AttemptQuestion, QuizAttempt
 from courseware.core.models.audit import AuditEvent
 from courseware.core.models.cases import CaseDecision, CaseStageDecision, CaseTicket
@@ -37,5 +37,6 @@ __all__ = [
     "QuizAttempt",
     "Reminder",
     "RevisionReview",
+    "SignInFailure",
     "User",
 ]

@@ -48,3 +48,17 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
+
+
+class SignInFailure(Base):
+    """Failed sign-ins counted per user name typed (known or not, so the count and the
+    lock behave the same for a name that has no account: no enumeration)."""
+
+    __tablename__ = "sign_in_failures"
+
+    # The user name as typed, stripped and lower-cased.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -6,8 +6,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from courseware.accounts import privacy
+from courseware.accounts import privacy, throttle
 from courseware.accounts import users as accounts
+from courseware.core.clock import utcnow
 from courseware.core.errors import N_
 from courseware.core.models import User
 from courseware.web.common.access import roles_required
@@ -108,7 +109,25 @@ def edit_user(user_id: int):
             flash(_("Account %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     status = 400 if form.errors else 200
-    return render_template("admin/user_form.html", form=form, user=user), status
+    lock = throttle.lock_of(db_session(), user.username, utcnow())
+    page = render_template("admin/user_form.html", form=form, user=user, lock=lock)
+    return page, status
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@roles_required("admin")
+def unlock(user_id: int):
+    """Lift the lock set by too many failed sign-ins (audited)."""
+    user = _user_or_404(user_id)
+    session = db_session()
+    if throttle.unlock(session, user, current_user.id, utcnow()):
+        session.commit()
+        flash(
+            _("Account %(name)s is unlocked: it can sign in again.", name=user.username), "success"
+        )
+    else:
+        flash(_("Account %(name)s was not locked.", name=user.username), "info")
+    return redirect(url_for("admin.edit_user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/anonymise")

@@ -20,8 +20,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from courseware.accounts import password_reset, privacy
+from courseware.accounts import password_reset, privacy, throttle
 from courseware.accounts import users as accounts
+from courseware.core.clock import utcnow
 from courseware.core.mail import Mailer, MailError, Message
 from courseware.web.common.access import public
 from courseware.web.common.database import db_session
@@ -42,24 +43,31 @@ bp = Blueprint("auth", __name__)
 SIGN_IN_FAILED = "That user name and password do not match an active account."
 
 
-def _username_key() -> str:
-    name = (request.form.get("username") or "").strip().lower()[:64]
-    return f"user:{name}"
-
-
 def _login_limit() -> str:
-    return current_app.config.get("LOGIN_LIMIT") or "10 per 5 minutes"
+    """Failed sign-ins allowed per address: COURSEWARE_LOGIN_LIMIT, else settings.yaml."""
+    return current_app.config.get("LOGIN_LIMIT") or policy().sign_in.address_limit()
 
 
 def _failed(response) -> bool:
-    # Only failed sign-ins count towards the limit: a user signing in
-    # normally a few times a minute is never locked out.
-    return response.status_code != 302
+    # Only failed sign-ins count towards the address's limit: a user signing in normally
+    # a few times a minute is never held back, and the answers to a locked account
+    # (429, no password checked) do not use up what the rest of the branch may try.
+    return response.status_code in (200, 400)
+
+
+def _locked(form: LoginForm, lock: throttle.Lock, now) -> tuple[str, int, dict[str, str]]:
+    minutes = lock.minutes_left(now)
+    message = _(
+        "Too many failed sign-ins for this user name: it is locked for %(minutes)s more "
+        "minutes. Wait, or ask your administrator to unlock it.",
+        minutes=minutes,
+    )
+    page = render_template("common/auth/login.html", form=form, can_reset=_mail(), locked=message)
+    return page, 429, {"Retry-After": str(lock.seconds_left(now))}
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), home_url(current_user.role)))
@@ -68,8 +76,14 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         session_db = db_session()
-        user = accounts.authenticate(session_db, form.username.data.strip(), form.password.data)
+        name, now = form.username.data.strip(), utcnow()
+        # A locked name is refused before its password is looked at, known or not.
+        lock = throttle.lock_of(session_db, name, now)
+        if lock is not None:
+            return _locked(form, lock, now)
+        user = accounts.authenticate(session_db, name, form.password.data)
         if user is not None:
+            throttle.forget(session_db, name)
             session_db.commit()
             language = session.get("lang")
             session.clear()  # a new session at sign-in; only the language choice carries over
@@ -82,8 +96,10 @@ def login():
             if user.must_change_password:
                 target = url_for("auth.account")
             return redirect(target)
+        throttle.record_failure(session_db, name, policy().sign_in, now)
+        session_db.commit()
         flash(_(SIGN_IN_FAILED), "error")
-        return render_template("common/auth/login.html", form=form), 200
+        return render_template("common/auth/login.html", form=form, can_reset=_mail()), 200
     status = 400 if request.method == "POST" else 200
     return render_template("common/auth/login.html", form=form, can_reset=_mail()), status
 

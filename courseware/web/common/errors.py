@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
+import time
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from courseware.core.errors import N_
+from courseware.web.common.extensions import limiter
 
 log = logging.getLogger("courseware.errors")
 
@@ -81,7 +85,15 @@ def init_app(app: Flask) -> None:
             return exc
         detail = None
         if exc.code == 429:
-            detail = _("Too many attempts. Wait a few minutes, then try again.")
+            wait = _retry_after(exc)
+            detail = _(
+                "Too many attempts. Try again in %(minutes)s minutes.",
+                minutes=max(1, math.ceil(wait / 60)),
+            )
+            response, status = render_error(exc.code, detail)
+            response = make_response(response, status)
+            response.headers["Retry-After"] = str(wait)
+            return response
         return render_error(exc.code, detail)
 
     @app.errorhandler(OperationalError)
@@ -97,6 +109,18 @@ def init_app(app: Flask) -> None:
         log.exception("unhandled error [request %s]", request_id())
         _rollback()
         return render_error(500)
+
+
+def _retry_after(exc: HTTPException) -> int:
+    """Seconds until a 429's limit lets the client try again (at least 1)."""
+    current = limiter.current_limit if isinstance(exc, RateLimitExceeded) else None
+    if current is not None and current.breached:
+        expiry = current.limit.get_expiry()
+        return min(expiry, max(1, math.ceil(current.window.reset_time - time.time())))
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        return max(1, retry_after)
+    return 60
 
 
 def _rollback() -> None:
