@@ -223,9 +223,9 @@ def _sqlite_payload(engine: Engine, tmp: Path, progress: Progress | None) -> str
     try:
         destination = sqlite3.connect(tmp, isolation_level=None)
         try:
-            # All pages in one step, i.e. one read transaction: a step-wise copy
-            # restarts whenever another connection writes between steps, so it
-            # would never finish on a site where learners keep submitting.
+            # All pages in one step, i.e. one read transaction (WAL: writers go on):
+            # a step-wise copy starts over whenever another connection writes
+            # between two steps, which learners submitting do all the time.
             raw.driver_connection.backup(destination, pages=-1)  # type: ignore[union-attr]
             if progress:
                 progress(1, 1)
