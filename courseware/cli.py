@@ -394,6 +394,7 @@ def restore_command(path: str, yes: bool, without_manifest: bool) -> None:
     unchanged.
     """
     from courseware.content.store import touch_content_version
+    from courseware.core.db import begin_write
     from courseware.ops import backup
 
     if not yes:
@@ -408,6 +409,7 @@ def restore_command(path: str, yes: bool, without_manifest: bool) -> None:
         except backup.BackupError as exc:
             raise click.ClickException(str(exc)) from exc
         with app.extensions["courseware.core.db"].sessions() as session:
+            begin_write(session)  # SQLite: wait for learners' writes instead of failing
             touch_content_version(session)  # every worker reloads the course
             session.commit()
     moved = (

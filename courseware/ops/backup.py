@@ -447,34 +447,36 @@ def _restore_sqlite(
     engine: Engine, source: Path, manifest: Manifest | None, progress: Progress | None
 ) -> str | None:
     folder = _sqlite_scratch_folder(engine)
-    with _payload_file(source, manifest, folder) as payload:
-        fd, name = tempfile.mkstemp(prefix=".restore-", suffix=".db", dir=folder)
-        os.close(fd)
-        scratch = Path(name)
+    fd, name = tempfile.mkstemp(prefix=".restore-", suffix=".db", dir=folder)
+    os.close(fd)
+    scratch = Path(name)
+    try:
+        if manifest is None:
+            shutil.copyfile(source, scratch)
+        else:
+            _copy_prefix(source, manifest.payload_bytes, scratch)
+        revision = _check_sqlite_scratch(scratch, source, manifest)
+        scratch_engine = make_engine(f"sqlite:///{scratch}")
         try:
-            shutil.copyfile(payload, scratch)
-            revision = _check_sqlite_scratch(scratch, source, manifest)
-            scratch_engine = make_engine(f"sqlite:///{scratch}")
-            try:
-                migrate.upgrade(scratch_engine)
-            finally:
-                scratch_engine.dispose()
-            raw = engine.raw_connection()
-            try:
-                with sqlite3.connect(scratch) as origin:
-                    # One write transaction on the live database: rolled back on failure.
-                    origin.backup(
-                        raw.driver_connection,  # type: ignore[arg-type]
-                        pages=256,
-                        progress=(lambda _s, remaining, total: progress(total - remaining, total))
-                        if progress
-                        else None,
-                    )
-                origin.close()
-            finally:
-                raw.close()
+            migrate.upgrade(scratch_engine)
         finally:
-            _remove(scratch)
+            scratch_engine.dispose()
+        raw = engine.raw_connection()
+        try:
+            with sqlite3.connect(scratch) as origin:
+                # One write transaction on the live database: rolled back on failure.
+                origin.backup(
+                    raw.driver_connection,  # type: ignore[arg-type]
+                    pages=256,
+                    progress=(lambda _s, remaining, total: progress(total - remaining, total))
+                    if progress
+                    else None,
+                )
+            origin.close()
+        finally:
+            raw.close()
+    finally:
+        _remove(scratch)
     return revision
 
 

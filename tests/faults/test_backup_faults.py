@@ -313,3 +313,73 @@ def test_a_backup_taken_while_learners_write_restores_a_consistent_state(
         ids = {str(id_) for id_ in session.scalars(select(User.id))}
         assert audited == ids  # every account with its audit event, none without
         assert session.scalar(select(func.count()).select_from(User)) == len(restored)
+
+
+def test_a_restore_while_learners_write_leaves_a_consistent_database(
+    app, db, course, tmp_path: Path
+):
+    make_user(db, "kept")
+    target = tmp_path / "academy.backup"
+    assert run(app, "backup", str(target)).exit_code == 0
+    with Learners(app) as learners:
+        while len(learners.snapshot()) < 10 and not learners.errors:
+            time.sleep(0.01)
+        result = run(app, "restore", str(target), "--yes")
+        time.sleep(0.5)  # learners keep writing after the restore
+    assert result.exit_code == 0, result.output
+    assert not learners.errors, learners.errors
+    restored = usernames(app)
+    assert "kept" in restored
+    assert len(restored) > 1, "no learner wrote into the restored database"
+    # Accounts created after the swap are there, with their audit events; none half-made.
+    with app.extensions["courseware.core.db"].sessions() as session:
+        audited = set(
+            session.scalars(
+                select(AuditEvent.target_id).where(AuditEvent.action == "account.create")
+            )
+        )
+        ids = {str(id_) for id_ in session.scalars(select(User.id))}
+        assert audited == ids
+
+
+def test_restore_on_a_full_database_disk_changes_nothing(tiny_disk: Path, tmp_path: Path):
+    """SQLite: the restored copy is built beside the live database; no room, no change."""
+    from courseware import create_app
+    from tests.conftest import DATA
+
+    database = tiny_disk / "academy.db"
+    site = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "SECRET_KEY": "test-secret-key",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "CONTENT_DIR": str(DATA / "content"),
+            "QUIZ_DIR": str(DATA / "quizzes"),
+            "CASE_DIR": str(DATA / "case_studies"),
+        }
+    )
+    engine = engine_of(site)
+    try:
+        migrate.upgrade(engine)
+        with site.extensions["courseware.core.db"].sessions() as session:
+            make_user(session, "kept")
+            target = tmp_path / "academy.backup"
+            assert run(site, "backup", str(target)).exit_code == 0
+            make_user(session, "added-after-backup")
+        filler = fill_disk(tiny_disk, leave_bytes=database.stat().st_size // 4)
+
+        result = run(site, "restore", str(target), "--yes")
+
+        assert result.exit_code == 1, result.output
+        assert len(error_lines(result)) == 1, result.output
+        assert "the database is unchanged" in result.output
+        assert "no space left on the device" in result.output
+        assert usernames(site) == {"kept", "added-after-backup"}
+        assert sorted(p.name for p in tiny_disk.iterdir() if p.name.startswith(".")) == []
+        # Room again: the same backup restores, no restart needed.
+        filler.unlink()
+        assert run(site, "restore", str(target), "--yes").exit_code == 0
+        assert usernames(site) == {"kept"}
+    finally:
+        engine.dispose()
