@@ -16,7 +16,9 @@ pg_dump archive.
 Writing never leaves a partial file under the backup's name: the backup is
 written to a hidden temporary file in the same folder, fsynced, then renamed
 over the target (and the folder fsynced); any failure removes the temporary
-file and leaves an earlier backup of the same name untouched.
+file and leaves an earlier backup of the same name untouched. A backup process
+killed mid-write leaves its hidden temporary file behind; the next backup to
+the same name removes it (the writer holds a flock on it while it lives).
 
 Restoring checks the manifest and the checksum first, refuses a backup whose
 schema revision this version does not know (a newer one), then builds the
@@ -42,6 +44,8 @@ PostgreSQL; a clear message says so when they are missing.
 from __future__ import annotations
 
 import errno
+import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -272,10 +276,12 @@ def backup(engine: Engine, target: Path, progress: Progress | None = None) -> Ba
     if engine.dialect.name not in ("sqlite", "postgresql"):
         raise BackupError(f"backups are not supported for {engine.dialect.name}")
     tmp: Path | None = None
+    fd: int | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_partials(target)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-        os.close(fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until we finish or die: marks the file as live
         tmp = Path(name)
         if engine.dialect.name == "sqlite":
             method, revision = "sqlite-online-backup", _sqlite_payload(engine, tmp, progress)
@@ -307,7 +313,30 @@ def backup(engine: Engine, target: Path, progress: Progress | None = None) -> Ba
     finally:
         if tmp is not None:
             _remove(tmp)
+        if fd is not None:
+            os.close(fd)
     return BackupResult(target, target.stat().st_size, method, revision, manifest.sha256)
+
+
+def _remove_stale_partials(target: Path) -> None:
+    """Remove temporary files of backups to ``target`` that were killed mid-write.
+
+    A running backup holds an exclusive flock on its temporary file; one that
+    nobody holds was left by a process that died.
+    """
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
+        try:
+            fd = os.open(leftover, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # another backup is writing it
+        else:
+            _remove(leftover)
+        finally:
+            os.close(fd)
 
 
 def _failed(target: Path, cause: str) -> str:

@@ -9,6 +9,9 @@ an older backup comes back migrated with its rows.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -383,3 +386,51 @@ def test_restore_on_a_full_database_disk_changes_nothing(tiny_disk: Path, tmp_pa
         assert usernames(site) == {"kept"}
     finally:
         engine.dispose()
+
+
+CHILD = """
+import os, sys, time
+from courseware import cli
+
+real_fsync = os.fsync
+
+def stalled_fsync(fd):
+    real_fsync(fd)
+    open(sys.argv[2], "w").close()  # the copy is written, not yet renamed: kill me now
+    time.sleep(600)
+
+os.fsync = stalled_fsync
+cli.main(["backup", sys.argv[1]])
+"""
+
+
+def test_a_backup_killed_mid_write_leaves_the_earlier_backup_and_is_cleaned_up(
+    app, db, course, tmp_path: Path
+):
+    make_user(db, "before")
+    folder = tmp_path / "backups"
+    target = folder / "academy.backup"
+    assert run(app, "backup", str(target)).exit_code == 0
+    earlier = target.read_bytes()
+    make_user(db, "after")
+    marker = tmp_path / "written"
+    env = {**os.environ, **_env(app), "PYTHONPATH": str(Path(cli.__file__).parents[1])}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(target), str(marker)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the backup process never reached its fsync"
+    finally:
+        child.kill()  # SIGKILL: no cleanup runs
+        child.wait()
+
+    assert target.read_bytes() == earlier
+    leftovers = [name for name in files_in(folder) if name != "academy.backup"]
+    assert len(leftovers) == 1 and leftovers[0].endswith(".partial")
+    assert backup.read_manifest(target) is not None  # restore still finds the earlier one whole
+
+    assert run(app, "backup", str(target)).exit_code == 0
+    assert files_in(folder) == ["academy.backup"]  # the dead process's file is gone
+    assert run(app, "restore", str(target), "--yes").exit_code == 0
+    assert usernames(app) == {"before", "after"}
