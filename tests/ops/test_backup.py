@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import threading
 from pathlib import Path
@@ -112,3 +113,16 @@ def test_restore_takes_an_old_format_backup_only_when_asked(app, db, tmp_path: P
     assert result.exit_code == 0, result.output
     db.expire_all()
     assert set(db.scalars(select(User.username))) == {"kept"}
+
+
+def test_backup_leaves_the_temporary_file_of_a_backup_still_running(app, tmp_path: Path):
+    """Only a dead process's temporary file is removed: a live writer holds its flock."""
+    target = tmp_path / "academy.backup"
+    running = tmp_path / ".academy.backup.other.partial"
+    running.write_bytes(b"being written")
+    with running.open("rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        backup.backup(database_engine(app), target)
+        assert running.read_bytes() == b"being written"
+    backup.backup(database_engine(app), target)
+    assert not running.exists()
