@@ -425,7 +425,15 @@ def seed_load_command(learners: int, seed: int, force: bool) -> None:
 @main.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False))
 def backup_command(path: str) -> None:
-    """Write a consistent backup of the database to PATH (safe while serving)."""
+    """Write a consistent backup of the database to PATH (safe while serving).
+
+    \b
+    The file is written all or nothing: to a hidden temporary file in PATH's
+    folder, fsynced, then renamed to PATH. If the disk is full or read-only,
+    nothing is left behind and an earlier backup at PATH stays as it was.
+    The file ends with a manifest (JSON) recording the schema revision and
+    the SHA-256 of the database copy, which restore checks.
+    """
     from courseware.ops import backup
 
     with _app() as app:
@@ -443,15 +451,33 @@ def backup_command(path: str) -> None:
             except backup.BackupError as exc:
                 raise click.ClickException(str(exc)) from exc
             bar.update(100 - done[0])
-    click.echo(f"已備份至 {result.path} ({result.size_bytes:,} bytes, {result.method}).")
+    click.echo(
+        f"已備份至 {result.path} ({result.size_bytes:,} bytes, {result.method}, "
+        f"schema {result.schema_revision}, sha256 {result.sha256})."
+    )
 
 
 @main.command("restore")
 @click.argument("path", type=click.Path(dir_okay=False, exists=True))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def restore_command(path: str, yes: bool) -> None:
-    """Replace the database's content with the backup at PATH."""
+@click.option(
+    "--without-manifest",
+    is_flag=True,
+    help="Accept a plain SQLite file or pg_dump archive written by an earlier version "
+    "(it has no checksum to check).",
+)
+def restore_command(path: str, yes: bool, without_manifest: bool) -> None:
+    """Replace the database's content with the backup at PATH.
+
+    \b
+    Refuses a damaged file (checksum mismatch, cut short) and a backup from a
+    newer schema than this version knows; a backup from an older version is
+    migrated forward. The restored copy is built and migrated beside the live
+    database and swapped in at the end: on any failure the database is
+    unchanged.
+    """
     from courseware.content.store import touch_content_version
+    from courseware.core.db import begin_write
     from courseware.ops import backup
 
     if not yes:
@@ -460,14 +486,23 @@ def restore_command(path: str, yes: bool) -> None:
         )
     with _app() as app:
         try:
-            backup.restore(database_engine(app), Path(path))
+            result = backup.restore(
+                database_engine(app), Path(path), without_manifest=without_manifest
+            )
         except backup.BackupError as exc:
             raise click.ClickException(str(exc)) from exc
-        ensure_database(app)  # a backup from an older version is migrated forward
         with app.extensions["courseware.core.db"].sessions() as session:
+            begin_write(session)  # SQLite: wait for learners' writes instead of failing
             touch_content_version(session)  # every worker reloads the course
             session.commit()
-    click.echo(f"已從 {path} 還原 (restored).")
+    moved = (
+        f", 結構版本 {result.from_revision} → {result.to_revision} (migrated forward)"
+        if result.from_revision != result.to_revision
+        else ""
+    )
+    for note in result.notes:
+        click.echo(note, err=True)
+    click.echo(f"已從 {path} 還原 (restored){moved}.")
 
 
 def register(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import threading
 from pathlib import Path
 
@@ -9,7 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from courseware import cli
+from courseware.cli import database_engine
 from courseware.core.models import User
+from courseware.ops import backup, migrate
 from tests.conftest import login, make_user
 from tests.test_cli import _env
 
@@ -67,3 +71,58 @@ def test_restore_refuses_a_file_that_is_not_a_backup(app, tmp_path: Path):
     result = CliRunner().invoke(cli.main, ["restore", str(bogus), "--yes"], env=_env(app))
     assert result.exit_code != 0
     assert "not" in result.output
+
+
+def test_backup_ends_with_a_manifest_of_revision_and_checksum(app, db, tmp_path: Path):
+    make_user(db, "kept")
+    target = tmp_path / "academy.backup"
+    result = CliRunner().invoke(cli.main, ["backup", str(target)], env=_env(app))
+    assert result.exit_code == 0, result.output
+    manifest = backup.read_manifest(target)
+    assert manifest is not None
+    assert manifest.schema_revision == migrate.head_revision()
+    assert manifest.dialect == app.config["DATABASE_URL"].split(":")[0].split("+")[0]
+    payload = target.read_bytes()[: manifest.payload_bytes]
+    assert hashlib.sha256(payload).hexdigest() == manifest.sha256
+    assert manifest.sha256 in result.output and manifest.schema_revision in result.output
+    assert payload.startswith((b"SQLite format 3\x00", b"PGDMP"))
+
+
+def test_restore_takes_an_old_format_backup_only_when_asked(app, db, tmp_path: Path):
+    """A plain SQLite file or pg_dump archive, as earlier versions wrote them."""
+    make_user(db, "kept")
+    target = tmp_path / "academy.backup"
+    backup.backup(database_engine(app), target)
+    manifest = backup.read_manifest(target)
+    assert manifest is not None
+    plain = tmp_path / "plain.backup"
+    plain.write_bytes(target.read_bytes()[: manifest.payload_bytes])
+    make_user(db, "added-after-backup")
+    env = _env(app)
+
+    refused = CliRunner().invoke(cli.main, ["restore", str(plain), "--yes"], env=env)
+    assert refused.exit_code == 1
+    assert "--without-manifest" in refused.output
+    db.expire_all()
+    assert set(db.scalars(select(User.username))) == {"kept", "added-after-backup"}
+    db.rollback()
+
+    result = CliRunner().invoke(
+        cli.main, ["restore", str(plain), "--yes", "--without-manifest"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    db.expire_all()
+    assert set(db.scalars(select(User.username))) == {"kept"}
+
+
+def test_backup_leaves_the_temporary_file_of_a_backup_still_running(app, tmp_path: Path):
+    """Only a dead process's temporary file is removed: a live writer holds its flock."""
+    target = tmp_path / "academy.backup"
+    running = tmp_path / ".academy.backup.other.partial"
+    running.write_bytes(b"being written")
+    with running.open("rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        backup.backup(database_engine(app), target)
+        assert running.read_bytes() == b"being written"
+    backup.backup(database_engine(app), target)
+    assert not running.exists()
