@@ -1,9 +1,18 @@
-"""Calm error pages in the site's style; database trouble answers 503."""
+"""Calm error pages in the site's style; database and storage trouble answers 503.
+
+Storage faults (a full disk, a read-only disk, a damaged database file) are told apart
+from a database that does not answer: the user reads what happened in their language,
+the operator gets one log line naming the cause. All answer 503: the fault is the
+server's, and the same request succeeds once it is fixed, without a restart.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
+import sqlite3
+from dataclasses import dataclass
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -34,6 +43,81 @@ TITLES = {
 DATABASE_DOWN = N_(
     "The database is not answering. Your work so far is saved; try again in a minute."
 )
+
+
+DISK_FULL_MESSAGE = N_(
+    "The server's disk is full, so this was not saved. What was saved before is safe. "
+    "Try again later, and tell the administrator if this lasts."
+)
+READ_ONLY_MESSAGE = N_(
+    "The server cannot write to its storage just now, so this was not saved. What was "
+    "saved before is safe. Try again later, and tell the administrator if this lasts."
+)
+CORRUPT_MESSAGE = N_(
+    "The site's database file is damaged, so pages cannot be served. Tell the "
+    "administrator: it must be restored from a backup."
+)
+
+
+@dataclass(frozen=True)
+class StorageFault:
+    """What went wrong with the server's storage: ``cause`` for the operator's log line
+    (English), ``message`` (a message id) for the user."""
+
+    cause: str
+    message: str
+
+
+DISK_FULL = StorageFault("disk full", DISK_FULL_MESSAGE)
+READ_ONLY = StorageFault("storage read-only", READ_ONLY_MESSAGE)
+CORRUPT = StorageFault("database file corrupt", CORRUPT_MESSAGE)
+
+_SQLITE_FAULTS = {
+    sqlite3.SQLITE_FULL: DISK_FULL,
+    sqlite3.SQLITE_READONLY: READ_ONLY,
+    # A WAL database on a read-only folder cannot open its shared-memory file.
+    sqlite3.SQLITE_CANTOPEN: READ_ONLY,
+    sqlite3.SQLITE_CORRUPT: CORRUPT,
+    sqlite3.SQLITE_NOTADB: CORRUPT,
+}
+_POSTGRESQL_FAULTS = {
+    "53100": DISK_FULL,  # disk_full
+    "25006": READ_ONLY,  # read_only_sql_transaction
+    "XX001": CORRUPT,  # data_corrupted
+    "XX002": CORRUPT,  # index_corrupted
+}
+_OS_FAULTS = {errno.ENOSPC: DISK_FULL, errno.EDQUOT: DISK_FULL, errno.EROFS: READ_ONLY}
+
+
+def storage_fault(exc: BaseException) -> StorageFault | None:
+    """The storage fault behind ``exc`` (a database error or a file write), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            code = getattr(current, "sqlite_errorcode", None)
+            if isinstance(code, int) and (code & 0xFF) in _SQLITE_FAULTS:
+                return _SQLITE_FAULTS[code & 0xFF]
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate in _POSTGRESQL_FAULTS:
+            return _POSTGRESQL_FAULTS[sqlstate]
+        if isinstance(current, OSError) and current.errno in _OS_FAULTS:
+            return _OS_FAULTS[current.errno]
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
+
+
+def _storage_fault_response(fault: StorageFault, exc: BaseException):
+    log.error(
+        "storage fault: %s (%s: %s) [request %s]",
+        fault.cause,
+        type(exc).__name__,
+        str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
+        request_id(),
+    )
+    _rollback()
+    return render_error(503, _(fault.message))
 
 
 def request_id() -> str:
@@ -88,9 +172,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
     def _database(exc: Exception):
+        fault = storage_fault(exc)
+        if fault is not None:
+            return _storage_fault_response(fault, exc)
         log.error("database unavailable: %s [request %s]", type(exc).__name__, request_id())
         _rollback()
         return render_error(503, _(DATABASE_DOWN))
+
+    @app.errorhandler(OSError)
+    def _file_write(exc: OSError):
+        fault = storage_fault(exc)
+        if fault is not None:
+            return _storage_fault_response(fault, exc)
+        return _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
