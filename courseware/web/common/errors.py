@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import secrets
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -75,8 +78,6 @@ CORRUPT = StorageFault("database file corrupt", CORRUPT_MESSAGE)
 _SQLITE_FAULTS = {
     sqlite3.SQLITE_FULL: DISK_FULL,
     sqlite3.SQLITE_READONLY: READ_ONLY,
-    # A WAL database on a read-only folder cannot open its shared-memory file.
-    sqlite3.SQLITE_CANTOPEN: READ_ONLY,
     sqlite3.SQLITE_CORRUPT: CORRUPT,
     sqlite3.SQLITE_NOTADB: CORRUPT,
 }
@@ -89,8 +90,23 @@ _POSTGRESQL_FAULTS = {
 _OS_FAULTS = {errno.ENOSPC: DISK_FULL, errno.EDQUOT: DISK_FULL, errno.EROFS: READ_ONLY}
 
 
-def storage_fault(exc: BaseException) -> StorageFault | None:
-    """The storage fault behind ``exc`` (a database error or a file write), if any."""
+def _read_only_folder(database_url: str | None) -> bool:
+    """Whether the SQLite database's folder is on a read-only filesystem."""
+    if not database_url or not database_url.startswith("sqlite"):
+        return False
+    path = make_url(database_url).database
+    try:
+        return bool(os.statvfs(Path(path or ".").parent).f_flag & os.ST_RDONLY)
+    except OSError:  # the folder is gone: the database is unavailable, not read-only
+        return False
+
+
+def storage_fault(exc: BaseException, database_url: str | None = None) -> StorageFault | None:
+    """The storage fault behind ``exc`` (a database error or a file write), if any.
+
+    ``database_url`` tells a WAL database that cannot open its files on a read-only folder
+    (SQLite says only "unable to open") from one whose folder is gone.
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -99,6 +115,8 @@ def storage_fault(exc: BaseException) -> StorageFault | None:
             code = getattr(current, "sqlite_errorcode", None)
             if isinstance(code, int) and (code & 0xFF) in _SQLITE_FAULTS:
                 return _SQLITE_FAULTS[code & 0xFF]
+            if code == sqlite3.SQLITE_CANTOPEN and _read_only_folder(database_url):
+                return READ_ONLY
         sqlstate = getattr(current, "sqlstate", None)
         if isinstance(sqlstate, str) and sqlstate in _POSTGRESQL_FAULTS:
             return _POSTGRESQL_FAULTS[sqlstate]
@@ -113,7 +131,7 @@ def _storage_fault_response(fault: StorageFault, exc: BaseException):
         "storage fault: %s (%s: %s) [request %s]",
         fault.cause,
         type(exc).__name__,
-        str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
+        (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0][:200],
         request_id(),
     )
     _rollback()
@@ -172,7 +190,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
     def _database(exc: Exception):
-        fault = storage_fault(exc)
+        fault = storage_fault(exc, current_app.config.get("DATABASE_URL"))
         if fault is not None:
             return _storage_fault_response(fault, exc)
         log.error("database unavailable: %s [request %s]", type(exc).__name__, request_id())
@@ -181,7 +199,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OSError)
     def _file_write(exc: OSError):
-        fault = storage_fault(exc)
+        fault = storage_fault(exc, current_app.config.get("DATABASE_URL"))
         if fault is not None:
             return _storage_fault_response(fault, exc)
         return _unexpected(exc)
