@@ -91,6 +91,12 @@ def import_course(app: Flask, echo: Callable[[str], Any] = click.echo) -> int:
         f"(added {len(report.added)}, updated {len(report.updated)}, "
         f"unchanged {len(report.unchanged)})"
     )
+    for path in report.held:
+        echo(
+            f"有未發布的講師草稿，檔案未發布，請講師在編輯器中選擇：{path} "
+            f"(a studio draft waits: the file was kept beside it, not published; "
+            f"the trainer chooses in the editor)"
+        )
     return len(report.added) + len(report.updated)
 
 

@@ -2,7 +2,10 @@
 
 Import rule: a file whose text changed since it was last imported (by hash)
 becomes a new published revision; a file unchanged since its last import
-never overrides a revision published later in the browser.
+never overrides a revision published later in the browser. A changed file whose
+document has an unpublished studio revision (a draft, or one waiting for review or
+sent back) is not published over it: its text is kept beside the draft as a "held"
+revision, and the studio shows the trainer the difference to resolve.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from courseware.core.errors import N_, ContentError
 from courseware.core.models import ContentDocument, ContentRevision, ContentState
 
 FOLDERS = ("content", "quizzes", "case_studies")
+# A course file's revision imported beside an unpublished studio draft, and the same once
+# the trainer resolved it (kept the draft, or took the file's text into it).
+HELD, SET_ASIDE = "held", "set_aside"
+UNPUBLISHED = ("draft", "pending", "returned")
 SUFFIXES = {"content": (".md",), "quizzes": (".yaml", ".yml"), "case_studies": (".yaml", ".yml")}
 
 
@@ -31,6 +38,7 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # kept beside a studio draft
 
     @property
     def changed(self) -> bool:
@@ -131,13 +139,30 @@ def add_revision(
     return revision
 
 
+def has_unpublished_draft(session: Session, document: ContentDocument) -> bool:
+    """Whether the document's newest studio revision is not published (draft, waiting for
+    review or sent back): an import must not publish over it."""
+    newest = session.execute(
+        select(ContentRevision.id, ContentRevision.status)
+        .where(ContentRevision.document_id == document.id, ContentRevision.status != HELD)
+        .order_by(ContentRevision.id.desc())
+        .limit(1)
+    ).first()
+    return (
+        newest is not None
+        and newest.id != document.published_revision_id
+        and newest.status in UNPUBLISHED
+    )
+
+
 def import_sources(
     session: Session,
     sources: Mapping[str, str],
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ImportReport:
-    """Bring new and changed files in as published revisions."""
+    """Bring new and changed files in as published revisions; beside an unpublished studio
+    draft, as a held revision the trainer resolves in the studio."""
     report = ImportReport()
     documents = {d.path: d for d in session.scalars(select(ContentDocument))}
     for path in sorted(sources):
@@ -152,6 +177,13 @@ def import_sources(
             session.add(document)
             session.flush()
             report.added.append(path)
+        elif has_unpublished_draft(session, document):
+            document.import_hash = digest
+            add_revision(session, document, text, origin="import", status=HELD, now=now)
+            report.held.append(path)
+            if progress:
+                progress(path)
+            continue
         else:
             report.updated.append(path)
         document.import_hash = digest

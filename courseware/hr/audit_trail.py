@@ -57,6 +57,8 @@ ACTION_SENTENCES = {
     "cohort.remove": N_("Removed from a cohort"),
     "cohort.update": N_("Changed a cohort"),
     "contact.update": N_("Changed a reminder address"),
+    "content.import_set_aside": N_("Kept a studio draft over a changed course file"),
+    "content.import_taken": N_("Took a changed course file's text into a draft"),
     "content.publish": N_("Published course content"),
     "content.return": N_("Returned a revision to its author"),
     "content.submit": N_("Submitted a revision for review"),

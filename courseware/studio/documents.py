@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from courseware.content.catalogue import Catalogue
 from courseware.content.schemas import split_front_matter
-from courseware.content.store import add_revision, kind_of
+from courseware.content.store import HELD, SET_ASIDE, add_revision, kind_of
 from courseware.core import audit
 from courseware.core.clock import utcnow
 from courseware.core.errors import N_, ContentError
@@ -24,6 +24,8 @@ from courseware.core.models import ContentDocument, ContentRevision, User
 from courseware.studio.validation import check_texts, lesson_paths, module_of
 
 DRAFT, PENDING, RETURNED, PUBLISHED = "draft", "pending", "returned", "published"
+# Course-file revisions imported beside a draft: kept in the history, never the working copy.
+FILE_VERSIONS = (HELD, SET_ASIDE)
 
 
 class DocumentNotFound(LookupError):
@@ -138,7 +140,10 @@ def _latest(session: Session, document_id: int) -> tuple[ContentRevision, str | 
     row = session.execute(
         select(ContentRevision, User.display_name)
         .outerjoin(User, User.id == ContentRevision.author_id)
-        .where(ContentRevision.document_id == document_id)
+        .where(
+            ContentRevision.document_id == document_id,
+            ContentRevision.status.not_in(FILE_VERSIONS),
+        )
         .order_by(ContentRevision.id.desc())
         .limit(1)
     ).first()
@@ -379,6 +384,7 @@ def newest_revisions() -> Subquery:
             ContentRevision.document_id.label("document_id"),
             func.max(ContentRevision.id).label("id"),
         )
+        .where(ContentRevision.status.not_in(FILE_VERSIONS))
         .group_by(ContentRevision.document_id)
         .subquery()
     )
@@ -497,3 +503,81 @@ def draft_module_slug(session: Session, path: str) -> str | None:
     meta, _body, _line, errors = split_front_matter(module_path, text)
     slug = meta.get("slug") if meta and not errors else None
     return slug if isinstance(slug, str) else None
+
+
+@dataclass(frozen=True)
+class HeldImport:
+    """A course file's text imported while the document had an unpublished draft."""
+
+    revision: RevisionInfo
+    text: str
+
+
+def held_import(session: Session, document_id: int) -> HeldImport | None:
+    """The newest course-file revision waiting beside the document's draft, if any."""
+    held = session.scalar(
+        select(ContentRevision)
+        .where(ContentRevision.document_id == document_id, ContentRevision.status == HELD)
+        .order_by(ContentRevision.id.desc())
+        .limit(1)
+    )
+    return HeldImport(_info(held, None), held.body) if held is not None else None
+
+
+def documents_with_held_imports(session: Session) -> set[int]:
+    """The ids of documents with a course-file revision waiting for a trainer."""
+    return set(
+        session.scalars(
+            select(ContentRevision.document_id).where(ContentRevision.status == HELD).distinct()
+        )
+    )
+
+
+def resolve_import(
+    session: Session,
+    document_id: int,
+    held_id: int,
+    base_id: int,
+    *,
+    take: bool,
+    author_id: int,
+    sources: Mapping[str, str],
+    baseline: Catalogue,
+) -> Saved | None:
+    """Settle a held course-file revision: keep the draft as it is, or take the file's text
+    as the new draft (``take``). Every held revision of the document is set aside; None
+    when it was settled already (a double submit)."""
+    document = get_document(session, document_id, lock=True)
+    held = get_revision(session, document_id, held_id)
+    if held.status != HELD:
+        return None
+    saved = None
+    if take:
+        saved = save_text(
+            session,
+            document_id,
+            held.body,
+            base_id,
+            publish=False,
+            author_id=author_id,
+            sources=sources,
+            baseline=baseline,
+            origin="import",
+            exact=True,
+        )
+    waiting = session.scalars(
+        select(ContentRevision).where(
+            ContentRevision.document_id == document_id, ContentRevision.status == HELD
+        )
+    )
+    for revision in waiting:
+        revision.status = SET_ASIDE
+    audit.record(
+        session,
+        author_id,
+        "content.import_taken" if take else "content.import_set_aside",
+        "content_document",
+        document.id,
+        after={"path": document.path, "revision": held.number},
+    )
+    return saved

@@ -86,6 +86,7 @@ ACCESS: dict[str, set[str]] = {
     "studio.history": TRAINERS,
     "studio.diff": TRAINERS,
     "studio.revert": TRAINERS,
+    "studio.resolve_import": TRAINERS,
     "studio_new.lesson": TRAINERS,
     "studio_new.module": TRAINERS,
     "studio_questions.bank": TRAINERS,

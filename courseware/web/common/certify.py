@@ -13,7 +13,9 @@ from courseware.web.common.policy import policy
 
 def certify_if_earned(user_id: int) -> Certificate | None:
     """Issue the learner's certificate if their recorded work now earns it, commit, and
-    tell them. Every view that records work toward certification ends with this."""
+    tell them. Every view that records work toward certification ends with this, in the
+    transaction that recorded the work: one commit holds both, so a crash between them
+    cannot leave a learner whose work earns a certificate without it."""
     session = db_session()
     issued = certification.check_and_issue(session, user_id, catalogue(), policy())
     session.commit()

@@ -1,16 +1,28 @@
-"""Calm error pages in the site's style; database trouble answers 503."""
+"""Calm error pages in the site's style; database and storage trouble answers 503.
+
+Storage faults (a full disk, a read-only disk, a damaged database file) are told apart
+from a database that does not answer: the user reads what happened in their language,
+the operator gets one log line naming the cause. All answer 503: the fault is the
+server's, and the same request succeeds once it is fixed, without a restart.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
+import os
 import secrets
+import sqlite3
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -38,6 +50,96 @@ TITLES = {
 DATABASE_DOWN = N_(
     "The database is not answering. Your work so far is saved; try again in a minute."
 )
+
+
+DISK_FULL_MESSAGE = N_(
+    "The server's disk is full, so this was not saved. What was saved before is safe. "
+    "Try again later, and tell the administrator if this lasts."
+)
+READ_ONLY_MESSAGE = N_(
+    "The server cannot write to its storage just now, so this was not saved. What was "
+    "saved before is safe. Try again later, and tell the administrator if this lasts."
+)
+CORRUPT_MESSAGE = N_(
+    "The site's database file is damaged, so pages cannot be served. Tell the "
+    "administrator: it must be restored from a backup."
+)
+
+
+@dataclass(frozen=True)
+class StorageFault:
+    """What went wrong with the server's storage: ``cause`` for the operator's log line
+    (English), ``message`` (a message id) for the user."""
+
+    cause: str
+    message: str
+
+
+DISK_FULL = StorageFault("disk full", DISK_FULL_MESSAGE)
+READ_ONLY = StorageFault("storage read-only", READ_ONLY_MESSAGE)
+CORRUPT = StorageFault("database file corrupt", CORRUPT_MESSAGE)
+
+_SQLITE_FAULTS = {
+    sqlite3.SQLITE_FULL: DISK_FULL,
+    sqlite3.SQLITE_READONLY: READ_ONLY,
+    sqlite3.SQLITE_CORRUPT: CORRUPT,
+    sqlite3.SQLITE_NOTADB: CORRUPT,
+}
+_POSTGRESQL_FAULTS = {
+    "53100": DISK_FULL,  # disk_full
+    "25006": READ_ONLY,  # read_only_sql_transaction
+    "XX001": CORRUPT,  # data_corrupted
+    "XX002": CORRUPT,  # index_corrupted
+}
+_OS_FAULTS = {errno.ENOSPC: DISK_FULL, errno.EDQUOT: DISK_FULL, errno.EROFS: READ_ONLY}
+
+
+def _read_only_folder(database_url: str | None) -> bool:
+    """Whether the SQLite database's folder is on a read-only filesystem."""
+    if not database_url or not database_url.startswith("sqlite"):
+        return False
+    path = make_url(database_url).database
+    try:
+        return bool(os.statvfs(Path(path or ".").parent).f_flag & os.ST_RDONLY)
+    except OSError:  # the folder is gone: the database is unavailable, not read-only
+        return False
+
+
+def storage_fault(exc: BaseException, database_url: str | None = None) -> StorageFault | None:
+    """The storage fault behind ``exc`` (a database error or a file write), if any.
+
+    ``database_url`` tells a WAL database that cannot open its files on a read-only folder
+    (SQLite says only "unable to open") from one whose folder is gone.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.Error):
+            code = getattr(current, "sqlite_errorcode", None)
+            if isinstance(code, int) and (code & 0xFF) in _SQLITE_FAULTS:
+                return _SQLITE_FAULTS[code & 0xFF]
+            if code == sqlite3.SQLITE_CANTOPEN and _read_only_folder(database_url):
+                return READ_ONLY
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate in _POSTGRESQL_FAULTS:
+            return _POSTGRESQL_FAULTS[sqlstate]
+        if isinstance(current, OSError) and current.errno in _OS_FAULTS:
+            return _OS_FAULTS[current.errno]
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return None
+
+
+def _storage_fault_response(fault: StorageFault, exc: BaseException):
+    log.error(
+        "storage fault: %s (%s: %s) [request %s]",
+        fault.cause,
+        type(exc).__name__,
+        (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0][:200],
+        request_id(),
+    )
+    _rollback()
+    return render_error(503, _(fault.message))
 
 
 def request_id() -> str:
@@ -100,9 +202,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
     def _database(exc: Exception):
+        fault = storage_fault(exc, current_app.config.get("DATABASE_URL"))
+        if fault is not None:
+            return _storage_fault_response(fault, exc)
         log.error("database unavailable: %s [request %s]", type(exc).__name__, request_id())
         _rollback()
         return render_error(503, _(DATABASE_DOWN))
+
+    @app.errorhandler(OSError)
+    def _file_write(exc: OSError):
+        fault = storage_fault(exc, current_app.config.get("DATABASE_URL"))
+        if fault is not None:
+            return _storage_fault_response(fault, exc)
+        return _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -246,14 +246,16 @@ def decide(slug: str):
     except casework.DecisionRefused as refused:
         session.rollback()
         return _refused(found, chosen, refused, staged)
-    session.commit()
+    if decision is not None and decision.kind != "practice":
+        # One transaction: the decision and the certificate it earns, or neither.
+        certify_if_earned(current_user.id)
+    else:
+        session.commit()
     if decision is None:  # a stage recorded, the case goes on
         flash(
             _("Stage recorded. The next stage follows; you can stop here and come back."), "success"
         )
         return redirect(url_for("cases.case", slug=found.slug), 303)
-    if decision.kind != "practice":
-        certify_if_earned(current_user.id)
     return redirect(url_for("cases.outcome", slug=decision.case_slug, decision_id=decision.id), 303)
 
 

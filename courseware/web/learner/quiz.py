@@ -156,12 +156,13 @@ def _closed_response(outcome: engine.Outcome, module: str, submitting: bool = Fa
 
 
 def _apply_answers(
-    module: str, attempt_id: int, apply: Callable[..., engine.Outcome]
+    module: str, attempt_id: int, apply: Callable[..., engine.Outcome], commit: bool = True
 ) -> engine.Outcome | ResponseReturnValue:
     """Run ``apply`` (save or submit) on the posted answers; an Outcome or a response.
 
     The claim on the attempt must open its own transaction (SQLite), so whatever the
-    request read so far is committed first.
+    request read so far is committed first. With ``commit`` False the caller commits
+    (a submit, together with the certificate it may earn).
     """
     _attempt_or_404(module, attempt_id)
     session = db_session()
@@ -175,7 +176,8 @@ def _apply_answers(
     except engine.AnswersInvalid as exc:
         session.rollback()
         return _invalid(exc, attempt_id, form)
-    session.commit()
+    if commit:
+        session.commit()
     return outcome
 
 
@@ -215,13 +217,17 @@ def _invalid(exc: engine.AnswersInvalid, attempt_id: int, form: dict):
 
 @bp.post("/<module>/attempts/<int:attempt_id>/submit")
 def submit(module: str, attempt_id: int):
-    outcome = _apply_answers(module, attempt_id, engine.submit_attempt)
+    outcome = _apply_answers(module, attempt_id, engine.submit_attempt, commit=False)
     if not isinstance(outcome, engine.Outcome):
         return outcome
     if outcome.result != "submitted":
+        db_session().commit()
         return _closed_response(outcome, module, submitting=True)
     if outcome.attempt.passed:
+        # One transaction: the passed attempt and the certificate it earns, or neither.
         certify_if_earned(current_user.id)
+    else:
+        db_session().commit()
     return redirect(url_for("quiz.review", module=module, attempt_id=attempt_id), 303)
 
 

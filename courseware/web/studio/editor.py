@@ -43,6 +43,8 @@ STATUS_LABELS = {
     "pending": _l("Waiting for review"),
     "returned": _l("Sent back"),
     "published": _l("Published"),
+    "held": _l("Course file, not published"),
+    "set_aside": _l("Course file, set aside"),
 }
 
 
@@ -100,7 +102,11 @@ def documents():
     ordered = sorted(groups.items(), key=lambda item: (rank.get(item[0], 0), item[0]))
     errors = {e.path for e in cat.errors}
     return render_template(
-        "studio/documents.html", groups=ordered, names=titles(cat), broken=errors
+        "studio/documents.html",
+        groups=ordered,
+        names=titles(cat),
+        broken=errors,
+        held=docs.documents_with_held_imports(db_session()),
     )
 
 
@@ -132,12 +138,30 @@ def preview_of(path: str, text: str, quick: bool = True) -> dict[str, Any]:
     }
 
 
+def held_view(copy: docs.WorkingCopy) -> dict[str, Any] | None:
+    """A course file imported beside this draft and not published: the trainer's choice."""
+    held = docs.held_import(db_session(), copy.document_id)
+    if held is None:
+        return None
+    return {
+        "revision": held.revision,
+        "diff": diff_lines(
+            copy.text.replace("\r\n", "\n"),
+            held.text.replace("\r\n", "\n"),
+            _("Your draft (revision %(n)s)", n=copy.latest.number),
+            _("The course file (revision %(n)s)", n=held.revision.number),
+        ),
+        "form": BaseForm(base=str(copy.base_id), formdata=None, prefix="held"),
+    }
+
+
 def render_editor(copy: docs.WorkingCopy, form: EditForm, status: int = 200, **extra: Any):
     return (
         render_template(
             "studio/editor.html",
             copy=copy,
             form=form,
+            held=held_view(copy),
             title=titles(catalogue()).get(copy.path, copy.path),
             review=needs_review(copy.path),
             is_lesson=copy.path in lesson_paths(catalogue()),
@@ -341,6 +365,39 @@ def diff(document_id: int):
         lines=lines,
         title=titles(catalogue()).get(copy.path, copy.path),
     )
+
+
+@bp.post("/<int:document_id>/file-version/<int:revision_id>")
+@roles_required(*TRAINERS)
+def resolve_import(document_id: int, revision_id: int):
+    """Keep the draft over a changed course file, or take the file's text as the draft."""
+    copy = copy_or_404(document_id)
+    form = BaseForm(prefix="held")
+    if not form.validate():
+        abort(400)
+    take = request.form.get("choice") == "take"
+    _saved, refusal = _try_save(
+        copy,
+        EditForm(text=copy.text, base=str(copy.base_id), formdata=None),
+        copy.text,
+        lambda session: docs.resolve_import(
+            session,
+            document_id,
+            revision_id,
+            _base(form),
+            take=take,
+            author_id=current_user.id,
+            sources=docs.sources_for(session, copy.path, published()),
+            baseline=catalogue(),
+        ),
+    )
+    if refusal is not None:
+        return refusal
+    if take:
+        flash(_("The course file's text is now your draft. Check it, then publish."), "success")
+    else:
+        flash(_("Your draft is kept; the course file's version is set aside."), "success")
+    return redirect(url_for("studio.editor", document_id=document_id))
 
 
 @bp.post("/<int:document_id>/revert/<int:revision_id>")
