@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
@@ -191,3 +193,30 @@ def read_lesson(client: FlaskClient, module: str, lesson: str, data: dict | None
 def as_trainee(client: FlaskClient, users: dict[str, User], course: None) -> FlaskClient:
     assert login(client, "trainee").status_code == 302
     return client
+
+
+class Inbox:
+    """A test mail server's handler: every message it accepts, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, Inbox]]:
+    """A mail server on a free local port: its ``smtp://`` URL and its inbox."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", inbox
+    finally:
+        controller.stop()
+        clock.set_time(None)

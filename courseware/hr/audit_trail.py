@@ -66,6 +66,10 @@ ACTION_SENTENCES = {
 
 # The detail fields events carry, in words; any other field shows as "key: value".
 FIELD_LABELS = {
+    "action": N_("Action"),
+    "already": N_("Already reminded today"),
+    "learners": N_("Learners"),
+    "selection": N_("Which learners"),
     "approved_by": N_("Approved by"),
     "author_id": N_("Author"),
     "branch": N_("Branch"),
@@ -103,6 +107,13 @@ FIELD_LABELS = {
 }
 USER_FIELDS = ("user_id", "author_id", "approved_by")
 VALUE_LABELS = {
+    # A bulk action (``learners.bulk``), as hr/bulk.py ACTIONS names it.
+    ("action", "remind"): N_("Send a reminder"),
+    ("action", "enrol"): N_("Enrol in a cohort"),
+    ("action", "due_set"): N_("Set the due date"),
+    ("action", "due_move"): N_("Move the due date"),
+    ("selection", "all"): N_("Every learner matching the filter you chose."),
+    ("selection", "selected"): N_("The learners you ticked."),
     ("state", "issued"): N_("In force"),
     ("state", "revoked"): N_("Revoked"),
     ("via", "import"): N_("Imported from a file"),
@@ -389,7 +400,7 @@ def _value(key: str, value: Any, names: Names, label: Callable[..., str], timezo
         return label(N_("Yes")) if value else label(N_("No"))
     if key in USER_FIELDS and isinstance(value, int):
         return names.users.get(value, label(N_("account %(id)s"), id=value))
-    if (key, value) in VALUE_LABELS:
+    if isinstance(value, str) and (key, value) in VALUE_LABELS:  # a list or dict: no label
         return label(VALUE_LABELS[(key, value)])
     if key == "module":
         return names.modules.get(str(value), str(value))

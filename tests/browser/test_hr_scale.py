@@ -31,20 +31,12 @@ from courseware.ops import migrate
 from courseware.ops.seed import seed_load
 from tests.browser.conftest import ROOT, SETTINGS, _buffered
 from tests.browser.site import LiveSite, Watch, sign_in
+from tests.conftest import Inbox
 
 pytestmark = pytest.mark.browser
 
 LEARNERS = 400
 PASSWORD = "seeded-password-1"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")

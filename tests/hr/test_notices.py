@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import date
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -21,30 +19,6 @@ from courseware.hr.notices import due_for
 from tests.conftest import login
 from tests.hr.test_reports import AT, DAY, NOW, add_certificate, add_cohort, add_learner, join
 from tests.test_cli import _env
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{port}", inbox
-    finally:
-        controller.stop()
-        clock.set_time(None)
 
 
 def run(app, smtp_url: str | None = None):

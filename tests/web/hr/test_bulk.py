@@ -7,13 +7,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from courseware.core import clock
-from courseware.core.models import AuditEvent, CohortMembership, LearnerContact, Reminder
+from courseware.core.models import (
+    AuditEvent,
+    CohortMembership,
+    LearnerContact,
+    Notice,
+    Reminder,
+)
 from tests.conftest import csrf_token, login, post
 from tests.hr.test_reports import AT, DAY, NOW, add_cohort, add_learner, join
-from tests.web.hr.test_hr import smtp_server  # noqa: F401 - a fixture
 
 EN = {"Accept-Language": "en"}
 
@@ -53,7 +58,7 @@ def test_bulk_remind_all_matching_confirms_the_count_then_sends_and_audits(
     users,
     course,
     late,
-    smtp_server,  # noqa: F811
+    smtp_server,
 ):
     url, inbox = smtp_server
     app.config["SMTP_URL"] = url
@@ -71,16 +76,64 @@ def test_bulk_remind_all_matching_confirms_the_count_then_sends_and_audits(
         headers=EN,
         follow_redirects=True,
     )
-    assert "Reminders sent: 6." in done.get_data(as_text=True)
+    text = done.get_data(as_text=True)
+    assert "Reminders: 6 learners told in the app." in text and "Emails sent: 6." in text
     assert len(inbox.messages) == 6
+    told = db.scalars(select(Notice.user_id).where(Notice.kind == "overdue")).all()
+    assert sorted(told) == sorted(late[f"late{n}"] for n in range(6))
     assert db.scalar(select(Reminder.id).where(Reminder.user_id == late["late6"])) is None
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "learners.bulk")).one()
     assert event.actor_id == users["hr"].id
     assert event.after["action"] == "remind" and event.after["learners"] == 6
     assert event.after["filter"] == {"branch": "台北分行", "status": "overdue"}
+    assert event.after["notices"] == 6 and event.after["emailed"] == 6
+    trail = client.get("/hr/audit", headers=EN).get_data(as_text=True)
+    assert "Acted on several learners at once" in trail and "Sent reminders" in trail
+    assert "Action: Send a reminder" in trail and "Learners: 6" in trail
+    assert "Notices written: 6" in trail
+    again = post(
+        client,
+        "/hr/learners/bulk",
+        {**form, "confirmed": "6"},
+        token_from="/hr/learners",
+        headers=EN,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Reminders: 0 learners told in the app. Already reminded today: 6." in again
+    assert len(inbox.messages) == 6 and db.scalar(select(func.count(Notice.id))) == 6
 
 
-def test_a_changed_count_asks_again(app, client, db, users, course, late, smtp_server):  # noqa: F811
+def test_bulk_remind_without_email_tells_each_learner_in_the_app(client, db, users, course, late):
+    join(db, users["trainee"].id, add_cohort(db, "winter", AT.today - DAY))
+    db.commit()
+    login(client, "hr")
+    form = {
+        "selection": "selected",
+        "ids": [late["late0"], users["trainee"].id],
+        "action": "remind",
+    }
+    html = post(client, "/hr/learners/bulk", form, token_from="/hr/learners", headers=EN)
+    assert "Send reminders to 2 learners?" in html.get_data(as_text=True)
+    done = post(
+        client,
+        "/hr/learners/bulk",
+        {**form, "confirmed": "2"},
+        token_from="/hr/learners",
+        headers=EN,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Reminders: 2 learners told in the app." in done
+    assert "Email is not configured, so the reminders are in the app only." in done
+    assert db.scalar(select(Reminder.id)) is None
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "reminder.send")).all()
+    assert event.actor_id == users["hr"].id and event.after["notices"] == 2
+    learner = client.application.test_client()
+    login(learner, "trainee")
+    page = learner.get("/notices", headers=EN).get_data(as_text=True)
+    assert "Your training is overdue" in page
+
+
+def test_a_changed_count_asks_again(app, client, db, users, course, late, smtp_server):
     app.config["SMTP_URL"] = smtp_server[0]
     login(client, "hr")
     form = {"selection": "all", "action": "remind", "status": "overdue", "confirmed": "5"}
