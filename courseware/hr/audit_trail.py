@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Integer, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from courseware.certification import requirement_name
 from courseware.core.errors import N_
 from courseware.core.models import AuditEvent, CaseDecision, Certificate, Cohort, QuizAttempt, User
 from courseware.hr.compliance import local_date, local_datetime
@@ -382,16 +383,6 @@ class AuditLine:
     reason: str
 
 
-def _requirement(key: str, names: Names, label: Callable[..., str]) -> str:
-    kind, _sep, module = key.partition(":")
-    title = names.modules.get(module, module)
-    if kind == "quiz":
-        return label(N_("Quiz of %(title)s"), title=title)
-    if kind == "lessons":
-        return label(N_("Lessons of %(title)s"), title=title)
-    return label(N_("Loan cases")) if key == "cases" else key
-
-
 def _value(key: str, value: Any, names: Names, label: Callable[..., str], timezone: str) -> str:
     """A detail's value in words."""
     if value is None or value == "":
@@ -407,7 +398,7 @@ def _value(key: str, value: Any, names: Names, label: Callable[..., str], timezo
     if key == "case":
         return names.cases.get(str(value), str(value))
     if key == "requirement":
-        return _requirement(str(value), names, label)
+        return requirement_name(str(value), names.modules, label)
     if key == "expires_at" and isinstance(value, str):
         try:
             return str(local_date(datetime.fromisoformat(value), timezone))
