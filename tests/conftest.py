@@ -12,6 +12,7 @@ import os
 import re
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -206,12 +207,18 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    """A mail server on a free local port: its ``smtp://`` URL and its inbox."""
+def free_port() -> int:
+    """A local port nothing listens on (for a test server, or a mail server that is down)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def mail_server() -> Iterator[tuple[str, Inbox]]:
+    """A mail server on a free local port while the block runs: its ``smtp://`` URL and
+    its inbox."""
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -219,4 +226,13 @@ def smtp_server() -> Iterator[tuple[str, Inbox]]:
         yield f"smtp://127.0.0.1:{port}", inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, Inbox]]:
+    """A test mail server for one test (see ``mail_server``)."""
+    try:
+        with mail_server() as found:
+            yield found
+    finally:
         clock.set_time(None)

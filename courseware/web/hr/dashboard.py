@@ -251,16 +251,7 @@ def bulk_action():
         )
     if change is not None:
         changed, skipped = bulk.set_due_dates(session, rows, change, current_user.id)
-        bulk.record_bulk(
-            session,
-            current_user.id,
-            action,
-            selection,
-            len(rows),
-            change=str(change),
-            changed=changed,
-            skipped=skipped,
-        )
+        details: dict[str, object] = {"change": str(change), "changed": changed, "skipped": skipped}
         flash(
             _(
                 "Due dates changed: %(changed)s. In no cohort, so skipped: %(skipped)s.",
@@ -271,16 +262,11 @@ def bulk_action():
         )
     elif action == "remind":
         outcome = _remind(session, rows)
-        bulk.record_bulk(
-            session,
-            current_user.id,
-            action,
-            selection,
-            len(rows),
-            notices=outcome.notices,
-            emailed=outcome.emailed,
-            already=outcome.already,
-        )
+        details = {
+            "notices": outcome.notices,
+            "emailed": outcome.emailed,
+            "already": outcome.already,
+        }
     else:
         assert cohort is not None
         try:
@@ -289,13 +275,12 @@ def bulk_action():
             session.rollback()
             flash(_(exc.message, **exc.params), "error")
             return redirect(back)
-        bulk.record_bulk(
-            session, current_user.id, action, selection, len(rows), cohort=cohort.name, moved=moved
-        )
+        details = {"cohort": cohort.name, "moved": moved}
         flash(
             _("%(n)s learners joined %(name)s.", n=moved, name=cohort.name),
             "success",
         )
+    bulk.record_bulk(session, current_user.id, action, selection, len(rows), **details)
     session.commit()
     return redirect(back)
 
