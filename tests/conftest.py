@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
@@ -191,3 +194,45 @@ def read_lesson(client: FlaskClient, module: str, lesson: str, data: dict | None
 def as_trainee(client: FlaskClient, users: dict[str, User], course: None) -> FlaskClient:
     assert login(client, "trainee").status_code == 302
     return client
+
+
+class Inbox:
+    """A test mail server's handler: every message it accepts, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    """A local port nothing listens on (for a test server, or a mail server that is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def mail_server() -> Iterator[tuple[str, Inbox]]:
+    """A mail server on a free local port while the block runs: its ``smtp://`` URL and
+    its inbox."""
+    port = free_port()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}", inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[str, Inbox]]:
+    """A test mail server for one test (see ``mail_server``)."""
+    try:
+        with mail_server() as found:
+            yield found
+    finally:
+        clock.set_time(None)

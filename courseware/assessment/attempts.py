@@ -23,7 +23,7 @@ Rules, all enforced here on the server:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -104,6 +104,13 @@ def attempts_of(
             .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())
         )
     )
+
+
+def key_shown(attempt: QuizAttempt, history: Iterable[QuizAttempt]) -> bool:
+    """Whether the review of ``attempt`` shows the key and the explanations: once the quiz
+    is passed (this attempt, or another of ``history`` that was not reset). Before, the
+    review shows what was wrong and what to reread, so the next attempt is not a copy."""
+    return bool(attempt.passed or any(a.passed and a.reset_at is None for a in history))
 
 
 def eligibility(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +40,18 @@ def lesson_key(module_slug: str) -> str:
 
 def quiz_key(module_slug: str) -> str:
     return f"quiz:{module_slug}"
+
+
+def requirement_name(key: str, module_titles: Mapping[str, str], label: Callable[..., str]) -> str:
+    """A requirement's key (``quiz:<module>``, ``lessons:<module>``, ``cases``) in words, the
+    module by its title; ``label`` translates. A key not known reads as itself."""
+    kind, _sep, module = key.partition(":")
+    title = module_titles.get(module, module)
+    if kind == "quiz":
+        return label(N_("Quiz of %(title)s"), title=title)
+    if kind == "lessons":
+        return label(N_("Lessons of %(title)s"), title=title)
+    return label(N_("Loan cases")) if key == CASES else key
 
 
 def counted_cases(

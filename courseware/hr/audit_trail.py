@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Integer, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from courseware.certification import requirement_name
 from courseware.core.errors import N_
 from courseware.core.models import AuditEvent, CaseDecision, Certificate, Cohort, QuizAttempt, User
 from courseware.hr.compliance import local_date, local_datetime
@@ -69,6 +70,10 @@ ACTION_SENTENCES = {
 
 # The detail fields events carry, in words; any other field shows as "key: value".
 FIELD_LABELS = {
+    "action": N_("Action"),
+    "already": N_("Already reminded today"),
+    "learners": N_("Learners"),
+    "selection": N_("Which learners"),
     "approved_by": N_("Approved by"),
     "author_id": N_("Author"),
     "branch": N_("Branch"),
@@ -108,6 +113,13 @@ FIELD_LABELS = {
 }
 USER_FIELDS = ("user_id", "author_id", "approved_by")
 VALUE_LABELS = {
+    # A bulk action (``learners.bulk``), as hr/bulk.py ACTIONS names it.
+    ("action", "remind"): N_("Send a reminder"),
+    ("action", "enrol"): N_("Enrol in a cohort"),
+    ("action", "due_set"): N_("Set the due date"),
+    ("action", "due_move"): N_("Move the due date"),
+    ("selection", "all"): N_("Every learner matching the filter you chose."),
+    ("selection", "selected"): N_("The learners you ticked."),
     ("state", "issued"): N_("In force"),
     ("state", "revoked"): N_("Revoked"),
     ("via", "import"): N_("Imported from a file"),
@@ -376,16 +388,6 @@ class AuditLine:
     reason: str
 
 
-def _requirement(key: str, names: Names, label: Callable[..., str]) -> str:
-    kind, _sep, module = key.partition(":")
-    title = names.modules.get(module, module)
-    if kind == "quiz":
-        return label(N_("Quiz of %(title)s"), title=title)
-    if kind == "lessons":
-        return label(N_("Lessons of %(title)s"), title=title)
-    return label(N_("Loan cases")) if key == "cases" else key
-
-
 def _value(key: str, value: Any, names: Names, label: Callable[..., str], timezone: str) -> str:
     """A detail's value in words."""
     if value is None or value == "":
@@ -394,14 +396,14 @@ def _value(key: str, value: Any, names: Names, label: Callable[..., str], timezo
         return label(N_("Yes")) if value else label(N_("No"))
     if key in USER_FIELDS and isinstance(value, int):
         return names.users.get(value, label(N_("account %(id)s"), id=value))
-    if (key, value) in VALUE_LABELS:
+    if isinstance(value, str) and (key, value) in VALUE_LABELS:  # a list or dict: no label
         return label(VALUE_LABELS[(key, value)])
     if key == "module":
         return names.modules.get(str(value), str(value))
     if key == "case":
         return names.cases.get(str(value), str(value))
     if key == "requirement":
-        return _requirement(str(value), names, label)
+        return requirement_name(str(value), names.modules, label)
     if key == "expires_at" and isinstance(value, str):
         try:
             return str(local_date(datetime.fromisoformat(value), timezone))

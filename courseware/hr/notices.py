@@ -6,15 +6,22 @@ expiring (``reminders.expiring_days`` before expiry, the renewal path) and expir
 A notice's key (learner, reason, day) is unique, so a learner is told each thing once
 however often the run is repeated. When a mailer is given, the learner's contact
 address (``LearnerContact``) also gets it by email, recorded as a ``Reminder``.
+
+HR's reminders (the bulk action on the learner table, the button on a learner's page)
+take the same path (``deliver``): a notice in the app for each chosen learner who needs
+one, and an email when mail is configured; its key names the day, so a learner gets
+the same reminder from HR at most once a day, and not on a day the run already told them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, func, select, update
 from sqlalchemy.orm import Session
 
 from courseware.certification.policy import Policy
@@ -24,6 +31,7 @@ from courseware.core.errors import N_
 from courseware.core.mail import MailError, Message
 from courseware.core.models import LearnerContact, Notice, Reminder, User
 from courseware.hr.compliance import Scope, learner_facts, local_date, moment
+from courseware.hr.learner_table import LearnerRow
 from courseware.hr.reminders import Sender
 
 KINDS = ("due_soon", "overdue", "expiring", "expired")
@@ -74,16 +82,24 @@ class Due:
         return f"{self.user_id}:{self.reason}:{self.day.isoformat()}"
 
 
+_T = TypeVar("_T")
+# ``compose(due, address)`` writes the email copy of a notice.
+Compose = Callable[[Due, str], Message]
+
+
 @dataclass
-class RunOutcome:
-    learners: int = 0
-    notices: int = 0
-    already: int = 0
+class Outcome:
+    """What a run or an HR reminder did: the notices written and what became of their email."""
+
+    learners: int = 0  # learners looked at
+    notices: int = 0  # notices written now
+    already: int = 0  # told the same thing already (today, for an HR reminder)
+    not_needed: int = 0  # nothing to remind them of
     emailed: int = 0
     email_failed: int = 0
     no_address: int = 0
     retried: int = 0
-    error: str = ""
+    error: str = ""  # the mail server could not be reached: no more emails are tried
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
@@ -120,6 +136,23 @@ def due_for(
     return None
 
 
+def asked_for(row: LearnerRow, timezone: str, today: date) -> Due | None:
+    """The reminder HR sends a learner by hand today, if they need one: overdue, renewal
+    (expiring or expired) or, with a due date ahead, due. Its reason names the day, so
+    the learner gets it once that day however often HR asks."""
+    expires_on = local_date(row.expires_at, timezone)
+    kind, day = None, None
+    if row.status == "overdue" and row.due_date is not None:
+        kind, day = "overdue", row.due_date
+    elif row.status in ("expiring", "expired") and expires_on is not None:
+        kind, day = row.status, expires_on
+    elif row.status in ("in_progress", "not_started") and row.due_date is not None:
+        kind, day = "due_soon", row.due_date
+    if kind is None or day is None:
+        return None
+    return Due(row.user_id, kind, f"hr_{today.isoformat()}", day, row.display_name)
+
+
 def find_due(session: Session, policy: Policy, timezone: str, now: datetime) -> list[Due]:
     at = moment(now, timezone, policy)
     facts = learner_facts(at, Scope()).subquery("facts")
@@ -140,47 +173,61 @@ def find_due(session: Session, policy: Policy, timezone: str, now: datetime) -> 
     return found
 
 
+def _chunks(ids: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(ids), 500):
+        yield ids[start : start + 500]
+
+
 def _existing_keys(session: Session, keys: list[str]) -> set[str]:
     existing: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
+    for chunk in _chunks(keys):
         existing.update(session.scalars(select(Notice.key).where(Notice.key.in_(chunk))))
     return existing
 
 
-def run_reminders(
-    session: Session,
-    policy: Policy,
-    timezone: str,
-    mailer: Sender | None = None,
-    compose: Callable[[Due, str], Message] | None = None,
-    now: datetime | None = None,
-) -> RunOutcome:
-    """Write every notice that is due and not written yet; email each when a mailer is given.
-
-    ``compose(due, address)`` writes the email. The caller commits.
-    """
-    now = now or utcnow()
-    outcome = RunOutcome()
-    due = find_due(session, policy, timezone, now)
-    outcome.learners = len(due)
-    existing = _existing_keys(session, [d.key for d in due])
-    fresh = [d for d in due if d.key not in existing]
-    outcome.already = len(due) - len(fresh)
-    addresses: dict[int, str] = {}
-    if mailer is not None and fresh:
-        ids = [d.user_id for d in fresh]
-        for start in range(0, len(ids), 500):
-            addresses.update(
-                (user_id, email)
-                for user_id, email in session.execute(
-                    select(LearnerContact.user_id, LearnerContact.email).where(
-                        LearnerContact.user_id.in_(ids[start : start + 500])
-                    )
-                )
+def _told_since(session: Session, items: Sequence[Due], since: datetime) -> set[tuple[int, str]]:
+    """(learner, kind) pairs already told since ``since``, by the run or by HR."""
+    told: set[tuple[int, str]] = set()
+    for chunk in _chunks([d.user_id for d in items]):
+        rows = session.execute(
+            select(Notice.user_id, Notice.kind).where(
+                Notice.user_id.in_(chunk), Notice.created_at >= since
             )
-    if mailer is not None and compose is not None:
-        _retry_failed(session, mailer, compose, outcome, now)
+        )
+        told.update((user_id, kind) for user_id, kind in rows)
+    return told
+
+
+def _addresses(session: Session, ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(LearnerContact.user_id, LearnerContact.email).where(
+                LearnerContact.user_id.in_(chunk)
+            )
+        )
+        found.update((user_id, email) for user_id, email in rows)
+    return found
+
+
+def deliver(
+    session: Session,
+    items: Sequence[Due],
+    mailer: Sender | None,
+    compose: Compose | None,
+    now: datetime,
+    actor_id: int | None = None,
+    outcome: Outcome | None = None,
+) -> Outcome:
+    """The one place a reminder is sent: write each item's notice unless its key is on
+    record, email it when a mailer is given (each email recorded as a ``Reminder`` sent
+    by ``actor_id``) and audit the lot (``reminder.run`` for the scheduled run,
+    ``reminder.send`` for HR). The caller commits."""
+    outcome = outcome or Outcome()
+    existing = _existing_keys(session, [d.key for d in items])
+    fresh = list({d.key: d for d in items if d.key not in existing}.values())
+    outcome.already += len(items) - len(fresh)
+    addresses = _addresses(session, [d.user_id for d in fresh]) if mailer else {}
     for item in fresh:
         notice = Notice(user_id=item.user_id, kind=item.kind, day=item.day, key=item.key)
         notice.created_at = now
@@ -188,15 +235,14 @@ def run_reminders(
         outcome.notices += 1
         outcome.by_kind[item.kind] = outcome.by_kind.get(item.kind, 0) + 1
         if mailer is not None and compose is not None:
-            _email(
-                session, mailer, compose, item, addresses.get(item.user_id), notice, outcome, now
-            )
+            address = addresses.get(item.user_id)
+            _email(session, mailer, compose, item, address, notice, outcome, now, actor_id)
         session.add(notice)
     if outcome.notices or outcome.retried:
         record(
             session,
-            None,
-            "reminder.run",
+            actor_id,
+            "reminder.run" if actor_id is None else "reminder.send",
             "reminders",
             "",
             after={
@@ -209,11 +255,59 @@ def run_reminders(
     return outcome
 
 
+def run_reminders(
+    session: Session,
+    policy: Policy,
+    timezone: str,
+    mailer: Sender | None = None,
+    compose: Compose | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """The scheduled run: every notice that is due and not written yet, emailed when a
+    mailer is given, and the emails a mail outage lost sent again. The caller commits."""
+    now = now or utcnow()
+    due = find_due(session, policy, timezone, now)
+    outcome = Outcome(learners=len(due))
+    if mailer is not None and compose is not None:
+        _retry_failed(session, mailer, compose, outcome, now)
+    return deliver(session, due, mailer, compose, now, None, outcome)
+
+
+def remind(
+    session: Session,
+    rows: Iterable[LearnerRow],
+    timezone: str,
+    actor_id: int | None,
+    mailer: Sender | None = None,
+    compose: Compose | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """HR reminds the chosen learners: each who needs it gets a notice in the app and,
+    with a mailer, an email; one told the same thing today (by HR or by the run) is
+    skipped. The caller commits."""
+    now = now or utcnow()
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    outcome = Outcome()
+    wanted = []
+    for row in rows:
+        outcome.learners += 1
+        item = asked_for(row, timezone, today)
+        if item is None:
+            outcome.not_needed += 1
+        else:
+            wanted.append(item)
+    start = datetime.combine(today, time(), ZoneInfo(timezone))
+    told = _told_since(session, wanted, start)
+    fresh = [d for d in wanted if (d.user_id, d.kind) not in told]
+    outcome.already += len(wanted) - len(fresh)
+    return deliver(session, fresh, mailer, compose, now, actor_id, outcome)
+
+
 def _retry_failed(
     session: Session,
     mailer: Sender,
-    compose: Callable[[Due, str], Message],
-    outcome: RunOutcome,
+    compose: Compose,
+    outcome: Outcome,
     now: datetime,
 ) -> None:
     """Email again the notices whose email failed in the last RETRY_FOR (a mail outage)."""
@@ -229,18 +323,19 @@ def _retry_failed(
             break
         item = Due(notice.user_id, notice.kind, notice.key.split(":")[1], notice.day, name)
         outcome.retried += 1
-        _email(session, mailer, compose, item, address, notice, outcome, now)
+        _email(session, mailer, compose, item, address, notice, outcome, now, None)
 
 
 def _email(
     session: Session,
     mailer: Sender,
-    compose: Callable[[Due, str], Message],
+    compose: Compose,
     item: Due,
     address: str | None,
     notice: Notice,
-    outcome: RunOutcome,
+    outcome: Outcome,
     now: datetime,
+    actor_id: int | None,
 ) -> None:
     if not address:
         notice.email_status = "no_address"
@@ -266,7 +361,7 @@ def _email(
         Reminder(
             user_id=item.user_id,
             sent_at=now,
-            sent_by=None,
+            sent_by=actor_id,
             kind=REMINDER_KIND[item.kind],
             address=address,
             status=status,
@@ -308,15 +403,19 @@ def notices_of(session: Session, user_id: int, limit: int = 100) -> list[Notice]
     )
 
 
-def unread_count(session: Session, user_id: int) -> int:
+def unread_of(user_id: ColumnElement[int] | int) -> ScalarSelect[int]:
+    """The count of a learner's unread notices, as a subquery: the sign-in's user query
+    carries it (``User.id``), so the header shows it at no extra query."""
     return (
-        session.scalar(
-            select(func.count())
-            .select_from(Notice)
-            .where(Notice.user_id == user_id, Notice.read_at.is_(None))
-        )
-        or 0
+        select(func.count())
+        .select_from(Notice)
+        .where(Notice.user_id == user_id, Notice.read_at.is_(None))
+        .scalar_subquery()
     )
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.scalar(select(unread_of(user_id))) or 0
 
 
 def mark_read(

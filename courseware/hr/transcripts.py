@@ -17,6 +17,7 @@ from courseware.certification import (
     Ground,
     certificate_states,
     grounds_of,
+    requirement_name,
 )
 from courseware.certification.policy import Policy
 from courseware.content.catalogue import Catalogue
@@ -344,18 +345,6 @@ EVIDENCE_LABELS = {
 }
 
 
-def requirement_text(key: str, data: Transcript, label: Callable[..., str]) -> str:
-    """An exempted requirement's key (``quiz:<module>``, ``lessons:<module>``, ``cases``) in
-    words."""
-    kind, _sep, module = key.partition(":")
-    title = data.module_titles.get(module, module)
-    if kind == "quiz":
-        return label(N_("Quiz of %(title)s"), title=title)
-    if kind == "lessons":
-        return label(N_("Lessons of %(title)s"), title=title)
-    return label(N_("Loan cases")) if key == "cases" else key
-
-
 def evidence_cells(
     data: Transcript,
     certificate: Certificate,
@@ -371,7 +360,7 @@ def evidence_cells(
         )
         result: Cell = label(N_("%(percent)s%%"), percent=round(ground.score or 0))
     elif ground.kind == "exemption":
-        item, result = requirement_text(ground.subject, data, label), ""
+        item, result = requirement_name(ground.subject, data.module_titles, label), ""
     else:
         item = data.case_titles.get(ground.subject, ground.subject)
         result = round(ground.score, 1) if ground.score is not None else ""

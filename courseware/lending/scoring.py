@@ -108,6 +108,20 @@ class ScoreBreakdown:
     gap_share: float = 0.0  # (V_best - V_chosen) / (V_best - V_worst)
 
 
+# The outcome page's verdict bands, as a share of the points the decision could earn.
+VERDICT_PARTIAL_SHARE = 50  # at least half: partly right
+
+
+def verdict(total: float, out_of: float, good_share: float) -> str:
+    """How well a decision was judged: ``good`` at ``good_share`` percent of the points or
+    more (the average certification asks), ``partial`` at half or more, else ``poor``. A
+    rubric of no points counts out of 100."""
+    share = 100 * total / (out_of or 100)
+    if share >= good_share:
+        return "good"
+    return "partial" if share >= VERDICT_PARTIAL_SHARE else "poor"
+
+
 def decision_side(kind: str) -> str:
     """approve: the decision extends credit (or relief); decline: it does not."""
     found = OPTION_KINDS.get(kind)

@@ -11,12 +11,11 @@ at 10,000) and the five worst cohorts, and the seed makes every cohort at any si
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -31,20 +30,12 @@ from courseware.ops import migrate
 from courseware.ops.seed import seed_load
 from tests.browser.conftest import ROOT, SETTINGS, _buffered
 from tests.browser.site import LiveSite, Watch, sign_in
+from tests.conftest import Inbox, mail_server
 
 pytestmark = pytest.mark.browser
 
 LEARNERS = 400
 PASSWORD = "seeded-password-1"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +47,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSite,
     migrate.upgrade(engine)
     engine.dispose()
     (folder / "settings.yaml").write_text(SETTINGS, encoding="utf-8")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    mail = Controller(inbox, hostname="127.0.0.1", port=port)
-    mail.start()
+    mail = ExitStack()
+    smtp_url, inbox = mail.enter_context(mail_server())
     app = create_app(
         {
             "DATABASE_URL": url,
@@ -72,7 +59,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSite,
             "CASE_DIR": str(ROOT / "case_studies"),
             "SETTINGS_FILE": str(folder / "settings.yaml"),
             "LOGIN_LIMIT": "1000 per minute",
-            "SMTP_URL": f"smtp://127.0.0.1:{port}",
+            "SMTP_URL": smtp_url,
         }
     )
     sources, errors = read_sources(
@@ -104,7 +91,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSite,
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        mail.stop()
+        mail.close()
         app.extensions["courseware.core.db"].engine.dispose()
 
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from courseware.core.mail import MailError, Message, parse_smtp_url
-from courseware.core.models import AuditEvent, CohortMembership, LearnerContact, Reminder
-from courseware.hr import cohorts, reminders
+from courseware.core.models import (
+    AuditEvent,
+    CohortMembership,
+    LearnerContact,
+    Notice,
+    Reminder,
+)
+from courseware.hr import cohorts, notices, reminders
 from courseware.hr.learner_table import LearnerRow
 from tests.conftest import login, make_user, post
-from tests.hr.test_reports import NOW
+from tests.hr.test_reports import DAY, NOW
 
 
 @pytest.fixture
@@ -151,56 +157,88 @@ class FakeMailer:
         self.sent.append(message)
 
 
-def row(user_id: int, status: str, due: date | None = date(2026, 2, 1)) -> LearnerRow:
+def row(
+    user_id: int,
+    status: str,
+    due: date | None = date(2026, 2, 1),
+    expires: datetime | None = None,
+) -> LearnerRow:
     return LearnerRow(
-        user_id, f"u{user_id}", f"U{user_id}", "", "", None, None, due, None, None, None, status
+        user_id, f"u{user_id}", f"U{user_id}", "", "", None, None, due, None, expires, None, status
     )
 
 
-def compose(learner: LearnerRow, kind: str, address: str) -> Message:
-    return Message(address, kind, learner.display_name)
+def compose(item: notices.Due, address: str) -> Message:
+    return Message(address, item.kind, item.name)
 
 
-def test_reminders_go_to_those_who_need_them(db, hr):
+def test_hr_reminders_go_to_those_who_need_them_once_a_day(db, hr):
+    """Each learner who needs it gets a notice in the app, and an email where they have
+    an address; asked again the same day, nobody is told twice; the next day, again."""
     people = [make_user(db, f"p{n}") for n in range(6)]
     for person in people[:5]:
         reminders.set_contact(db, person, f"{person.username}@bank.example", hr.id)
     db.commit()
     rows = [
         row(people[0].id, "overdue"),
-        row(people[1].id, "expiring"),
+        row(people[1].id, "expiring", None, NOW + timedelta(days=20)),
         row(people[2].id, "in_progress"),
         row(people[3].id, "in_progress", due=None),  # no due date: nothing to remind of
         row(people[4].id, "certified"),
-        row(people[5].id, "overdue"),  # no address
+        row(people[5].id, "overdue"),  # no address: in the app only
     ]
     mailer = FakeMailer(fail_for={"p1@bank.example"})
-    outcome = reminders.send_reminders(db, rows, mailer, compose, hr.id, NOW)
+    outcome = notices.remind(db, rows, "Asia/Taipei", hr.id, mailer, compose, NOW)
     db.commit()
-    assert (outcome.sent, outcome.failed, outcome.no_address, outcome.not_needed) == (2, 1, 1, 2)
+    assert (outcome.notices, outcome.not_needed, outcome.already) == (4, 2, 0)
+    assert (outcome.emailed, outcome.email_failed, outcome.no_address) == (2, 1, 1)
     assert [(m.to, m.subject) for m in mailer.sent] == [
         ("p0@bank.example", "overdue"),
-        ("p2@bank.example", "due"),
+        ("p2@bank.example", "due_soon"),
     ]
+    told = db.execute(select(Notice.user_id, Notice.kind, Notice.email_status)).all()
+    assert sorted(told) == sorted(
+        [
+            (people[0].id, "overdue", "sent"),
+            (people[1].id, "expiring", "failed"),
+            (people[2].id, "due_soon", "sent"),
+            (people[5].id, "overdue", "no_address"),
+        ]
+    )
     statuses = dict(db.execute(select(Reminder.address, Reminder.status)).all())
     assert statuses == {
         "p0@bank.example": "sent",
         "p1@bank.example": "failed",
         "p2@bank.example": "sent",
     }
-    again = reminders.send_reminders(db, rows, FakeMailer(), compose, hr.id, NOW)
-    assert (again.sent, again.recently_reminded) == (1, 2)  # the failed one is tried again
+    assert set(db.scalars(select(Reminder.sent_by))) == {hr.id}
+    [event] = audit(db, "reminder.send")
+    assert event.actor_id == hr.id and event.after["notices"] == 4
+    later = NOW + timedelta(hours=6)  # the same day in Taipei
+    again = notices.remind(db, rows, "Asia/Taipei", hr.id, FakeMailer(), compose, later)
+    assert (again.notices, again.already, again.emailed) == (0, 4, 0)
+    tomorrow = notices.remind(db, rows[:1], "Asia/Taipei", hr.id, mailer, compose, NOW + DAY)
+    assert (tomorrow.notices, tomorrow.emailed) == (1, 1)
 
 
-def test_an_unreachable_server_stops_the_batch(db, hr):
+def test_hr_reminders_skip_what_the_run_told_today(db, hr):
+    person = make_user(db, "p0")
+    db.add(Notice(user_id=person.id, kind="overdue", day=date(2026, 2, 1), key="x", created_at=NOW))
+    db.commit()
+    outcome = notices.remind(db, [row(person.id, "overdue")], "Asia/Taipei", hr.id, now=NOW)
+    assert (outcome.notices, outcome.already) == (0, 1)
+
+
+def test_an_unreachable_server_stops_the_emails_not_the_notices(db, hr):
     people = [make_user(db, f"p{n}") for n in range(3)]
     for person in people:
         reminders.set_contact(db, person, f"{person.username}@bank.example", hr.id)
     mailer = FakeMailer(fail_for={"p0@bank.example"}, fatal=True)
-    outcome = reminders.send_reminders(
-        db, [row(p.id, "overdue") for p in people], mailer, compose, hr.id, NOW
+    outcome = notices.remind(
+        db, [row(p.id, "overdue") for p in people], "Asia/Taipei", hr.id, mailer, compose, NOW
     )
-    assert (outcome.sent, outcome.failed, outcome.error) == (0, 1, "refused")
+    assert (outcome.notices, outcome.emailed, outcome.email_failed) == (3, 0, 3)
+    assert outcome.error == "refused"
     assert db.scalar(select(func.count()).select_from(Reminder)) == 1
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import date
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -18,33 +15,9 @@ from courseware.certification.policy import Policy, ReminderRules
 from courseware.core import clock
 from courseware.core.models import AuditEvent, LearnerContact, Notice, Reminder
 from courseware.hr.notices import due_for
-from tests.conftest import login
+from tests.conftest import free_port, login
 from tests.hr.test_reports import AT, DAY, NOW, add_certificate, add_cohort, add_learner, join
 from tests.test_cli import _env
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{port}", inbox
-    finally:
-        controller.stop()
-        clock.set_time(None)
 
 
 def run(app, smtp_url: str | None = None):
@@ -197,9 +170,7 @@ def test_expiring_reminders_fall_inside_the_renewal_window():
 def test_emails_lost_to_a_mail_outage_are_sent_by_the_next_run(app, db, smtp_server):
     url, inbox = smtp_server
     ids = seed(db)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        down = f"smtp://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens there
+    down = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
     clock.set_time(NOW)
     env = _env(app) | {"COURSEWARE_SMTP_URL": down}
     result = CliRunner().invoke(cli.main, ["reminders", "run"], env=env)

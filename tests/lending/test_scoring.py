@@ -18,6 +18,7 @@ from courseware.lending.scoring import (
     gap_share,
     portfolio_summary,
     score_decision,
+    verdict,
 )
 from courseware.lending.simulation import evaluate_options, procedure_value, simulate_path
 from courseware.lending.stages import stage_case
@@ -299,3 +300,20 @@ def test_decision_records_from_real_runs(library: dict[str, Case]) -> None:
     assert 0 <= summary.par30 <= 1
     assert 0 <= summary.default_rate <= 1
     assert summary.ev_best >= summary.ev_chosen
+
+
+@pytest.mark.parametrize(
+    ("total", "out_of", "expected"),
+    [
+        (100, 100, "good"),
+        (70, 100, "good"),  # at the certification average: good
+        (69.9, 100, "partial"),
+        (50, 100, "partial"),  # half: partly right
+        (49.9, 100, "poor"),
+        (0, 100, "poor"),
+        (35, 50, "good"),  # a share of the rubric's points, not of 100
+        (30, 0, "poor"),  # a rubric of no points counts out of 100
+    ],
+)
+def test_verdict_bands(total, out_of, expected):
+    assert verdict(total, out_of, 70) == expected

@@ -40,7 +40,7 @@ FIRST_VIEW = 9
 # role -> {page: pinned statements}; {attempt}, {review} and {decision} are filled in.
 PINS: dict[str, dict[str, int]] = {
     "trainee": {
-        "/": 6,  # with the count of unread notices
+        "/": 5,  # the unread notices come with the user (web.common.extensions.load_user)
         "/modules/alpha": 4,
         "/modules/alpha/first": 3,  # the view was written a moment ago: no write now
         "/quiz/alpha": 3,

@@ -8,11 +8,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from courseware.core.config import PACKAGE_DIR
 from courseware.core.errors import ContentError
 from courseware.core.models import User
+from courseware.hr import notices
 from courseware.web.common.database import db_session
 
 SUPPORTED_LOCALES = ("zh_Hant", "en")
@@ -49,13 +51,21 @@ def load_user(user_key: str) -> User | None:
     if not user_id.isdigit() or not version.isdigit():
         return None
     try:
-        user = db_session().get(User, int(user_id))
+        # The unread notices ride along for the header's count (trainees): no query of its own.
+        found = (
+            db_session()
+            .execute(select(User, notices.unread_of(User.id)).where(User.id == int(user_id)))
+            .first()
+        )
     except SQLAlchemyError:
         # The database is down: say so (security's guard answers 503), rather
         # than treat the visitor as signed out.
         g.database_unavailable = True
         return None
-    if user is None or not user.active or user.session_version != int(version):
+    if found is None:
+        return None
+    user, g.unread_notices = found
+    if not user.active or user.session_version != int(version):
         return None
     return user
 

@@ -1,5 +1,5 @@
 """What the HR pages and the transcripts share: the reader's scope, today's moment in the
-site's time zone, the course keys, exports as responses and the reminder message."""
+site's time zone, the course keys, exports as responses and HR's reminders."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from flask import Response, current_app, stream_with_context, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from courseware.core.clock import utcnow
-from courseware.core.mail import Message
-from courseware.hr import compliance, exports
+from courseware.core.mail import Mailer, Message
+from courseware.hr import compliance, exports, notices
 from courseware.hr.compliance import Moment, Scope
 from courseware.hr.exports import Cell
 from courseware.hr.learner_table import LearnerRow
@@ -65,29 +66,18 @@ def export_response(rows: Iterable[Sequence[Cell]], fmt: str, name: str) -> Resp
     )
 
 
-def compose(row: LearnerRow, kind: str, address: str) -> Message:
-    """The reminder in the site's default language (the learner's choice is not known)."""
-    expires_on = compliance.local_date(row.expires_at, timezone())
-    due = row.due_date.isoformat() if row.due_date else ""
+def compose(item: notices.Due, address: str) -> Message:
+    """A reminder's email in the site's default language (the learner's choice is not known)."""
+    link = url_for("notices.index", _external=True)
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hant")):
-        if kind == "overdue":
-            subject = _("Your microloan officer training is overdue")
-            text = _(
-                "Your training was due on %(day)s and is not complete yet. "
-                "Please finish it as soon as you can.",
-                day=due,
-            )
-        elif kind == "renewal":
-            subject = _("Time to renew your microloan officer certificate")
-            text = _(
-                "Your certificate is valid until %(day)s. Renew it by passing the renewal "
-                "assessment and deciding the renewal loan cases.",
-                day=expires_on.isoformat() if expires_on else "",
-            )
-        else:
-            subject = _("Your microloan officer training is due")
-            text = _("Please complete your training by %(day)s.", day=due)
-        greeting = _("Dear %(name)s,", name=row.display_name)
-        signature = _("Microloan Officer Academy")
-    link = url_for("learn.dashboard", _external=True)
-    return Message(address, subject, f"{greeting}\n\n{text}\n\n{link}\n\n{signature}\n")
+        return notices.compose_email(item, address, _, link)
+
+
+def remind(session: Session, rows: Iterable[LearnerRow]) -> notices.Outcome:
+    """The signed-in reader reminds ``rows``: in the app, and by email when mail is
+    configured (``notices.remind``, the same path as ``courseware reminders run``)."""
+    config = current_app.config
+    if not mail_configured():
+        return notices.remind(session, rows, timezone(), current_user.id, now=utcnow())
+    with Mailer(config["SMTP_URL"], config.get("MAIL_FROM") or "academy@localhost") as mailer:
+        return notices.remind(session, rows, timezone(), current_user.id, mailer, compose, utcnow())

@@ -24,9 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from courseware.core.clock import utcnow
-from courseware.core.mail import Mailer
-from courseware.hr import bulk, compliance, exports, reminders
+from courseware.hr import bulk, compliance, exports, notices
 from courseware.hr.cohorts import list_cohorts
 from courseware.hr.exports import Cell
 from courseware.hr.learner_table import (
@@ -45,12 +43,12 @@ from courseware.web.common.access import EDITORS, READERS, roles_required
 from courseware.web.common.database import db_session
 from courseware.web.common.policy import policy
 from courseware.web.common.reporting import (
-    compose,
     export_response,
     keys,
     label,
     mail_configured,
     moment,
+    remind,
     scope,
     timezone,
 )
@@ -142,7 +140,7 @@ def learners():
         scope=scope(),
         mail_configured=mail_configured(),
         can_remind=current_user.role in EDITORS,
-        bulk_actions={k: v for k, v in bulk.ACTIONS.items() if k != "remind" or mail_configured()},
+        bulk_actions=bulk.ACTIONS,
         target_cohorts=list_cohorts(session, scope()),
     )
 
@@ -166,38 +164,40 @@ def export_learners(fmt: str):
 @roles_required(*EDITORS)
 def send_reminders():
     query = LearnerQuery.from_args(request.form)
-    target = url_for("hr.learners", **query.args())
-    if not mail_configured():
-        flash(_("Email is not configured, so reminders cannot be sent."), "error")
-        return redirect(target)
     session = db_session()
     rows = list(iter_learners(session, moment(), scope(), query, keys()))
     _remind(session, rows)
     session.commit()
-    return redirect(target)
+    return redirect(url_for("hr.learners", **query.args()))
 
 
-def _remind(session, rows: list) -> reminders.ReminderOutcome:
-    """Email the reminders ``rows`` need (``reminders.send_reminders``) and say how it went."""
-    config = current_app.config
-    with Mailer(config["SMTP_URL"], config.get("MAIL_FROM") or "academy@localhost") as mailer:
-        outcome = reminders.send_reminders(
-            session, rows, mailer, compose, current_user.id, utcnow()
-        )
+def _remind(session, rows: list) -> notices.Outcome:
+    """Remind ``rows`` in the app and by email (``reporting.remind``); say how it went."""
+    outcome = remind(session, rows)
     flash(
         _(
-            "Reminders sent: %(sent)s. Failed: %(failed)s. No email address: %(missing)s. "
-            "Reminded in the last day: %(recent)s. Not needed: %(unneeded)s.",
-            sent=outcome.sent,
-            failed=outcome.failed,
-            missing=outcome.no_address,
-            recent=outcome.recently_reminded,
+            "Reminders: %(notices)s learners told in the app. Already reminded today: "
+            "%(already)s. Not needed: %(unneeded)s.",
+            notices=outcome.notices,
+            already=outcome.already,
             unneeded=outcome.not_needed,
         ),
-        "error" if outcome.error else "success",
+        "success",
     )
-    if outcome.error:
+    if not mail_configured():
+        flash(_("Email is not configured, so the reminders are in the app only."), "info")
+    elif outcome.error:
         flash(_("The mail server could not be reached: %(error)s", error=outcome.error), "error")
+    else:
+        flash(
+            _(
+                "Emails sent: %(sent)s. Failed: %(failed)s. No email address: %(missing)s.",
+                sent=outcome.emailed,
+                failed=outcome.email_failed,
+                missing=outcome.no_address,
+            ),
+            "error" if outcome.email_failed else "success",
+        )
     return outcome
 
 
@@ -221,9 +221,6 @@ def bulk_action():
         abort(403)  # an id the reader may not act on (another branch, not a learner)
     if not rows:
         flash(_("No learners are selected: tick some rows or choose all that match."), "error")
-        return redirect(back)
-    if action == "remind" and not mail_configured():
-        flash(_("Email is not configured (COURSEWARE_SMTP_URL)."), "error")
         return redirect(back)
     cohort = None
     if action == "enrol":
@@ -254,16 +251,7 @@ def bulk_action():
         )
     if change is not None:
         changed, skipped = bulk.set_due_dates(session, rows, change, current_user.id)
-        bulk.record_bulk(
-            session,
-            current_user.id,
-            action,
-            selection,
-            len(rows),
-            change=str(change),
-            changed=changed,
-            skipped=skipped,
-        )
+        details: dict[str, object] = {"change": str(change), "changed": changed, "skipped": skipped}
         flash(
             _(
                 "Due dates changed: %(changed)s. In no cohort, so skipped: %(skipped)s.",
@@ -274,7 +262,11 @@ def bulk_action():
         )
     elif action == "remind":
         outcome = _remind(session, rows)
-        bulk.record_bulk(session, current_user.id, action, selection, len(rows), sent=outcome.sent)
+        details = {
+            "notices": outcome.notices,
+            "emailed": outcome.emailed,
+            "already": outcome.already,
+        }
     else:
         assert cohort is not None
         try:
@@ -283,13 +275,12 @@ def bulk_action():
             session.rollback()
             flash(_(exc.message, **exc.params), "error")
             return redirect(back)
-        bulk.record_bulk(
-            session, current_user.id, action, selection, len(rows), cohort=cohort.name, moved=moved
-        )
+        details = {"cohort": cohort.name, "moved": moved}
         flash(
             _("%(n)s learners joined %(name)s.", n=moved, name=cohort.name),
             "success",
         )
+    bulk.record_bulk(session, current_user.id, action, selection, len(rows), **details)
     session.commit()
     return redirect(back)
 

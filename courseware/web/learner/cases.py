@@ -19,6 +19,7 @@ from courseware.casework.record import record_for_page
 from courseware.content.render import render_plain
 from courseware.core.clock import utcnow
 from courseware.lending.cases import Case
+from courseware.lending.scoring import verdict
 from courseware.lending.simulation import evaluate_options
 from courseware.lending.stages import is_staged, stage_titles
 from courseware.lending.variants import (
@@ -290,7 +291,11 @@ def outcome(slug: str, decision_id: int):
         decision=decision,
         record=record,
         counts=casework.counts(decision),
-        verdict=_verdict(record["score"]["total"], record["rubric"]["total"]),
+        verdict=verdict(
+            record["score"]["total"],
+            record["rubric"]["total"],
+            policy().certification.case_average_min,
+        ),
         standing=standing,
         cases_requirement=next((r for r in standing.requirements if r.kind == "cases"), None),
         chart=_chart(record["path"], record["case"]["title"]),
@@ -298,14 +303,6 @@ def outcome(slug: str, decision_id: int):
         debrief=render_plain(record["debrief"]),
         chosen_stats=next(o for o in record["options"] if o["id"] == decision.option_id),
     )
-
-
-def _verdict(total: float, out_of: float) -> str:
-    """good (at least the average certification asks), partial (at least half) or poor."""
-    share = 100 * total / (out_of or 100)
-    if share >= policy().certification.case_average_min:
-        return "good"
-    return "partial" if share >= 50 else "poor"
 
 
 def _axis_money(value: float) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -95,10 +95,13 @@ secret_path("notices.feed")
 
 
 def notice_count() -> int:
-    """The signed-in trainee's unread notices (one query; nobody else gets any)."""
+    """The signed-in trainee's unread notices (nobody else gets any): counted when the
+    request loaded the user (``web.common.extensions.load_user``), else once here."""
     if not current_user.is_authenticated or current_user.role != compliance.LEARNER_ROLE:
         return 0
-    return notices.unread_count(db_session(), current_user.id)
+    if g.get("unread_notices") is None:
+        g.unread_notices = notices.unread_count(db_session(), current_user.id)
+    return int(g.unread_notices)
 
 
 @bp.app_context_processor

@@ -244,9 +244,7 @@ def review(module: str, attempt_id: int):
     quiz, mod = _quiz_or_404(module)
     history = engine.attempts_of(session, current_user.id, module, _kind(module))
     allowed = engine.eligibility(quiz, history) if quiz else None
-    # The key and the explanations once the quiz is passed; before, what was wrong and
-    # what to reread, so the next attempt is not a copy of this review.
-    show_key = bool(found.passed or any(a.passed and a.reset_at is None for a in history))
+    show_key = engine.key_shown(found, history)
     return render_template(
         "learner/quiz/review.html",
         module=mod,

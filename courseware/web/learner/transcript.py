@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -18,8 +17,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from courseware.core.clock import utcnow
-from courseware.core.mail import Mailer
 from courseware.core.models import User
 from courseware.hr import compliance, exports, reminders, transcripts
 from courseware.hr.cohorts import CohortError
@@ -30,7 +27,6 @@ from courseware.web.common.access import EDITORS, READERS, roles_required
 from courseware.web.common.database import catalogue, db_session
 from courseware.web.common.policy import policy
 from courseware.web.common.reporting import (
-    compose,
     export_response,
     keys,
     label,
@@ -39,6 +35,7 @@ from courseware.web.common.reporting import (
     scope,
     timezone,
 )
+from courseware.web.common.reporting import remind as remind_learners
 
 bp = Blueprint("transcript", __name__)
 
@@ -147,19 +144,15 @@ def remind(user_id: int):
         for row in iter_learners(session, moment(), scope(), LearnerQuery(q=user.username), keys())
         if row.user_id == user.id
     ]
-    config = current_app.config
-    with Mailer(config["SMTP_URL"], config.get("MAIL_FROM") or "academy@localhost") as mailer:
-        outcome = reminders.send_reminders(
-            session, rows, mailer, compose, current_user.id, utcnow()
-        )
+    outcome = remind_learners(session, rows)
     session.commit()
-    if outcome.sent:
+    if outcome.emailed:
         flash(_("Reminder sent."), "success")
-    elif outcome.failed:
+    elif outcome.email_failed:
         flash(_("The reminder could not be sent; the mail server refused it."), "error")
     elif outcome.no_address:
         flash(_("This learner has no reminder address yet."), "error")
-    elif outcome.recently_reminded:
+    elif outcome.already:
         flash(_("This learner was reminded in the last day."), "info")
     else:
         flash(_("This learner needs no reminder now."), "info")

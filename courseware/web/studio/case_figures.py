@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from courseware.core.errors import ContentError
 from courseware.studio import case_figures as cf
@@ -24,12 +23,11 @@ from courseware.web.common.extensions import error_message
 from courseware.web.studio.editor import (
     copy_or_404,
     needs_review,
-    outcome_message,
     published,
-    review_required,
     titles,
 )
 from courseware.web.studio.forms import BaseForm
+from courseware.web.studio.saving import base_text, save_as_trainer, saved_response
 
 
 def _document(slug: str) -> int:
@@ -99,36 +97,29 @@ def figures(slug: str):
 
 
 def _save(copy: docs.WorkingCopy, slug: str, form: BaseForm):
-    session = db_session()
     base = int(form.base.data or 0)
     publish = request.form.get("action") == "publish"
+    text = base_text(copy.document_id, base)
     try:
-        base_text = docs.get_revision(session, copy.document_id, base).body
-        found = cf.figures(base_text)
+        found = cf.figures(text)
         typed = {f.key: request.form.get(f.key, f.value)[:40] for f in found}
-        text, problems = cf.put_figures(base_text, typed)
-        if problems:
-            shown = {key: [_(message, **params)] for key, message, params in problems}
-            return _page(copy, slug, form, 400, sections=_sections(found, typed, shown))
-        saved = docs.save_text(
-            session,
+        text, problems = cf.put_figures(text, typed)
+    except cf.FiguresError as refused:
+        return _page(copy, slug, form, 400, refusal=_(refused.message), sections=[])
+    if problems:
+        shown = {key: [_(message, **params)] for key, message, params in problems}
+        return _page(copy, slug, form, 400, sections=_sections(found, typed, shown))
+    sources = None if publish else docs.sources_for(db_session(), copy.path, published())
+    try:
+        saved = save_as_trainer(
             copy.document_id,
             text,
             base,
             publish=publish,
-            author_id=current_user.id,
-            sources=published() if publish else docs.sources_for(session, copy.path, published()),
-            baseline=catalogue(),
-            review_required=review_required(),
             note=form.note.data or "",
-            exact=True,
+            sources=sources,
         )
-    except docs.DocumentNotFound:
-        abort(400)
-    except cf.FiguresError as refused:
-        return _page(copy, slug, form, 400, refusal=_(refused.message), sections=[])
     except docs.EditConflict as conflict:
-        session.rollback()
         message = _(
             "Not saved: %(name)s saved revision %(n)s while you were editing. "
             "Your figures are kept below: save again to apply them to their revision.",
@@ -138,11 +129,8 @@ def _save(copy: docs.WorkingCopy, slug: str, form: BaseForm):
         form.base.data = str(conflict.latest.id)
         return _page(copy, slug, form, 409, refusal=message, sections=_sections(found, typed, {}))
     except docs.EditInvalid as invalid:
-        session.rollback()
         return _refused(copy, slug, form, found, typed, invalid.errors)
-    session.commit()
-    flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
-    return redirect(url_for("author_cases.figures", slug=slug))
+    return saved_response(saved, url_for("author_cases.figures", slug=slug))
 
 
 def _refused(copy, slug, form, found, typed, errors: list[ContentError]):

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from wtforms import SelectChoice
 
 from courseware.assessment.pages import attempt_page, review_page
@@ -20,20 +19,18 @@ from courseware.studio import documents as docs
 from courseware.studio import question_rows as qrows
 from courseware.studio import questions as qedit
 from courseware.web.common.access import roles_required
-from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.database import catalogue
 from courseware.web.common.extensions import error_message
 from courseware.web.studio.editor import (
     TRAINERS,
     conflict_view,
     copy_or_404,
     needs_review,
-    outcome_message,
-    published,
-    review_required,
     studio_context,
     titles,
 )
 from courseware.web.studio.forms import BaseForm, QuestionEditForm
+from courseware.web.studio.saving import base_text, save_as_trainer, saved_response
 
 bp = Blueprint("studio_questions", __name__, url_prefix="/author/banks")
 bp.context_processor(studio_context)
@@ -242,28 +239,10 @@ def _save(
     rows: list[dict[str, Any]],
     data: dict[str, Any],
 ):
-    session = db_session()
     base = int(form.base.data) if (form.base.data or "").isdigit() else 0
     try:
-        base_text = docs.get_revision(session, document_id, base).body
-        text, index = qedit.put_question(base_text, question_id, data)
-        saved = docs.save_text(
-            session,
-            document_id,
-            text,
-            base,
-            publish=request.form.get("action") == "publish",
-            author_id=current_user.id,
-            sources=published(),
-            baseline=catalogue(),
-            review_required=review_required(),
-            note=form.note.data or "",
-            exact=True,
-        )
-    except docs.DocumentNotFound:
-        abort(400)
+        text, index = qedit.put_question(base_text(document_id, base), question_id, data)
     except qedit.QuestionEditError as refused:
-        session.rollback()
         return _question_page(
             document_id,
             question_id,
@@ -272,8 +251,10 @@ def _save(
             rows=rows,
             refusal=_(refused.message, **refused.params),
         )
+    publish = request.form.get("action") == "publish"
+    try:
+        saved = save_as_trainer(document_id, text, base, publish=publish, note=form.note.data or "")
     except docs.EditConflict as conflict:
-        session.rollback()
         form.base.data = str(conflict.latest.id)
         return _question_page(
             document_id,
@@ -284,7 +265,6 @@ def _save(
             conflict=conflict_view(conflict, text),
         )
     except docs.EditInvalid as invalid:
-        session.rollback()
         for error in invalid.errors:
             field = qedit.form_field(error, index)
             if field is not None:
@@ -292,9 +272,7 @@ def _save(
         return _question_page(
             document_id, question_id, 400, form=form, rows=rows, errors=invalid.errors
         )
-    session.commit()
-    flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
-    return redirect(url_for("studio_questions.bank", document_id=document_id))
+    return saved_response(saved, url_for("studio_questions.bank", document_id=document_id))
 
 
 @bp.post("/<int:document_id>/questions/<question_id>/retire")
@@ -305,36 +283,17 @@ def retire(document_id: int, question_id: str):
     if not form.validate() or not (form.base.data or "").isdigit():
         abort(400)
     retired = request.form.get("retired", "1") == "1"
-    session = db_session()
+    base = int(form.base.data)
+    note = _("Retired %(id)s", id=question_id) if retired else _("Restored %(id)s", id=question_id)
     try:
-        base_text = docs.get_revision(session, document_id, int(form.base.data)).body
-        text, _index = qedit.set_retired(base_text, question_id, retired)
-        saved = docs.save_text(
-            session,
-            document_id,
-            text,
-            int(form.base.data),
-            publish=True,
-            author_id=current_user.id,
-            sources=published(),
-            baseline=catalogue(),
-            review_required=review_required(),
-            exact=True,
-            note=(
-                _("Retired %(id)s", id=question_id)
-                if retired
-                else _("Restored %(id)s", id=question_id)
-            ),
-        )
-    except docs.DocumentNotFound:
-        abort(400)
+        text, _index = qedit.set_retired(base_text(document_id, base), question_id, retired)
     except qedit.QuestionEditError as refused:
-        session.rollback()
         return _bank_page(
             copy, settings, lessons, 400, refusal=_(refused.message, **refused.params)
         )
+    try:
+        saved = save_as_trainer(document_id, text, base, publish=True, note=note)
     except docs.EditConflict as conflict:
-        session.rollback()
         message = _(
             "Revision %(n)s was saved meanwhile by %(name)s: nothing was changed. "
             "Look at the questions again.",
@@ -343,8 +302,5 @@ def retire(document_id: int, question_id: str):
         )
         return _bank_page(copy_or_404(document_id), settings, lessons, 409, refusal=message)
     except docs.EditInvalid as invalid:
-        session.rollback()
         return _bank_page(copy, settings, lessons, 400, errors=invalid.errors)
-    session.commit()
-    flash(outcome_message(saved), "success" if saved.outcome != "unchanged" else "info")
-    return redirect(url_for("studio_questions.bank", document_id=document_id))
+    return saved_response(saved, url_for("studio_questions.bank", document_id=document_id))

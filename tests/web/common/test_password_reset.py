@@ -12,7 +12,6 @@ from sqlalchemy import select
 from courseware.core import clock
 from courseware.core.models import AuditEvent, LearnerContact, PasswordResetToken
 from tests.conftest import PASSWORD, csrf_token, login, make_user
-from tests.hr.test_notices import smtp_server  # noqa: F401 - the fixture
 from tests.hr.test_reports import NOW
 
 EN = {"Accept-Language": "en"}
@@ -20,7 +19,7 @@ NEW = "a brand new sentence"
 
 
 @pytest.fixture
-def mail(app, smtp_server):  # noqa: F811 - the fixture imported above
+def mail(app, smtp_server):
     url, inbox = smtp_server
     app.config["SMTP_URL"] = url
     clock.set_time(NOW)

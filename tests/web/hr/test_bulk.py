@@ -7,13 +7,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from courseware.core import clock
-from courseware.core.models import AuditEvent, CohortMembership, LearnerContact, Reminder
+from courseware.core.models import (
+    AuditEvent,
+    CohortMembership,
+    LearnerContact,
+    Notice,
+    Reminder,
+)
 from tests.conftest import csrf_token, login, post
 from tests.hr.test_reports import AT, DAY, NOW, add_cohort, add_learner, join
-from tests.web.hr.test_hr import smtp_server  # noqa: F401 - a fixture
 
 EN = {"Accept-Language": "en"}
 
@@ -40,6 +45,19 @@ def late(db):
     return ids
 
 
+def act(client, form: dict) -> str:
+    """Post a bulk action; the page it leads to, in English."""
+    response = post(
+        client,
+        "/hr/learners/bulk",
+        form,
+        token_from="/hr/learners",
+        headers=EN,
+        follow_redirects=True,
+    )
+    return response.get_data(as_text=True)
+
+
 def confirm_count(html: str) -> int:
     match = re.search(r'name="confirmed" value="(\d+)"', html)
     assert match, html[:2000]
@@ -53,7 +71,7 @@ def test_bulk_remind_all_matching_confirms_the_count_then_sends_and_audits(
     users,
     course,
     late,
-    smtp_server,  # noqa: F811
+    smtp_server,
 ):
     url, inbox = smtp_server
     app.config["SMTP_URL"] = url
@@ -63,24 +81,50 @@ def test_bulk_remind_all_matching_confirms_the_count_then_sends_and_audits(
     html = first.get_data(as_text=True)
     assert first.status_code == 200 and "Send reminders to 6 learners?" in html
     assert confirm_count(html) == 6 and not inbox.messages  # nothing sent before confirming
-    done = post(
-        client,
-        "/hr/learners/bulk",
-        {**form, "confirmed": "6"},
-        token_from="/hr/learners",
-        headers=EN,
-        follow_redirects=True,
-    )
-    assert "Reminders sent: 6." in done.get_data(as_text=True)
+    text = act(client, {**form, "confirmed": "6"})
+    assert "Reminders: 6 learners told in the app." in text and "Emails sent: 6." in text
     assert len(inbox.messages) == 6
+    told = db.scalars(select(Notice.user_id).where(Notice.kind == "overdue")).all()
+    assert sorted(told) == sorted(late[f"late{n}"] for n in range(6))
     assert db.scalar(select(Reminder.id).where(Reminder.user_id == late["late6"])) is None
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "learners.bulk")).one()
     assert event.actor_id == users["hr"].id
     assert event.after["action"] == "remind" and event.after["learners"] == 6
     assert event.after["filter"] == {"branch": "台北分行", "status": "overdue"}
+    assert event.after["notices"] == 6 and event.after["emailed"] == 6
+    trail = client.get("/hr/audit", headers=EN).get_data(as_text=True)
+    assert "Acted on several learners at once" in trail and "Sent reminders" in trail
+    assert "Action: Send a reminder" in trail and "Learners: 6" in trail
+    assert "Notices written: 6" in trail
+    again = act(client, {**form, "confirmed": "6"})
+    assert "Reminders: 0 learners told in the app. Already reminded today: 6." in again
+    assert len(inbox.messages) == 6 and db.scalar(select(func.count(Notice.id))) == 6
 
 
-def test_a_changed_count_asks_again(app, client, db, users, course, late, smtp_server):  # noqa: F811
+def test_bulk_remind_without_email_tells_each_learner_in_the_app(client, db, users, course, late):
+    join(db, users["trainee"].id, add_cohort(db, "winter", AT.today - DAY))
+    db.commit()
+    login(client, "hr")
+    form = {
+        "selection": "selected",
+        "ids": [late["late0"], users["trainee"].id],
+        "action": "remind",
+    }
+    html = post(client, "/hr/learners/bulk", form, token_from="/hr/learners", headers=EN)
+    assert "Send reminders to 2 learners?" in html.get_data(as_text=True)
+    done = act(client, {**form, "confirmed": "2"})
+    assert "Reminders: 2 learners told in the app." in done
+    assert "Email is not configured, so the reminders are in the app only." in done
+    assert db.scalar(select(Reminder.id)) is None
+    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "reminder.send")).all()
+    assert event.actor_id == users["hr"].id and event.after["notices"] == 2
+    learner = client.application.test_client()
+    login(learner, "trainee")
+    page = learner.get("/notices", headers=EN).get_data(as_text=True)
+    assert "Your training is overdue" in page
+
+
+def test_a_changed_count_asks_again(app, client, db, users, course, late, smtp_server):
     app.config["SMTP_URL"] = smtp_server[0]
     login(client, "hr")
     form = {"selection": "all", "action": "remind", "status": "overdue", "confirmed": "5"}
@@ -175,15 +219,8 @@ def test_bulk_set_and_move_due_dates_change_status_and_are_audited(client, db, u
     text = html.get_data(as_text=True)
     assert "Set the due date of 3 learners to Apr 1, 2026?" in text
     assert "Learners in no cohort have no due date and are skipped: 1." in text
-    done = post(
-        client,
-        "/hr/learners/bulk",
-        {**form, "confirmed": "3"},
-        token_from="/hr/learners",
-        headers=EN,
-        follow_redirects=True,
-    )
-    assert "Due dates changed: 2. In no cohort, so skipped: 1." in done.get_data(as_text=True)
+    done = act(client, {**form, "confirmed": "3"})
+    assert "Due dates changed: 2. In no cohort, so skipped: 1." in done
 
     def standing():
         db.rollback()  # see what the requests committed
@@ -200,17 +237,8 @@ def test_bulk_set_and_move_due_dates_change_status_and_are_audited(client, db, u
     assert found[late["late0"]][0] != "overdue" and found[late["late2"]][0] == "overdue"
     assert db.scalar(select(Cohort.due_date).where(Cohort.name == "spring")) == AT.today - 3 * DAY
     moved = {"selection": "selected", "ids": picked[:1], "action": "due_move", "due_move": "-40"}
-    again = post(
-        client,
-        "/hr/learners/bulk",
-        {**moved, "confirmed": "1"},
-        token_from="/hr/learners",
-        headers=EN,
-        follow_redirects=True,
-    )
-    assert "Due dates changed: 1." in again.get_data(as_text=True), re.findall(
-        r'class="flash[^>]*>([^<]*)', again.get_data(as_text=True)
-    )
+    again = act(client, {**moved, "confirmed": "1"})
+    assert "Due dates changed: 1." in again, re.findall(r'class="flash[^>]*>([^<]*)', again)
     assert standing()[late["late0"]] == ("overdue", AT.today + 31 * DAY - 40 * DAY)
     changes = db.scalars(select(AuditEvent).where(AuditEvent.action == "learner.due_date")).all()
     assert [(int(e.target_id), e.after["due_date"]) for e in changes] == [

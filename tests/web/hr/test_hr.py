@@ -6,15 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from html.parser import HTMLParser
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import event, insert, select
 
 from courseware.core import clock
@@ -25,12 +22,13 @@ from courseware.core.models import (
     CohortMembership,
     LearnerContact,
     LessonProgress,
+    Notice,
     QuizAttempt,
     Reminder,
     User,
 )
 from courseware.web.common import formats
-from tests.conftest import login, make_user, post
+from tests.conftest import free_port, login, make_user, post
 from tests.hr.test_reports import (
     AT,
     DAY,
@@ -542,35 +540,31 @@ def test_query_count_stays_flat_from_10_to_1000_learners(app, client, db, users,
 # ---------------------------------------------------------------- reminders by email
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[str, Inbox]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{port}", inbox
-    finally:
-        controller.stop()
+def remind_all(client, q: str) -> str:
+    """Remind every learner the search ``q`` matches; the page shown after, in English."""
+    response = post(
+        client,
+        "/hr/learners/reminders",
+        {"q": q},
+        token_from="/hr/learners",
+        headers=EN,
+        follow_redirects=True,
+    )
+    return response.get_data(as_text=True)
 
 
-def test_reminders_need_email_configured(client, users, course):
+def test_without_email_reminders_reach_the_app_only(client, db, users, course):
+    late = add_learner(db, "late")
+    join(db, late, add_cohort(db, "spring", AT.today - 3 * DAY))
+    db.commit()
     login(client, "hr")
     html = client.get("/hr/learners", headers=EN).get_data(as_text=True)
-    assert "Email is not configured" in html and 'value="remind"' not in html
-    response = post(client, "/hr/learners/reminders", token_from="/hr/learners")
-    assert response.status_code == 302
+    assert "reminders reach learners in the app only" in html and 'value="remind"' in html
+    text = remind_all(client, "late")
+    assert "Reminders: 1 learners told in the app." in text
+    assert "the reminders are in the app only" in text
+    assert db.scalar(select(Notice.kind).where(Notice.user_id == late)) == "overdue"
+    assert db.scalar(select(Reminder.id)) is None
 
 
 def test_hr_sends_reminders_and_sees_when(app, client, db, users, course, smtp_server):
@@ -589,26 +583,17 @@ def test_hr_sends_reminders_and_sees_when(app, client, db, users, course, smtp_s
     login(client, "hr")
     page = client.get("/hr/learners", headers=EN).get_data(as_text=True)
     assert 'value="remind"' in page
-    response = post(
-        client,
-        "/hr/learners/reminders",
-        {"q": "e"},
-        token_from="/hr/learners",
-        headers=EN,
-        follow_redirects=True,
-    )
-    text = response.get_data(as_text=True)
-    assert "Reminders sent: 2. Failed: 0. No email address: 1." in text
+    text = remind_all(client, "e")
+    assert "Reminders: 3 learners told in the app." in text
+    assert "Emails sent: 2. Failed: 0. No email address: 1." in text
     received = {
         tuple(m.rcpt_tos): message_from_bytes(m.content, policy=policy.default)
         for m in inbox.messages
     }
     assert set(received) == {("late@bank.example",), ("renew@bank.example",)}
     overdue_mail = received[("late@bank.example",)]
-    assert overdue_mail["Subject"] in (
-        "Your microloan officer training is overdue",
-        "您的微貸授信人員訓練已逾期",
-    )
+    assert overdue_mail["Subject"] == "您的訓練已逾期"  # the site's language, as the notice
+    assert "/notices" in overdue_mail.get_content()
     assert "late 姓名" in overdue_mail.get_content()
     sent = db.scalars(select(Reminder).order_by(Reminder.user_id)).all()
     assert [(r.user_id, r.kind, r.status, r.sent_by) for r in sent] == [
@@ -617,37 +602,20 @@ def test_hr_sends_reminders_and_sees_when(app, client, db, users, course, smtp_s
     ]
     rows = table_rows(client.get("/hr/learners?q=late").get_data(as_text=True))
     assert rows[0][-1] == "2026/3/1 上午10:00"  # sent at, in Taipei time
-    again = post(
-        client,
-        "/hr/learners/reminders",
-        {"q": "e"},
-        token_from="/hr/learners",
-        headers=EN,
-        follow_redirects=True,
-    ).get_data(as_text=True)
-    assert "Reminders sent: 0." in again and "Reminded in the last day: 2." in again
+    again = remind_all(client, "e")
+    assert "Reminders: 0 learners told in the app. Already reminded today: 3." in again
     assert len(inbox.messages) == 2
     assert "reminder.send" in db.scalars(select(AuditEvent.action)).all()
 
 
 def test_unreachable_mail_server_is_reported(app, client, db, users, course):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"  # nothing listens there
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nothing listens there
     late = add_learner(db, "late")
     join(db, late, add_cohort(db, "spring", AT.today - 3 * DAY))
     db.add(LearnerContact(user_id=late, email="late@bank.example", updated_at=NOW))
     db.commit()
     login(client, "hr")
-    text = post(
-        client,
-        "/hr/learners/reminders",
-        {"q": "late"},
-        token_from="/hr/learners",
-        headers=EN,
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    text = remind_all(client, "late")
     assert "The mail server could not be reached" in text
     assert db.scalar(select(Reminder.status)) == "failed"
 

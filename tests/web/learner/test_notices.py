@@ -129,3 +129,25 @@ def test_notices_are_in_my_data_and_anonymising_ends_the_calendar_link(app, clie
     privacy.anonymise(db, db.get(User, trainee.id), users["admin"].id, "Left in May")
     db.commit()
     assert app.test_client().get(path).status_code == 404
+
+
+def _nav(html: str) -> str:
+    return html.split('id="main-nav"', 1)[1].split("</nav>", 1)[0]
+
+
+def test_the_header_shows_the_unread_count_on_every_trainee_page(client, db, users, course):
+    login(client, "trainee")
+    assert '<a href="/notices" class="nav-notices" >通知</a>' in _nav(client.get("/cases").text)
+    for kind in ("overdue", "expiring"):
+        add_notice(db, users["trainee"].id, kind, date(2026, 2, 20))
+    for path in ("/cases", "/certificate", "/modules/alpha", "/notices"):
+        nav = _nav(client.get(path).get_data(as_text=True))
+        assert '<span class="visually-hidden">通知（2 則未讀）</span>' in nav, path
+        assert '<span class="badge badge-warn">2</span>' in nav, path
+    english = _nav(client.get("/transcript", headers=EN).get_data(as_text=True))
+    assert "Notices (2 unread)" in english
+    post(client, "/notices/read", token_from="/notices")
+    assert "unread" not in _nav(client.get("/cases", headers=EN).get_data(as_text=True))
+    staff = client.application.test_client()
+    login(staff, "hr")
+    assert "/notices" not in _nav(staff.get("/course").get_data(as_text=True))

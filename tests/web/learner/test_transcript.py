@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from courseware.core import clock
-from courseware.core.models import AuditEvent, LearnerContact
+from courseware.core.models import AuditEvent, LearnerContact, Notice
 from tests.certification.test_certification import decide, pass_quiz
 from tests.conftest import login, make_user, post
 from tests.hr.test_reports import AT, DAY, NOW, add_certificate, add_cohort, join
@@ -113,3 +113,24 @@ def test_hr_sets_the_reminder_address(client, db, record, users):
     html = client.get(page, headers=EN).get_data(as_text=True)
     assert "Email is not configured" in html
     assert post(client, f"{page}/remind", token_from=page).status_code == 404
+
+
+def test_hr_reminds_one_learner_in_the_app_and_by_email_once_a_day(
+    app, client, db, users, course, smtp_server
+):
+    url, inbox = smtp_server
+    app.config["SMTP_URL"] = url
+    late = users["trainee"]
+    join(db, late.id, add_cohort(db, "winter", AT.today - 3 * DAY))
+    db.add(LearnerContact(user_id=late.id, email="trainee@bank.example", updated_at=NOW))
+    db.commit()
+    clock.set_time(NOW)
+    login(client, "hr")
+    page = f"/hr/learners/{late.id}"
+    first = post(client, f"{page}/remind", token_from=page, headers=EN, follow_redirects=True)
+    assert "Reminder sent." in first.get_data(as_text=True)
+    assert [m.rcpt_tos for m in inbox.messages] == [["trainee@bank.example"]]
+    assert db.scalars(select(Notice.kind).where(Notice.user_id == late.id)).all() == ["overdue"]
+    again = post(client, f"{page}/remind", token_from=page, headers=EN, follow_redirects=True)
+    assert "This learner was reminded in the last day." in again.get_data(as_text=True)
+    assert len(inbox.messages) == 1
