@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,9 +68,15 @@ def db_session() -> Session:
 
 
 def catalogue() -> Catalogue:
-    """The course as published now (one version query per request)."""
+    """The course as published now (one version query per request, none more when the
+    signed-in user's was read: ``extensions.load_user`` reads the version with the user)."""
     if "catalogue" not in g:
-        g.catalogue = database().catalogue.get(db_session())
+        # The version read with the signed-in user, in this transaction, if there is one and
+        # the request changes nothing (a publish in this request would have moved it on).
+        known = g.pop("content_version", None)
+        if not has_request_context() or request.method not in SAFE_METHODS:
+            known = None
+        g.catalogue = database().catalogue.get(db_session(), known)
     return g.catalogue
 
 

@@ -8,11 +8,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from courseware.core.config import PACKAGE_DIR
 from courseware.core.errors import ContentError
-from courseware.core.models import User
+from courseware.core.models import ContentState, User
 from courseware.web.common.database import db_session
 
 SUPPORTED_LOCALES = ("zh_Hant", "en")
@@ -49,15 +50,26 @@ def load_user(user_key: str) -> User | None:
     if not user_id.isdigit() or not version.isdigit():
         return None
     try:
-        user = db_session().get(User, int(user_id))
+        found = db_session().execute(_USER_AND_COURSE, {"user_id": int(user_id)}).first()
     except SQLAlchemyError:
         # The database is down: say so (security's guard answers 503), rather
         # than treat the visitor as signed out.
         g.database_unavailable = True
         return None
-    if user is None or not user.active or user.session_version != int(version):
+    if found is None:
+        return None
+    user, g.content_version = found
+    if not user.active or user.session_version != int(version):
         return None
     return user
+
+
+# The user and the course version in one statement: nearly every signed-in page needs both
+# (``database.catalogue`` compares the version with its worker's catalogue).
+_USER_AND_COURSE = select(
+    User,
+    select(ContentState.version).where(ContentState.id == 1).scalar_subquery(),
+).where(User.id == bindparam("user_id"))
 
 
 def error_message(error: ContentError) -> str:
