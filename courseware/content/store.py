@@ -223,8 +223,11 @@ class CatalogueCache:
         self._lock = threading.Lock()
         self._catalogue: Catalogue | None = None
 
-    def get(self, session: Session) -> Catalogue:
-        version = content_version(session)
+    def get(self, session: Session, version: int | None = None) -> Catalogue:
+        """The catalogue of the database's course version (``version``, when the caller
+        has read it in this transaction already)."""
+        if version is None:
+            version = content_version(session)
         current = self._catalogue
         if current is not None and current.version == version:
             return current

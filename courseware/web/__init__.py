@@ -72,3 +72,4 @@ def init_web(app: Flask) -> None:
         studio_reports_bp,
     ):
         app.register_blueprint(blueprint)
+    database.warm_before_fork(app, extensions.SUPPORTED_LOCALES)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from courseware.content.catalogue import Catalogue
+from courseware.content.render import render_markdown
 from courseware.content.store import CatalogueCache
 from courseware.core.db import begin_write, make_engine, make_session_factory
+
+log = logging.getLogger("courseware.web")
 
 
 @dataclass
@@ -63,9 +68,15 @@ def db_session() -> Session:
 
 
 def catalogue() -> Catalogue:
-    """The course as published now (one version query per request)."""
+    """The course as published now (one version query per request, none more when the
+    signed-in user's was read: ``extensions.load_user`` reads the version with the user)."""
     if "catalogue" not in g:
-        g.catalogue = database().catalogue.get(db_session())
+        # The version read with the signed-in user, in this transaction, if there is one and
+        # the request changes nothing (a publish in this request would have moved it on).
+        known = g.pop("content_version", None)
+        if not has_request_context() or request.method not in SAFE_METHODS:
+            known = None
+        g.catalogue = database().catalogue.get(db_session(), known)
     return g.catalogue
 
 
@@ -73,3 +84,31 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def warm_before_fork(app: Flask, locales: tuple[str, ...]) -> None:
+    """Under gunicorn (which loads the app once, then forks its workers), build the
+    catalogue and render every lesson in each locale before the fork, so every worker,
+    and every worker started later to replace one, serves its first page at full speed.
+
+    Elsewhere (tests, the command line) it does nothing; a database that cannot answer
+    yet (not migrated) leaves the work to the first request, as before.
+    """
+    if not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        return
+    db: Database = app.extensions["courseware.core.db"]
+    try:
+        with db.sessions() as session:
+            cat = db.catalogue.get(session)
+    except Exception:
+        log.warning("the course could not be loaded before the workers started", exc_info=True)
+        return
+    finally:
+        db.engine.dispose()
+    terms = cat.glossary_terms
+    for module in cat.modules:
+        for lesson in module.lessons:
+            for locale in locales:
+                render_markdown(lesson.body, terms, locale)
+    for template in ("base.html", "learner/learn/lesson.html", "learner/learn/_practice.html"):
+        app.jinja_env.get_template(template)

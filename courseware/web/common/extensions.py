@@ -8,12 +8,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from courseware.core.config import PACKAGE_DIR
 from courseware.core.errors import ContentError
-from courseware.core.models import User
+from courseware.core.models import ContentState, User
 from courseware.hr import notices
 from courseware.web.common.database import db_session
 
@@ -51,12 +51,7 @@ def load_user(user_key: str) -> User | None:
     if not user_id.isdigit() or not version.isdigit():
         return None
     try:
-        # The unread notices ride along for the header's count (trainees): no query of its own.
-        found = (
-            db_session()
-            .execute(select(User, notices.unread_of(User.id)).where(User.id == int(user_id)))
-            .first()
-        )
+        found = db_session().execute(_USER_AND_COURSE, {"user_id": int(user_id)}).first()
     except SQLAlchemyError:
         # The database is down: say so (security's guard answers 503), rather
         # than treat the visitor as signed out.
@@ -64,10 +59,20 @@ def load_user(user_key: str) -> User | None:
         return None
     if found is None:
         return None
-    user, g.unread_notices = found
+    user, g.content_version, g.unread_notices = found
     if not user.active or user.session_version != int(version):
         return None
     return user
+
+
+# The user and the course version in one statement: nearly every signed-in page needs both
+# (``database.catalogue`` compares the version with its worker's catalogue),
+# and the unread notices ride along for the header's count (trainees).
+_USER_AND_COURSE = select(
+    User,
+    select(ContentState.version).where(ContentState.id == 1).scalar_subquery(),
+    notices.unread_of(User.id),
+).where(User.id == bindparam("user_id"))
 
 
 def error_message(error: ContentError) -> str:

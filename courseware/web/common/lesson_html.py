@@ -108,18 +108,32 @@ def lesson_html(
     def fill(practice: RenderedPractice) -> str:
         exercise = practice.block.exercise
         record = records.get(exercise.id) if exercise else None
-        return render_template(
-            "learner/learn/_practice.html",
-            practice=practice,
-            exercise=exercise,
-            record=record,
-            feedback=feedback_for(practice, record),
-            invalid=bool(exercise and invalid == exercise.id),
-            action=practice_action(lesson, exercise.id) if exercise else "",
-            terms=loan_terms(exercise),
-        )
+        return practice_form(practice, lesson, record, bool(exercise and invalid == exercise.id))
 
     return fill_practice_slots(rendered, fill)
+
+
+def practice_form(
+    practice: RenderedPractice,
+    lesson: Lesson,
+    record: PracticeRecord | None,
+    invalid: bool = False,
+    **context: Any,
+) -> str:
+    """One exercise's form and, after an answer, its feedback; ``context`` adds template
+    variables (the page cache's markers)."""
+    exercise = practice.block.exercise
+    return render_template(
+        "learner/learn/_practice.html",
+        practice=practice,
+        exercise=exercise,
+        record=record,
+        feedback=feedback_for(practice, record),
+        invalid=invalid,
+        action=practice_action(lesson, exercise.id) if exercise else "",
+        terms=loan_terms(exercise),
+        **context,
+    )
 
 
 def preview_html(rendered: Rendered) -> str:

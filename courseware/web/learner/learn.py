@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -9,18 +12,27 @@ from flask_login import current_user
 
 from courseware.assessment.services import quiz_standing
 from courseware.content.catalogue import Lesson, Module
-from courseware.content.render import render_markdown
+from courseware.content.render import PRACTICE_SLOT_RE, RenderedPractice, render_markdown
 from courseware.content.search import MAX_QUERY_LENGTH, index_for
 from courseware.core.db import begin_write
 from courseware.learning import practice as practice_answers
 from courseware.learning import progress
+from courseware.learning.practice import PracticeRecord
 from courseware.web.common import lesson_html as practice_html
 from courseware.web.common.access import has_role
 from courseware.web.common.assets import quiet_session
 from courseware.web.common.certify import certify_if_earned
 from courseware.web.common.database import catalogue, db_session
 from courseware.web.common.navigation import home_endpoint
+from courseware.web.common.page_cache import (
+    LRU,
+    personal,
+    render_shell,
+    shell_allowed,
+    shell_context,
+)
 from courseware.web.common.policy import policy
+from courseware.web.learner.notices import notice_count
 
 bp = Blueprint("learn", __name__)
 
@@ -88,17 +100,111 @@ def lesson(slug: str, lesson_slug: str):
         begin_write(session)
         row = progress.record_view(session, current_user.id, les)
         session.commit()
-    rendered = render_markdown(les.body, catalogue().glossary_terms, str(get_locale()))
-    html = rendered.html
-    if rendered.practices:
-        records = practice_answers.last_answers(session, current_user.id, les)
-        invalid = request.args.get("invalid", "")
-        html = practice_html.lesson_html(rendered, les, records, invalid)
-    before, after = mod.neighbours(les.slug)
     done = row.completed_at is not None
     updated = done and (les.path, row.completed_revision_id) in progress.material_updates(
         session, catalogue()
     )
+    if not shell_allowed():
+        return _full_lesson(mod, les, done, updated)
+    shell = _lesson_shell(mod, les, done, updated)
+    page = shell.blank
+    if shell.practices:
+        records = practice_answers.last_answers(session, current_user.id, les)
+        if records:
+            page = _with_answers(shell, les, records)
+    return personal(page)
+
+
+@dataclass(frozen=True)
+class LessonShell:
+    """A lesson page as every reader in the same state sees it (``page_cache`` markers in
+    place of the reader's CSRF token and name)."""
+
+    page: str  # the practice slots still empty
+    blank: str  # every exercise unanswered: what a reader without answers sees
+    forms: tuple[str, ...]  # each exercise's unanswered form, by slot
+    practices: tuple[RenderedPractice, ...]
+
+
+# Shells kept per catalogue: lessons x locales x reading states x roles that read them.
+SHELLS_KEPT = 1024
+
+
+def _lesson_shell(mod: Module, les: Lesson, done: bool, updated: bool) -> LessonShell:
+    """The lesson's shell for this reader's locale, role and reading state, rendered once.
+
+    Kept with the catalogue (the course as published now): a publish or an import builds
+    a new catalogue on every worker's next request, so a changed lesson shows at once.
+    """
+    cat = catalogue()
+    shells = cat.extras.get("lesson_shells")
+    if shells is None:
+        shells = cat.extras.setdefault("lesson_shells", LRU(SHELLS_KEPT))
+    rule = reading_rule()
+    locale = str(get_locale())
+    # The header shows the trainee's unread notices: a count of their own, so it is in the key.
+    key = (
+        les.path,
+        locale,
+        current_user.role,
+        done,
+        updated,
+        rule.minutes_for(les),
+        notice_count(),
+    )
+    shell = shells.get(key)
+    if shell is not None:
+        return shell
+    rendered = render_markdown(les.body, cat.glossary_terms, locale)
+    before, after = mod.neighbours(les.slug)
+    page = render_shell(
+        "learner/learn/lesson.html",
+        module=mod,
+        lesson=les,
+        rendered=rendered,
+        html=rendered.html,
+        done=done,
+        updated=updated,
+        before=before,
+        after=after,
+        rule=rule,
+    )
+    forms = tuple(
+        practice_html.practice_form(p, les, None, **shell_context()) for p in rendered.practices
+    )
+    blank = _fill_slots(page, lambda index: forms[index] if index < len(forms) else "")
+    return shells.put(key, LessonShell(page, blank, forms, rendered.practices))
+
+
+def _fill_slots(page: str, fill: Callable[[int], str]) -> str:
+    return PRACTICE_SLOT_RE.sub(lambda match: fill(int(match.group(1))), page)
+
+
+def _with_answers(shell: LessonShell, les: Lesson, records: Mapping[str, PracticeRecord]) -> str:
+    """The shell with this reader's answered exercises rendered for them alone."""
+
+    def fill(index: int) -> str:
+        if index >= len(shell.practices):
+            return ""
+        practice = shell.practices[index]
+        exercise = practice.block.exercise
+        record = records.get(exercise.id) if exercise else None
+        if record is None:
+            return shell.forms[index]
+        return practice_html.practice_form(practice, les, record)
+
+    return _fill_slots(shell.page, fill)
+
+
+def _full_lesson(mod: Module, les: Lesson, done: bool, updated: bool) -> str:
+    """The lesson page rendered for this request alone (flashed messages, an invalid answer)."""
+    rendered = render_markdown(les.body, catalogue().glossary_terms, str(get_locale()))
+    html = rendered.html
+    if rendered.practices:
+        records = practice_answers.last_answers(db_session(), current_user.id, les)
+        invalid = request.args.get("invalid", "")
+        html = practice_html.lesson_html(rendered, les, records, invalid)
+    before, after = mod.neighbours(les.slug)
     return render_template(
         "learner/learn/lesson.html",
         module=mod,

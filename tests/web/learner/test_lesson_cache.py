@@ -1,0 +1,191 @@
+"""The lesson page is rendered once per lesson, locale and reading state and kept: a publish or
+an import shows at once on every worker, and each reader still gets their own token, name and
+practice answers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask, template_rendered
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from courseware import create_app
+from courseware.cli import import_course
+from courseware.core.models import Notice
+from courseware.web.common.page_cache import CSRF_SLOT, NAME_SLOT
+from tests.conftest import DATA, csrf_token, login, make_user, post
+from tests.studio.helpers import doc_id, editor_form, sign_in
+
+LESSON = "/modules/alpha/first"
+LESSON_FILE = "content/01-alpha/01-first.md"
+PRACTICE = "/modules/alpha/second"
+COMPUTE = f"{PRACTICE}/practice/installment"
+FEEDBACK_RE = re.compile(
+    r'<section class="practice" id="practice-installment".*?'
+    r'<div class="practice-feedback"[^>]*>(.*?)</div>\s*</section>',
+    re.S,
+)
+
+
+@pytest.fixture
+def second_worker(app: Flask) -> Iterator[Flask]:
+    """Another application on the same database, as another gunicorn worker would be."""
+    other = create_app(dict(app.config))
+    yield other
+    other.extensions["courseware.core.db"].engine.dispose()
+
+
+def _templates(app: Flask, client: FlaskClient, path: str) -> tuple[str, list[str]]:
+    names: list[str] = []
+
+    def note(_sender: Flask, template, context, **_extra) -> None:
+        names.append(template.name)
+
+    with template_rendered.connected_to(note, app):
+        response = client.get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), names
+
+
+def _feedback(page: str) -> str:
+    match = FEEDBACK_RE.search(page)
+    assert match, "no installment exercise"
+    return match.group(1).strip()
+
+
+def test_a_lesson_is_rendered_once_and_served_from_then_on(app, as_trainee: FlaskClient):
+    first, rendered = _templates(app, as_trainee, LESSON)
+    assert "learner/learn/lesson.html" in rendered
+    again, rendered = _templates(app, as_trainee, LESSON)
+    assert rendered == []
+    assert again == first
+
+
+def test_each_reader_gets_their_own_name_and_a_token_that_works(
+    app, as_trainee: FlaskClient, db: Session
+):
+    as_trainee.get(LESSON)  # the page is kept now
+    make_user(db, "other")
+    other = app.test_client()
+    login(other, "other")
+    page = other.get(LESSON).get_data(as_text=True)
+    assert "other 姓名" in page and "trainee 姓名" not in page
+    assert CSRF_SLOT not in page and NAME_SLOT not in page
+    token = re.search(r'data-csrf="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert token == csrf_token(other, LESSON)
+    beacon = other.post(f"{LESSON}/time", data={"seconds": "5", "csrf_token": token})
+    assert beacon.status_code == 200
+
+
+def test_each_reader_sees_their_own_count_of_unread_notices(
+    app, as_trainee: FlaskClient, db: Session
+):
+    """The header's notice count is the reader's own, never the one the kept page was made with."""
+    unread = re.compile(r'class="nav-notices"[^>]*>(.*?)</a>', re.S)
+    before = unread.search(as_trainee.get(LESSON).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    assert "badge" not in before  # kept now, with no unread notices
+    other = make_user(db, "other")
+    db.add_all(
+        Notice(user_id=other.id, kind="overdue", day=date(2026, 3, n), key=f"{other.id}:t:{n}")
+        for n in (1, 2)
+    )
+    db.commit()
+    reader = app.test_client()
+    login(reader, "other")
+    theirs = unread.search(reader.get(LESSON).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    assert '<span class="badge badge-warn">2</span>' in theirs
+    again = unread.search(as_trainee.get(LESSON).get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    assert "badge" not in again
+
+
+def test_a_name_with_markup_is_escaped(app, users, course, db: Session):
+    make_user(db, "sneaky", display_name="<b>x</b>")
+    reader = app.test_client()
+    login(reader, "sneaky")
+    page = reader.get(LESSON).get_data(as_text=True)
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+
+
+def test_practice_answers_never_reach_another_reader_through_the_kept_page(
+    app, as_trainee: FlaskClient, db: Session
+):
+    assert _feedback(as_trainee.get(PRACTICE).get_data(as_text=True)) == ""
+    post(as_trainee, COMPUTE, {"answer": "77.77"}, token_from=PRACTICE)
+    mine = as_trainee.get(PRACTICE).get_data(as_text=True)
+    assert "is-wrong" in _feedback(mine) and "77.77" in mine
+
+    make_user(db, "other")
+    other = app.test_client()
+    login(other, "other")
+    theirs = other.get(PRACTICE).get_data(as_text=True)
+    assert "77.77" not in theirs and _feedback(theirs) == ""
+    post(other, COMPUTE, {"answer": "88.85"}, token_from=PRACTICE)
+    theirs = other.get(PRACTICE).get_data(as_text=True)
+    assert "is-right" in _feedback(theirs) and "77.77" not in theirs
+
+    mine = as_trainee.get(PRACTICE).get_data(as_text=True)
+    assert "is-wrong" in _feedback(mine) and 'value="88.85"' not in mine
+
+
+def test_staff_see_their_own_navigation_on_a_kept_lesson(app, as_trainee: FlaskClient):
+    assert 'href="/author"' not in as_trainee.get(LESSON).get_data(as_text=True)
+    trainer = app.test_client()
+    login(trainer, "trainer")  # in the same language as the trainee
+    assert 'href="/author"' in trainer.get(LESSON).get_data(as_text=True)
+    assert 'href="/author"' not in as_trainee.get(LESSON).get_data(as_text=True)
+
+
+def test_a_flashed_message_is_shown_on_a_kept_lesson(as_trainee: FlaskClient):
+    as_trainee.get(LESSON)
+    post(as_trainee, f"{LESSON}/done", {"seconds": "0"}, token_from=LESSON)
+    page = as_trainee.get(LESSON).get_data(as_text=True)
+    assert 'class="flash flash-warning"' in page
+    assert 'class="flash' not in as_trainee.get(LESSON).get_data(as_text=True)
+
+
+def test_a_publish_in_the_studio_shows_at_once_on_every_worker(
+    app, users, course, client: FlaskClient, second_worker: Flask, db: Session
+):
+    here = sign_in(app.test_client(), "trainee")
+    there = sign_in(second_worker.test_client(), "trainee")
+    for reader in (here, there):
+        assert "新的一段" not in reader.get(LESSON).get_data(as_text=True)  # kept now
+    trainer = sign_in(client, "trainer")
+    lesson = doc_id(db, LESSON_FILE)
+    form = editor_form(trainer, lesson)
+    form["text"] = form["text"].replace("## 重點回顧", "## 本課重點\n\n**新的一段**")
+    published = trainer.post(f"/author/content/{lesson}", data={**form, "action": "publish"})
+    assert published.status_code == 302
+    for reader in (here, there):
+        assert "<strong>新的一段</strong>" in reader.get(LESSON).get_data(as_text=True)
+
+
+def test_an_import_of_changed_files_shows_at_once(
+    app: Flask, as_trainee: FlaskClient, tmp_path: Path
+):
+    assert "匯入的新段落" not in as_trainee.get(LESSON).get_data(as_text=True)  # kept now
+    content = tmp_path / "content"
+    shutil.copytree(DATA / "content", content)
+    lesson = content / "01-alpha" / "01-first.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\n\n匯入的新段落\n", encoding="utf-8")
+    app.config["CONTENT_DIR"] = str(content)
+    assert import_course(app, echo=lambda _text: None) == 1
+    assert "匯入的新段落" in as_trainee.get(LESSON).get_data(as_text=True)
+
+
+def test_gunicorn_gets_the_course_ready_before_it_forks(
+    app: Flask, course, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/23.0.0")
+    master = create_app(dict(app.config))
+    try:
+        kept = master.extensions["courseware.core.db"].catalogue._catalogue
+        assert kept is not None and kept.module("alpha") is not None
+    finally:
+        master.extensions["courseware.core.db"].engine.dispose()
