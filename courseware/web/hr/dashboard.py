@@ -189,6 +189,9 @@ def learners():
         query=page.query,
         rows=[(row, learner_cells(row, timezone(), label)) for row in page.rows],
         columns=LEARNER_COLUMNS,
+        # Translated once for the page, not once a row (a gettext call costs a context lookup).
+        column_labels=[label(title) for _key, title in LEARNER_COLUMNS],
+        status_texts={s: label(text) for s, text in compliance.STATUS_LABELS.items()},
         branches=branches,
         cohorts=cohorts,
         statuses=compliance.STATUSES,
