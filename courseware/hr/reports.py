@@ -207,12 +207,13 @@ class FunnelCounts:
 
 
 class FunnelCache:
-    """The module funnel per reader scope and course, recomputed at most once per
-    ``max_age`` in each worker.
+    """The module funnel per reader scope and course, kept in the worker for ``max_age``
+    (and shared between workers by ``shared_funnel``).
 
     The funnel reads every lesson-progress and quiz row (about 300,000 for 10,000
-    learners); it shows a trend, so a minute's delay is harmless, and the page says when
-    it was counted. The compliance figures and bars above it are always live.
+    learners, seconds for 100,000); it shows a trend, so a minute's delay is harmless, and
+    the page says when it was counted. The compliance figures and bars above it are always
+    live.
     """
 
     def __init__(self, max_age: timedelta = timedelta(seconds=60), size: int = 128):
