@@ -115,11 +115,11 @@ def status_expression(
     certificate: Any, due_date: ColumnElement[Any], activity: ColumnElement[bool], at: Moment
 ) -> ColumnElement[str]:
     """The SQL CASE for the status, over the latest certificate's columns (outer-joined)."""
-    has = certificate.id.is_not(None)
+    has = certificate.cycle.is_not(None)  # NOT NULL in every row: outer-joined or not
     return case(
         (and_(has, certificate.revoked_at.is_not(None)), "revoked"),
         (and_(has, certificate.expires_at <= at.now), "expired"),
-        (and_(certificate.id.is_(None), due_date < at.today), "overdue"),
+        (and_(certificate.cycle.is_(None), due_date < at.today), "overdue"),
         (and_(has, certificate.expires_at < at.window_end()), "expiring"),
         (has, "certified"),
         (activity, "in_progress"),

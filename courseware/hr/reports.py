@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ from courseware.hr.compliance import (
     learner_facts,
     learner_filter,
 )
+from courseware.hr.snapshots import digest, read_snapshot, write_snapshot
 
 T = TypeVar("T")
 
@@ -60,6 +61,40 @@ def course_keys(catalogue: Catalogue, policy: Policy) -> CourseKeys:
         module_titles={m.slug: m.title for m in catalogue.modules},
         cases_required=policy.certification.cases_required,
     )
+
+
+COURSE_KEYS_SNAPSHOT = "course-keys"
+
+
+def shared_course_keys(
+    session: Session,
+    version: int,
+    cases_required: int,
+    build: Callable[[], tuple[CourseKeys, int]],
+    now: datetime,
+) -> CourseKeys:
+    """The course keys of content ``version`` as any worker found them (``hr_snapshots``),
+    else ``build()`` (the whole catalogue parsed: seconds) and shared under the version
+    it was built from. Keys depend only on the published content, which the version names."""
+    found = read_snapshot(session, COURSE_KEYS_SNAPSHOT, str(version))
+    if found is not None:
+        body = found.body
+        return CourseKeys(
+            lessons=tuple((m, lesson) for m, lesson in body["lessons"]),
+            lessons_per_module=dict(body["lessons_per_module"]),
+            quiz_modules=tuple(body["quiz_modules"]),
+            module_titles=dict(body["module_titles"]),
+            cases_required=cases_required,
+        )
+    keys, built_from = build()
+    body = {
+        "lessons": [list(pair) for pair in keys.lessons],
+        "lessons_per_module": [list(i) for i in keys.lessons_per_module.items()],
+        "quiz_modules": list(keys.quiz_modules),
+        "module_titles": [list(i) for i in keys.module_titles.items()],
+    }
+    write_snapshot(session, COURSE_KEYS_SNAPSHOT, str(built_from), now, body)
+    return keys
 
 
 def lesson_done(keys: CourseKeys) -> ColumnElement[bool]:
@@ -172,12 +207,13 @@ class FunnelCounts:
 
 
 class FunnelCache:
-    """The module funnel per reader scope and course, recomputed at most once per
-    ``max_age`` in each worker.
+    """The module funnel per reader scope and course, kept in the worker for ``max_age``
+    (and shared between workers by ``shared_funnel``).
 
     The funnel reads every lesson-progress and quiz row (about 300,000 for 10,000
-    learners); it shows a trend, so a minute's delay is harmless, and the page says when
-    it was counted. The compliance figures and bars above it are always live.
+    learners, seconds for 100,000); it shows a trend, so a minute's delay is harmless, and
+    the page says when it was counted. The compliance figures and bars above it are always
+    live.
     """
 
     def __init__(self, max_age: timedelta = timedelta(seconds=60), size: int = 128):
@@ -185,6 +221,7 @@ class FunnelCache:
         self.size = size
         self._lock = threading.Lock()
         self._entries: dict[tuple[object, ...], tuple[datetime, Any]] = {}
+        self._recounting: set[tuple[object, ...]] = set()
 
     @staticmethod
     def key(scope: Scope, keys: CourseKeys) -> tuple[object, ...]:
@@ -194,20 +231,48 @@ class FunnelCache:
     def get(
         self, key: tuple[object, ...], now: datetime, compute: Callable[[], T]
     ) -> tuple[T, datetime]:
+        return self.get_stamped(key, now, lambda: (compute(), now))
+
+    def get_stamped(
+        self, key: tuple[object, ...], now: datetime, compute: Callable[[], tuple[T, datetime]]
+    ) -> tuple[T, datetime]:
+        """Like ``get``, for a ``compute`` that says when its value was counted (a shared
+        snapshot may be older than now): the entry ages from that time."""
         with self._lock:
             entry = self._entries.get(key)
-        if entry is not None and timedelta(0) <= now - entry[0] < self.max_age:
+        if entry is not None and self.fresh(entry[0], now):
             return entry[1], entry[0]
-        steps = compute()
+        value, counted_at = compute()
+        self.put(key, value, counted_at)
+        return value, counted_at
+
+    def fresh(self, counted_at: datetime, now: datetime) -> bool:
+        return timedelta(0) <= now - counted_at < self.max_age
+
+    def put(self, key: tuple[object, ...], value: Any, counted_at: datetime) -> None:
         with self._lock:
             if len(self._entries) >= self.size:
                 self._entries.clear()
-            self._entries[key] = (now, steps)
-        return steps, now
+            self._entries[key] = (counted_at, value)
+
+    def claim(self, key: tuple[object, ...]) -> bool:
+        """Whether this worker may recount ``key`` now (one recount at a time per key)."""
+        with self._lock:
+            if key in self._recounting:
+                return False
+            self._recounting.add(key)
+            return True
+
+    def release(self, key: tuple[object, ...]) -> None:
+        with self._lock:
+            self._recounting.discard(key)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+Recount = Callable[[Session, datetime], object]
 
 
 def dashboard(
@@ -216,17 +281,74 @@ def dashboard(
     scope: Scope,
     keys: CourseKeys,
     funnel_cache: FunnelCache | None = None,
+    later: Callable[[Recount], None] | None = None,
 ) -> Dashboard:
-    """Figures and bars (``completion``), then the funnel (cached when given a cache)."""
+    """Figures and bars (``completion``), then the funnel (cached when given a cache;
+    ``shared_funnel`` says when ``later`` is used)."""
     result = completion(session, at, scope)
     if funnel_cache is None:
         counts, result.funnel_at = funnel_counts(session, scope, keys), at.now
     else:
-        counts, result.funnel_at = funnel_cache.get(
-            FunnelCache.key(scope, keys), at.now, lambda: funnel_counts(session, scope, keys)
+        counts, result.funnel_at = funnel_cache.get_stamped(
+            FunnelCache.key(scope, keys),
+            at.now,
+            lambda: shared_funnel(session, at.now, scope, keys, funnel_cache, later),
         )
     result.funnel, result.funnel_enrolled = counts.steps, counts.enrolled
     return result
+
+
+def _funnel_snapshot(scope: Scope, keys: CourseKeys) -> tuple[str, str]:
+    """The snapshot's name (the reader scope) and version (the course counted over)."""
+    return "funnel:" + digest([scope.branch, scope.nobody]), digest(FunnelCache.key(Scope(), keys))
+
+
+def shared_funnel(
+    session: Session,
+    now: datetime,
+    scope: Scope,
+    keys: CourseKeys,
+    cache: FunnelCache,
+    later: Callable[[Recount], None] | None = None,
+) -> tuple[FunnelCounts, datetime]:
+    """The funnel as shared in ``hr_snapshots``, with the time it was counted.
+
+    Within the cache's age any worker's count is used as it is. An older one is shown (with
+    its time) when ``later`` is given, which is handed the recount to run after the
+    response (one at a time per worker); without ``later``, or with no snapshot of this
+    course yet, the funnel is counted here and shared. A cache of no age shares nothing.
+    """
+    if cache.max_age <= timedelta(0):
+        return funnel_counts(session, scope, keys), now
+    name, version = _funnel_snapshot(scope, keys)
+    found = read_snapshot(session, name, version)
+    if found is not None:
+        steps = [FunnelStep(*step) for step in found.body["steps"]]
+        shared = FunnelCounts(steps, int(found.body["enrolled"]))
+        if cache.fresh(found.counted_at, now):
+            return shared, found.counted_at
+        key = FunnelCache.key(scope, keys)
+        if later is not None and found.counted_at <= now:
+            if cache.claim(key):  # else this worker is recounting it already
+
+                def recount(fresh_session: Session, when: datetime) -> None:
+                    try:
+                        cache.put(key, recount_funnel(fresh_session, when, scope, keys), when)
+                    finally:
+                        cache.release(key)
+
+                later(recount)
+            return shared, found.counted_at
+    return recount_funnel(session, now, scope, keys), now
+
+
+def recount_funnel(session: Session, now: datetime, scope: Scope, keys: CourseKeys) -> FunnelCounts:
+    """Count the funnel and share it as counted at ``now``."""
+    counts = funnel_counts(session, scope, keys)
+    body = {"enrolled": counts.enrolled, "steps": [list(astuple(s)) for s in counts.steps]}
+    name, version = _funnel_snapshot(scope, keys)
+    write_snapshot(session, name, version, now, body)
+    return counts
 
 
 def completion(session: Session, at: Moment, scope: Scope) -> Dashboard:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from courseware.core.clock import utcnow
@@ -16,7 +16,12 @@ class Certificate(Base):
     __tablename__ = "certificates"
     # One certificate per learner per cycle: two requests that complete the last
     # requirement together cannot both issue one.
-    __table_args__ = (UniqueConstraint("user_id", "cycle"),)
+    # HR reads each learner's latest certificate from ix_certificates_standing alone (the
+    # rows are wide: the evidence); courseware.hr.compliance.learner_facts.
+    __table_args__ = (
+        UniqueConstraint("user_id", "cycle"),
+        Index("ix_certificates_standing", "user_id", "cycle", "expires_at", "revoked_at", "code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -13,9 +13,12 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
+    Response,
     abort,
+    after_this_request,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -24,6 +27,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from courseware.content.store import content_version
+from courseware.core.clock import utcnow
 from courseware.hr import bulk, compliance, exports, notices
 from courseware.hr.cohorts import list_cohorts
 from courseware.hr.exports import Cell
@@ -37,14 +42,21 @@ from courseware.hr.learner_table import (
     learner_cells,
     learner_page,
 )
-from courseware.hr.reports import FunnelCache, completion, dashboard
+from courseware.hr.reports import (
+    CourseKeys,
+    FunnelCache,
+    Recount,
+    completion,
+    course_keys,
+    dashboard,
+    shared_course_keys,
+)
 from courseware.hr.transcripts import standing_of
 from courseware.web.common.access import EDITORS, READERS, roles_required
-from courseware.web.common.database import db_session
+from courseware.web.common.database import catalogue, database, db_session
 from courseware.web.common.policy import policy
 from courseware.web.common.reporting import (
     export_response,
-    keys,
     label,
     mail_configured,
     moment,
@@ -70,6 +82,51 @@ def funnel_cache() -> FunnelCache:
     return cache
 
 
+def keys() -> CourseKeys:
+    """What counts as done in the published course, for HR's counts.
+
+    Kept by content version in the worker; a worker that has not parsed the catalogue
+    (seconds: every case file is read) takes the keys another worker shared, so a freshly
+    started worker's first HR page does not wait for the whole course to be parsed.
+    """
+    if "catalogue" in g:
+        return course_keys(g.catalogue, policy())
+    session = db_session()
+    version = content_version(session)
+    cache = current_app.extensions.setdefault("courseware.hr_course_keys", {})
+    found = cache.get(version)
+    if found is None:
+
+        def build() -> tuple[CourseKeys, int]:
+            parsed = catalogue()
+            return course_keys(parsed, policy()), parsed.version
+
+        found = shared_course_keys(
+            session, version, policy().certification.cases_required, build, utcnow()
+        )
+        cache.clear()
+        cache[version] = found
+    return found
+
+
+def after_response(task: Recount) -> None:
+    """Run ``task`` with a session of its own once this response has been sent (a recount
+    nobody waits for); a failure is logged, the page was already served."""
+    sessions, logger = database().sessions, current_app.logger  # no app context by then
+
+    @after_this_request
+    def schedule(response: Response) -> Response:
+        def run() -> None:
+            try:
+                with sessions() as session:
+                    task(session, utcnow())
+            except Exception:  # after the response there is no one to tell but the log
+                logger.exception("HR recount after the response failed")
+
+        response.call_on_close(run)
+        return response
+
+
 COHORTS_ON_DASHBOARD = 5
 COHORTS_PER_PAGE = 25
 
@@ -78,7 +135,7 @@ COHORTS_PER_PAGE = 25
 @roles_required(*READERS)
 def dashboard_page():
     at = moment()
-    data = dashboard(db_session(), at, scope(), keys(), funnel_cache())
+    data = dashboard(db_session(), at, scope(), keys(), funnel_cache(), after_response)
     return render_template(
         "hr/dashboard.html",
         data=data,
@@ -131,6 +188,9 @@ def learners():
         query=page.query,
         rows=[(row, learner_cells(row, timezone(), label)) for row in page.rows],
         columns=LEARNER_COLUMNS,
+        # Translated once for the page, not once a row (a gettext call costs a context lookup).
+        column_labels=[label(title) for _key, title in LEARNER_COLUMNS],
+        status_texts={s: label(text) for s, text in compliance.STATUS_LABELS.items()},
         branches=branches,
         cohorts=cohorts,
         statuses=compliance.STATUSES,
