@@ -6,7 +6,7 @@ index lets the HR counts read each learner's latest certificate from the index a
 rows themselves are wide: a certificate carries its evidence).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-06 19:10:00.000000
 """
 
