@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from courseware.content.catalogue import Catalogue
 from courseware.content.render import render_markdown
-from courseware.content.store import CatalogueCache
+from courseware.content.store import CatalogueCache, content_version
 from courseware.core.db import begin_write, make_engine, make_session_factory
 
 log = logging.getLogger("courseware.web")
@@ -78,6 +78,15 @@ def catalogue() -> Catalogue:
             known = None
         g.catalogue = database().catalogue.get(db_session(), known)
     return g.catalogue
+
+
+def current_content_version() -> int:
+    """The published course's version: the one read with the signed-in user when the
+    request changes nothing, else read now."""
+    known = g.get("content_version")
+    if known is not None and has_request_context() and request.method in SAFE_METHODS:
+        return int(known)
+    return content_version(db_session())
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -27,7 +27,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from courseware.content.store import content_version
 from courseware.core.clock import utcnow
 from courseware.hr import bulk, compliance, exports, notices
 from courseware.hr.cohorts import list_cohorts
@@ -53,7 +52,12 @@ from courseware.hr.reports import (
 )
 from courseware.hr.transcripts import standing_of
 from courseware.web.common.access import EDITORS, READERS, roles_required
-from courseware.web.common.database import catalogue, database, db_session
+from courseware.web.common.database import (
+    catalogue,
+    current_content_version,
+    database,
+    db_session,
+)
 from courseware.web.common.policy import policy
 from courseware.web.common.reporting import (
     export_response,
@@ -92,7 +96,7 @@ def keys() -> CourseKeys:
     if "catalogue" in g:
         return course_keys(g.catalogue, policy())
     session = db_session()
-    version = content_version(session)
+    version = current_content_version()
     cache = current_app.extensions.setdefault("courseware.hr_course_keys", {})
     found = cache.get(version)
     if found is None:
