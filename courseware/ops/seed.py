@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy import JSON, Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from courseware.assessment.drawing import draw_questions
@@ -73,6 +73,7 @@ SEEDS = 500  # the seeds every option is graded on (courseware.casework.SEEDS)
 CHUNK = 250  # learners generated and inserted together
 DRAWS = 120  # question sets drawn ahead for each quiz
 SHUFFLES = 12  # ways each question is served (its choices or steps shuffled)
+WRITERS = 2  # PostgreSQL sessions writing chunks side by side
 ASKED = tuple(timedelta(seconds=40 * position) for position in range(200))
 
 # Each table's columns in the order the generator writes its rows (tuples keep this short).
@@ -233,32 +234,44 @@ class _Question:
         )
 
 
-class _Writer:
-    """Writes the batches handed to it on a second thread, one at a time, so the database
-    works on one chunk while the next is generated; an error surfaces at the next hand-over."""
+Batch = dict[Any, list[tuple[Any, ...]]]
 
-    def __init__(self, write: Callable[[dict[Any, list[tuple[Any, ...]]]], None]) -> None:
+
+class _Writers:
+    """Write the batches handed over on other threads, each with its own session, so the
+    database works on earlier chunks while the next is generated (a chunk's rows refer only
+    to each other and to rows committed before the load). An error surfaces at the next
+    hand-over."""
+
+    def __init__(self, write: Callable[[Batch, Session], None], sessions: list[Session]) -> None:
         self.write, self.error = write, cast(BaseException | None, None)
-        self.batches: queue.Queue[dict[Any, list[tuple[Any, ...]]] | None] = queue.Queue(1)
-        self.thread = threading.Thread(target=self._run, name="seed-writer", daemon=True)
-        self.thread.start()
+        self.batches: queue.Queue[Batch | None] = queue.Queue(len(sessions))
+        self.threads = [
+            threading.Thread(target=self._run, args=(session,), name="seed-writer", daemon=True)
+            for session in sessions
+        ]
+        for thread in self.threads:
+            thread.start()
 
-    def _run(self) -> None:
-        while (batch := self.batches.get()) is not None:
-            if self.error is None:
-                try:
-                    self.write(batch)
-                except BaseException as error:  # noqa: BLE001 - raised again in the caller
-                    self.error = error
+    def _run(self, session: Session) -> None:
+        with session:
+            while (batch := self.batches.get()) is not None:
+                if self.error is None:
+                    try:
+                        self.write(batch, session)
+                    except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                        self.error = error
 
-    def __call__(self, batch: dict[Any, list[tuple[Any, ...]]]) -> None:
+    def __call__(self, batch: Batch) -> None:
         self._check()
         self.batches.put(batch)
 
     def close(self) -> None:
-        """Wait for the last batch; raise what went wrong on the way."""
-        self.batches.put(None)
-        self.thread.join()
+        """Wait for the last batches; raise what went wrong on the way."""
+        for _thread in self.threads:
+            self.batches.put(None)
+        for thread in self.threads:
+            thread.join()
         self._check()
 
     def _check(self) -> None:
@@ -297,7 +310,7 @@ class _Loader:
         }
         self.drawn: dict[tuple[str, str], list[list[_Question]]] = {}
         self.questions: dict[str, _Question] = {}
-        self.rows: dict[Any, list[tuple[Any, ...]]] = {model: [] for model in COLUMNS}
+        self.rows: Batch = {model: [] for model in COLUMNS}
         self.counts: dict[str, int] = {}
         self.staff: dict[str, list[int]] = {}
         self.cohorts: dict[str, list[tuple[int, date, datetime]]] = {}
@@ -309,7 +322,7 @@ class _Loader:
             )
             or []
         )
-        self.write: Callable[[dict[Any, list[tuple[Any, ...]]]], None] = self._write
+        self.write: Callable[[Batch], None] = lambda batch: self._write(batch, session)
 
     def take(self, model: Any) -> int:
         self.next_id[model] += 1
@@ -327,7 +340,7 @@ class _Loader:
         self.rows = {model: [] for model in COLUMNS}
         self.write(batch)
 
-    def _write(self, batch: dict[Any, list[tuple[Any, ...]]]) -> None:
+    def _write(self, batch: Batch, session: Session) -> None:
         """Insert one batch and commit.
 
         PostgreSQL gets one COPY a table, with commits not waiting for the disk and the large
@@ -335,7 +348,7 @@ class _Loader:
         only); SQLite one prepared INSERT run over all the rows, values going through each
         column's own bind processing (so they are stored as the application stores them).
         """
-        connection = self.session.connection()
+        connection = session.connection()
         if self.postgres:
             connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             if self.lz4:
@@ -362,7 +375,7 @@ class _Loader:
             marks = ", ".join("?" * len(names))
             statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
             connection.exec_driver_sql(statement, rows)
-        self.session.commit()
+        session.commit()
 
     def user(
         self, username: str, role: str, branch: str, created: datetime, active: bool = True
@@ -728,8 +741,11 @@ def seed_load(
     )
     report = SeedReport(learners, accounts=loader.staff_and_cohorts())
     shown: dict[str, str] = {}
-    writer = _Writer(loader.write) if loader.postgres else None
-    loader.write = writer or loader.write
+    bind = session.get_bind()
+    writer = None
+    if loader.postgres and isinstance(bind, Engine):
+        writer = _Writers(loader._write, [Session(bind) for _ in range(WRITERS)])
+        loader.write = writer
     try:
         for start in range(0, learners, CHUNK):
             for n in range(start, min(learners, start + CHUNK)):

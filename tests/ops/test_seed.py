@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courseware import cli
@@ -129,3 +131,16 @@ def test_seed_load_command_refuses_a_database_with_learners(app, db):
     assert forced.exit_code == 0, forced.output
     db.rollback()
     assert db.scalar(select(func.count()).select_from(User).where(User.role == "trainee")) == 6
+
+
+def test_a_row_the_database_refuses_fails_the_load(app, db, course):
+    # The first learner's user name is taken: the chunk with it is refused, and the load says
+    # so instead of leaving those learners out (PostgreSQL writes chunks on other threads).
+    db.add(User(username="officer00003", display_name="x", password_hash="x"))
+    db.commit()
+    with pytest.raises(IntegrityError):
+        _seed(db, 5, seed=1)
+    db.rollback()
+    assert db.scalars(select(User.username).where(User.role == "trainee")).all() == [
+        "officer00003"
+    ]
