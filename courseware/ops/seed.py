@@ -8,12 +8,13 @@ earned, renewed, expired and revoked with their evidence, reminders and audit ev
 
 Rows are generated as tuples a few hundred learners at a time and go in with one COPY a table
 on PostgreSQL (two writer threads, each with its own session, take the chunks while the next
-learners are generated), one prepared INSERT run over the rows on SQLite. What the engines compute is computed once and reused: each
-case's decisions are scored and recorded on three variants, each bank's question sets are drawn
-ahead (a pool per quiz, so learners share sets as they share questions), each question is served
-in a few shuffles and every answer the seeder gives is graded once by the question type's own
-rule. The primary keys other rows point at (users, attempts, decisions) are assigned here, so no
-row needs a round trip; PostgreSQL's sequences are moved past them at the end. Seeding is an
+learners are generated), one prepared INSERT run over the rows on SQLite. What the engines
+compute is computed once and reused: each case's decisions are scored and recorded on three
+variants, each bank's question sets are drawn ahead (a pool per quiz, so learners share sets as
+they share questions), each question is served in a few shuffles and every answer the seeder
+gives is graded once by the question type's own rule. The primary keys other rows point at
+(users, attempts, decisions) are assigned here, so no row needs a round trip; PostgreSQL's
+sequences are moved past them at the end. Seeding is an
 offline job: run it while nothing else writes to the database.
 """
 
