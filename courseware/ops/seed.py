@@ -6,22 +6,30 @@ served questions and definitions stored as the engine stores them, answers grade
 engine's own rules), case decisions scored and recorded by the case engine, certificates
 earned, renewed, expired and revoked with their evidence, reminders and audit events.
 
-Rows go in with ``session.execute(insert(Model), rows)`` in batches, a few hundred learners at
-a time. The primary keys other rows point at (users, attempts, decisions) are assigned here,
-so no row needs a round trip; PostgreSQL's sequences are moved past them at the end. Seeding
-is an offline job: run it while nothing else writes to the database.
+Rows are generated as tuples a few hundred learners at a time and go in with one COPY a table
+on PostgreSQL (two writer threads, each with its own session, take the chunks while the next
+learners are generated), one prepared INSERT run over the rows on SQLite. What the engines
+compute is computed once and reused: each case's decisions are scored and recorded on three
+variants, each bank's question sets are drawn ahead (a pool per quiz, so learners share sets as
+they share questions), each question is served in a few shuffles and every answer the seeder
+gives is graded once by the question type's own rule. The primary keys other rows point at
+(users, attempts, decisions) are assigned here, so no row needs a round trip; PostgreSQL's
+sequences are moved past them at the end. Seeding is an
+offline job: run it while nothing else writes to the database.
 """
 
 from __future__ import annotations
 
 import json
+import queue
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, func, insert, select, text
+from sqlalchemy import JSON, Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from courseware.assessment.drawing import draw_questions
@@ -64,6 +72,10 @@ DAY = timedelta(days=1)
 YEARS = 3
 SEEDS = 500  # the seeds every option is graded on (courseware.casework.SEEDS)
 CHUNK = 250  # learners generated and inserted together
+DRAWS = 120  # question sets drawn ahead for each quiz
+SHUFFLES = 12  # ways each question is served (its choices or steps shuffled)
+WRITERS = 2  # PostgreSQL sessions writing chunks side by side
+ASKED = tuple(timedelta(seconds=40 * position) for position in range(200))
 
 # Each table's columns in the order the generator writes its rows (tuples keep this short).
 COLUMNS: dict[Any, tuple[str, ...]] = {
@@ -151,22 +163,121 @@ def _case_templates(catalogue: Catalogue) -> dict[str, list[tuple[dict[str, Any]
     return found
 
 
-def _answer(qtype: str, definition: dict[str, Any], right: bool, rng: random.Random) -> Any:
-    """A right answer in the bank's keys (as the engine stores it), or a plausible wrong one."""
-    key = definition.get("answer")
+def _answers(qtype: str, definition: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """The right answer in the bank's keys (as the engine stores it), and the plausible wrong
+    ones a learner gives instead, each as likely as the others."""
+    key: Any = definition.get("answer")
     if qtype == "ordering":
-        order = list(range(len(definition["items"])))
-        if not right:
-            i = rng.randrange(len(order) - 1)
+        swapped = []
+        for i in range(len(definition["items"]) - 1):
+            order = list(range(len(definition["items"])))
             order[i], order[i + 1] = order[i + 1], order[i]
-        return order
-    if right:
-        return sorted(key) if qtype == "multiple" else key
+            swapped.append(order)
+        return list(range(len(definition["items"]))), swapped
     if qtype == "single":
-        return rng.choice([k for k in definition["choices"] if k != key] or [key])
+        return key, [k for k in definition["choices"] if k != key] or [key]
     if qtype == "multiple":
-        return sorted(set(key) ^ {rng.choice(sorted(definition["choices"]))}) or [key[0]]
-    return (not key) if qtype == "true_false" else round(float(key) * 1.1 + 1, 2)
+        return sorted(key), [
+            sorted(set(key) ^ {choice}) or [key[0]] for choice in sorted(definition["choices"])
+        ]
+    return key, [(not key) if qtype == "true_false" else round(float(key) * 1.1 + 1, 2)]
+
+
+def _json(value: Any) -> str:
+    """JSON as the application stores it, its Chinese kept as UTF-8."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _row(model: Any, values: dict[str, Any]) -> tuple[Any, ...]:
+    """``values`` in their order, the JSON columns' serialised."""
+    columns = model.__table__.c
+    return tuple(
+        _json(value) if value is not None and isinstance(columns[name].type, JSON) else value
+        for name, value in values.items()
+    )
+
+
+def _processed(row: tuple[Any, ...], convert: list[tuple[int, Any]]) -> tuple[Any, ...]:
+    values = list(row)
+    for i, process in convert:
+        values[i] = process(values[i])
+    return tuple(values)
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A bank's question ready to serve: its columns, a few shuffles of what the trainee is
+    shown, and the answers given with the points the question type grades them
+    (JSON already serialised)."""
+
+    columns: tuple[str, str, int | None, str]  # question_id, bank_module, bank_revision_id, qtype
+    definition: str
+    shown: tuple[str, ...]
+    right: tuple[str, float, bool]  # answer, points, correct
+    wrong: tuple[tuple[str, float, bool], ...]
+
+    @classmethod
+    def of(cls, item: Any, rng: random.Random) -> _Question:
+        question, qtype = item.question, question_type(item.question.type)
+        definition = question.model_dump(mode="json")
+
+        def graded(answer: Any) -> tuple[str, float, bool]:
+            points = round(qtype.grade(definition, answer), 6)
+            return _json(answer), points, points >= 1 - 1e-9
+
+        right, wrong = _answers(question.type, definition)
+        return cls(
+            (question.id, item.bank.module, item.bank.revision_id, question.type),
+            _json(definition),
+            tuple(_json(qtype.serve(question, rng)) for _ in range(SHUFFLES)),
+            graded(right),
+            tuple(graded(answer) for answer in wrong),
+        )
+
+
+Batch = dict[Any, list[tuple[Any, ...]]]
+
+
+class _Writers:
+    """Write the batches handed over on other threads, each with its own session, so the
+    database works on earlier chunks while the next is generated (a chunk's rows refer only
+    to each other and to rows committed before the load). An error surfaces at the next
+    hand-over."""
+
+    def __init__(self, write: Callable[[Batch, Session], None], sessions: list[Session]) -> None:
+        self.write, self.error = write, cast(BaseException | None, None)
+        self.batches: queue.Queue[Batch | None] = queue.Queue(len(sessions))
+        self.threads = [
+            threading.Thread(target=self._run, args=(session,), name="seed-writer", daemon=True)
+            for session in sessions
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self, session: Session) -> None:
+        with session:
+            while (batch := self.batches.get()) is not None:
+                if self.error is None:
+                    try:
+                        self.write(batch, session)
+                    except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                        self.error = error
+
+    def __call__(self, batch: Batch) -> None:
+        self._check()
+        self.batches.put(batch)
+
+    def close(self) -> None:
+        """Wait for the last batches; raise what went wrong on the way."""
+        for _thread in self.threads:
+            self.batches.put(None)
+        for thread in self.threads:
+            thread.join()
+        self._check()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 class _Loader:
@@ -182,7 +293,7 @@ class _Loader:
         password_hash: str,
     ) -> None:
         self.session, self.catalogue, self.policy, self.now = session, catalogue, policy, now
-        self.password_hash = password_hash
+        self.password_hash, self.seed = password_hash, seed
         self.next_id = {
             m: (session.scalar(select(func.max(m.id))) or 0) + 1
             for m in (User, QuizAttempt, CaseDecision)
@@ -192,75 +303,80 @@ class _Loader:
         self.lessons = [lesson for m in catalogue.modules for lesson in m.lessons]
         self.quiz_after = {m.lessons[-1].slug: m.slug for m in catalogue.modules if m.lessons}
         self.templates = _case_templates(catalogue)
-        self.shared_json = {
-            id(values["record"]): json.dumps(values["record"], ensure_ascii=False)
-            for found in self.templates.values()
-            for values, _score in found
+        self.columns = dict(COLUMNS)
+        self.columns[CaseDecision] += tuple(next(iter(self.templates.values()))[0][0])
+        self.decisions = {
+            slug: [(values, _row(CaseDecision, values), score) for values, score in found]
+            for slug, found in self.templates.items()
         }
-        self.definitions: dict[str, dict[str, Any]] = {}
-        self.rows: dict[Any, list[dict[str, Any]]] = {}
+        self.drawn: dict[tuple[str, str], list[list[_Question]]] = {}
+        self.questions: dict[str, _Question] = {}
+        self.rows: Batch = {model: [] for model in COLUMNS}
         self.counts: dict[str, int] = {}
         self.staff: dict[str, list[int]] = {}
         self.cohorts: dict[str, list[tuple[int, date, datetime]]] = {}
         self.start = now - timedelta(days=365 * YEARS)
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.lz4 = self.postgres and "lz4" in (
+            session.scalar(
+                text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+            )
+            or []
+        )
+        self.write: Callable[[Batch], None] = lambda batch: self._write(batch, session)
 
     def take(self, model: Any) -> int:
         self.next_id[model] += 1
         return self.next_id[model] - 1
 
-    def add(self, model: Any, *values: Any, **extra: Any) -> None:
-        self.rows.setdefault(model, []).append(
-            {**dict(zip(COLUMNS[model], values, strict=True)), **extra}
-        )
+    def add(self, model: Any, *values: Any) -> None:
+        """A row in ``COLUMNS[model]``'s order, its JSON already serialised."""
+        self.rows[model].append(values)
 
     def flush(self) -> None:
-        """Insert what was generated, parents first, and commit.
-
-        PostgreSQL gets one COPY a table; SQLite one prepared INSERT run over all the rows.
-        Values go through each column's own bind processing (so they are stored as the
-        application stores them); the JSON shared by many rows (question definitions, case
-        records) is serialised once, and all JSON keeps its Chinese as UTF-8.
-        """
-        connection = self.session.connection()
-        dialect = connection.dialect
-        for model in COLUMNS:
-            rows = self.rows.pop(model, [])
+        """Hand what was generated to the writer (parents first)."""
+        batch = {model: rows for model, rows in self.rows.items() if rows}
+        for model, rows in batch.items():
             self.counts[model.__tablename__] = self.counts.get(model.__tablename__, 0) + len(rows)
-            if not rows:
-                continue
-            table, names = model.__table__, list(rows[0])
-            convert = [self._converter(table.c[name].type, dialect) for name in names]
-            values = [
-                [f(row[n]) if f else row[n] for n, f in zip(names, convert, strict=True)]
-                for row in rows
-            ]
-            if dialect.name == "postgresql":
+        self.rows = {model: [] for model in COLUMNS}
+        self.write(batch)
+
+    def _write(self, batch: Batch, session: Session) -> None:
+        """Insert one batch and commit.
+
+        PostgreSQL gets one COPY a table, with commits not waiting for the disk and the large
+        case records compressed with lz4 where the server has it (both for this transaction
+        only); SQLite one prepared INSERT run over all the rows, values going through each
+        column's own bind processing (so they are stored as the application stores them).
+        """
+        connection = session.connection()
+        if self.postgres:
+            connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            if self.lz4:
+                connection.exec_driver_sql("SET LOCAL default_toast_compression = lz4")
+        for model, rows in batch.items():
+            table, names = model.__table__, self.columns[model]
+            if self.postgres:  # psycopg adapts dates, times and booleans itself
                 cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
                 with (
                     cursor,
                     cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as out,
                 ):
-                    for row in values:
+                    for row in rows:
                         out.write_row(row)
-            else:
-                marks = ", ".join("?" * len(names))
-                statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
-                connection.exec_driver_sql(statement, [tuple(row) for row in values])
-        self.session.commit()
-
-    def _converter(self, column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
-        if isinstance(column_type, JSON):
-            shared = self.shared_json
-
-            def to_json(value: Any) -> Any:
-                if value is None:
-                    return None
-                return shared.get(id(value)) or json.dumps(value, ensure_ascii=False)
-
-            return to_json
-        if dialect.name == "postgresql":
-            return None  # psycopg adapts dates, times and booleans itself
-        return column_type.bind_processor(dialect)
+                continue
+            convert = [
+                (i, table.c[name].type.bind_processor(connection.dialect))
+                for i, name in enumerate(names)
+                if not isinstance(table.c[name].type, JSON)
+            ]
+            convert = [(i, f) for i, f in convert if f is not None]
+            if convert:
+                rows = [_processed(row, convert) for row in rows]
+            marks = ", ".join("?" * len(names))
+            statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
+            connection.exec_driver_sql(statement, rows)
+        session.commit()
 
     def user(
         self, username: str, role: str, branch: str, created: datetime, active: bool = True
@@ -368,6 +484,24 @@ class _Loader:
         self.certify(uid, t, evidence)
         return "certified", uid
 
+    def question_sets(
+        self, kind: str, key: str, banks: list[Any], count: int
+    ) -> list[list[_Question]]:
+        """``DRAWS`` sets of questions drawn from ``banks`` as the quiz draws them, once."""
+        found = self.drawn.get((kind, key))
+        if found is None:
+            rng = random.Random(f"{self.seed}:{self.tag}:{kind}:{key}")  # noqa: S311
+            found = self.drawn[(kind, key)] = []
+            for _ in range(DRAWS):
+                drawn = []
+                for item in draw_questions(banks, count, rng):
+                    question = self.questions.get(item.question.id)
+                    if question is None:
+                        question = self.questions[item.question.id] = _Question.of(item, rng)
+                    drawn.append(question)
+                found.append(drawn)
+        return found
+
     def quiz(
         self, uid: int, key: str, kind: str, t: datetime, skill: float, evidence: dict[str, Any]
     ) -> tuple[datetime, bool]:
@@ -386,33 +520,26 @@ class _Loader:
             aid, score = self.take(QuizAttempt), 0.0
             submitted = t + timedelta(minutes=rng.uniform(6, 30))
             still_open = submitted >= self.now
-            drawn = draw_questions(banks, count, rng)
-            for position, item in enumerate(drawn, 1):
-                question, qtype = item.question, question_type(item.question.type)
-                definition = self.definitions.get(question.id)
-                if definition is None:
-                    definition = self.definitions[question.id] = question.model_dump(mode="json")
-                    self.shared_json[id(definition)] = json.dumps(definition, ensure_ascii=False)
-                answer = _answer(
-                    question.type, definition, rng.random() < min(0.99, skill + 0.08 * tries), rng
+            drawn = rng.choice(self.question_sets(kind, key, banks, count))
+            p_right, add = min(0.99, skill + 0.08 * tries), self.rows[AttemptQuestion].append
+            for position, question in enumerate(drawn, 1):
+                answer, points, correct = (
+                    question.right if rng.random() < p_right else rng.choice(question.wrong)
                 )
-                points = None if still_open else round(qtype.grade(definition, answer), 6)
-                score += points or 0.0
-                self.add(
-                    AttemptQuestion,
-                    aid,
-                    position,
-                    question.id,
-                    item.bank.module,
-                    item.bank.revision_id,
-                    question.type,
-                    qtype.serve(question, rng),
-                    definition,
-                    answer,
-                    t + timedelta(seconds=40 * position),
-                    points,
-                    1.0,
-                    None if points is None else points >= 1 - 1e-9,
+                score += 0.0 if still_open else points
+                add(
+                    (
+                        aid,
+                        position,
+                        *question.columns,
+                        rng.choice(question.shown),
+                        question.definition,
+                        answer,
+                        t + ASKED[position],
+                        None if still_open else points,
+                        1.0,
+                        None if still_open else correct,
+                    )
                 )
             passed = not still_open and score >= pass_mark * len(drawn) - 1e-9
             self.add(
@@ -461,7 +588,7 @@ class _Loader:
             if r < skill
             else 3 + (r > (1 + skill) / 2)
         )
-        values, score = self.templates[slug][level * 3 + self.rng.randrange(3)]
+        values, row, score = self.decisions[slug][level * 3 + self.rng.randrange(3)]
         did = self.take(CaseDecision)
         token = f"seed-{did}-{self.rng.getrandbits(64):016x}"
         self.add(
@@ -476,9 +603,7 @@ class _Loader:
             t - timedelta(minutes=20),
             t,
         )
-        self.add(
-            CaseDecision, did, uid, token, kind, f"{uid}:{slug}" if first else None, t, **values
-        )
+        self.add(CaseDecision, did, uid, token, kind, f"{uid}:{slug}" if first else None, t, *row)
         return {
             "case": slug,
             "score": round(score, 1),
@@ -542,12 +667,12 @@ class _Loader:
                 t,
                 expires,
                 "",
-                data,
+                _json(data),
                 revoked,
                 hr if revoked else None,
                 "離職後查核發現冒名受訓" if revoked else "",
             )
-            after = {"user_id": uid, "cycle": cycle, "expires_at": expires.isoformat()}
+            after = _json({"user_id": uid, "cycle": cycle, "expires_at": expires.isoformat()})
             self.add(
                 AuditEvent, t, None, f"certificate.{kind}", "certificate", code, None, after, ""
             )
@@ -559,8 +684,8 @@ class _Loader:
                     "certificate.revoke",
                     "certificate",
                     code,
-                    {"state": "issued"},
-                    {"state": "revoked"},
+                    _json({"state": "issued"}),
+                    _json({"state": "revoked"}),
                     "離職後查核發現冒名受訓",
                 )
                 return
@@ -617,14 +742,23 @@ def seed_load(
     )
     report = SeedReport(learners, accounts=loader.staff_and_cohorts())
     shown: dict[str, str] = {}
-    for start in range(0, learners, CHUNK):
-        for n in range(start, min(learners, start + CHUNK)):
-            state, uid = loader.learner(loader.tag + n)
-            loader.remind(uid, loader.tag + n, state)
-            shown.setdefault(state, f"officer{loader.tag + n:05d}")
-        loader.flush()
-        if progress:
-            progress(min(learners, start + CHUNK) - start)
+    bind = session.get_bind()
+    writer = None
+    if loader.postgres and isinstance(bind, Engine):
+        writer = _Writers(loader._write, [Session(bind) for _ in range(WRITERS)])
+        loader.write = writer
+    try:
+        for start in range(0, learners, CHUNK):
+            for n in range(start, min(learners, start + CHUNK)):
+                state, uid = loader.learner(loader.tag + n)
+                loader.remind(uid, loader.tag + n, state)
+                shown.setdefault(state, f"officer{loader.tag + n:05d}")
+            loader.flush()
+            if progress:
+                progress(min(learners, start + CHUNK) - start)
+    finally:
+        if writer:
+            writer.close()
     report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
     report.rows = dict(loader.counts)
     backfill_first_activity(session)

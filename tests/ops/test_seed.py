@@ -7,15 +7,20 @@ that every row looks like what the application itself writes.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
+import psycopg
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courseware import cli
 from courseware.assessment.questions import question_type
 from courseware.certification.policy import CertificationRules, Policy
-from courseware.content.store import CatalogueCache
+from courseware.content.store import CatalogueCache, import_sources, read_sources
+from courseware.core.db import make_engine, make_session_factory
 from courseware.core.models import (
     AttemptQuestion,
     CaseDecision,
@@ -26,7 +31,9 @@ from courseware.core.models import (
     QuizAttempt,
     User,
 )
-from courseware.ops.seed import seed_load
+from courseware.ops import migrate
+from courseware.ops.seed import COLUMNS, seed_load
+from tests.conftest import DATA
 from tests.test_cli import _env
 
 # The fixture course has three cases: certification asks for two of them here.
@@ -129,3 +136,54 @@ def test_seed_load_command_refuses_a_database_with_learners(app, db):
     assert forced.exit_code == 0, forced.output
     db.rollback()
     assert db.scalar(select(func.count()).select_from(User).where(User.role == "trainee")) == 6
+
+
+def test_a_row_the_database_refuses_fails_the_load(app, db, course):
+    # The first learner's user name is taken: the chunk with it is refused, and the load says
+    # so instead of leaving those learners out (PostgreSQL writes chunks on other threads).
+    db.add(User(username="officer00003", display_name="x", password_hash="x"))
+    db.commit()
+    with pytest.raises((IntegrityError, psycopg.errors.UniqueViolation)):
+        _seed(db, 5, seed=1)
+    db.rollback()
+    assert db.scalars(select(User.username).where(User.role == "trainee")).all() == ["officer00003"]
+
+
+def _loaded_rows(session: Session) -> dict[str, list[tuple]]:
+    """Every seeded table's rows as the application reads them (ids the database hands out
+    left aside), in a stable order."""
+    found = {}
+    for model, columns in COLUMNS.items():
+        names = [c.name for c in model.__table__.c if c.name != "id" or "id" in columns]
+        keys = [model.__mapper__.get_property_by_column(model.__table__.c[n]).key for n in names]
+        rows = [tuple(getattr(row, key) for key in keys) for row in session.scalars(select(model))]
+        found[model.__tablename__] = sorted(rows, key=repr)
+    return found
+
+
+def test_postgresql_copy_writes_the_rows_sqlite_inserts(app, db, course, tmp_path):
+    # PostgreSQL takes the rows by COPY from writer threads, SQLite by INSERT: the same seed
+    # at the same moment gives the same rows, read back through the application's types.
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("compares PostgreSQL's COPY with SQLite's inserts")
+    now = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    catalogue = CatalogueCache().get(db)
+    db.commit()
+    seed_load(db, catalogue, POLICY, 40, password_hash="x", seed=9, now=now)
+    engine = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    migrate.upgrade(engine)
+    try:
+        with make_session_factory(engine)() as other:
+            sources, _errors = read_sources(
+                {name: DATA / name for name in ("content", "quizzes", "case_studies")}
+            )
+            import_sources(other, sources)
+            other.commit()
+            catalogue = CatalogueCache().get(other)
+            other.commit()
+            seed_load(other, catalogue, POLICY, 40, password_hash="x", seed=9, now=now)
+            expected = _loaded_rows(other)
+    finally:
+        engine.dispose()
+    assert expected["attempt_questions"] and expected["case_decisions"]
+    assert _loaded_rows(db) == expected
