@@ -30,3 +30,20 @@ def post_fork(server, worker):
     database = getattr(app, "extensions", {}).get("courseware.core.db")
     if database is not None:
         database.engine.dispose(close=False)
+
+
+def on_starting(server):
+    """The checks of `courseware check` before the first worker starts, as `courseware run`
+    does: warnings and errors go to the log, and the site does not start on an error (a
+    corrupt database: the message says how to restore)."""
+    import click
+
+    from courseware.cli import start_checks
+
+    app = server.app.wsgi()  # already loaded in the master (preload_app)
+    host = str(server.cfg.bind[0]).rpartition(":")[0].strip("[]") if server.cfg.bind else ""
+    try:
+        start_checks(app, host or "127.0.0.1")
+    except click.ClickException as refused:
+        server.log.error(refused.format_message())
+        raise SystemExit(1) from refused

@@ -242,3 +242,23 @@ def test_settings_that_stop_the_site_are_one_error_line(site):
     assert result.exit_code == 1
     assert _lines(result, "error", "settings")
     assert "COURSEWARE_TRUSTED_PROXIES" in result.output
+
+
+def test_gunicorn_refuses_to_start_on_a_corrupt_database(site, tmp_path: Path):
+    """The production start (gunicorn with the repository's settings) runs the same checks."""
+    import subprocess
+    import sys
+
+    from courseware.ops.harness import ROOT, free_port
+
+    database = Path(site["COURSEWARE_DATABASE_URL"].removeprefix("sqlite:///"))
+    _corrupt(database, "overwritten")
+    env = {**os.environ, **site}
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+    command += ["-w", "1", "-b", f"127.0.0.1:{free_port()}", "courseware:create_app()"]
+    started = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert started.returncode != 0
+    assert "courseware restore" in started.stderr
+    assert "Booting worker" not in started.stderr  # refused before any worker served
