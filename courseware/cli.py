@@ -304,12 +304,32 @@ def db_current() -> None:
         click.echo(migrate.current_revision(database_engine(app)) or "(empty)")
 
 
+STORAGE_CAUSES = {
+    "disk full": "磁碟已滿",
+    "storage read-only": "儲存空間唯讀",
+    "database file corrupt": "資料庫檔案損毀",
+}
+
+
 @main.command("import")
 def import_command() -> None:
     """Import new and changed course files into the database."""
+    from courseware.web.common.errors import storage_fault
+
     with _app() as app:
-        ensure_database(app)
-        import_course(app)
+        try:
+            ensure_database(app)
+            import_course(app)
+        except Exception as exc:
+            fault = storage_fault(exc, app.config.get("DATABASE_URL"))
+            if fault is None:
+                raise
+            raise click.ClickException(
+                f"匯入中止，資料庫未變更：{STORAGE_CAUSES.get(fault.cause, fault.cause)}；"
+                "釋出空間或恢復寫入權限後再執行一次 "
+                f"(import stopped, nothing was changed: {fault.cause}; free space or make the "
+                "storage writable, then run it again)."
+            ) from exc
 
 
 @main.command("export")

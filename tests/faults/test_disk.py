@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from courseware.assessment import attempts as engine
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import import_sources, published_sources, read_sources
+from courseware.core.db import make_engine
 from courseware.core.models import CaseDecision, ContentDocument, QuizAttempt, User
 from tests.assessment.helpers import all_right
 from tests.certification.test_certification import finish_lessons
@@ -283,3 +284,34 @@ def test_an_upload_spooled_to_a_full_disk_gets_the_same_calm_503(disk, caplog, m
     assert again.status_code == 200, again.get_data(as_text=True)[-2000:]
     with site.sessions() as db:
         assert db.scalar(select(func.count()).select_from(User)) == 3 + 4500
+
+
+def test_a_course_import_on_a_full_disk_stops_with_one_clear_line(disk):
+    """`courseware import` says what stopped it (no traceback), changes nothing, and the
+    same command succeeds once there is room."""
+    from click.testing import CliRunner
+
+    from courseware import cli
+
+    url = migrated_sqlite(disk / "courseware.db")
+    env = {
+        "COURSEWARE_INSTANCE_PATH": str(disk / "instance"),
+        "COURSEWARE_DATABASE_URL": url,
+        "COURSEWARE_SECRET_KEY": "faults",
+        "COURSEWARE_CONTENT_DIR": str(DATA / "content"),
+        "COURSEWARE_QUIZ_DIR": str(DATA / "quizzes"),
+        "COURSEWARE_CASE_DIR": str(DATA / "case_studies"),
+    }
+    (disk / "instance").mkdir()
+    ballast = fill(disk)
+    stopped = CliRunner().invoke(cli.main, ["import"], env=env)
+    assert stopped.exit_code == 1, stopped.output
+    assert "磁碟已滿" in stopped.output and "nothing was changed" in stopped.output
+    assert "Traceback" not in stopped.output
+    ballast.unlink()
+    engine_ = make_engine(url)
+    with engine_.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(ContentDocument)) == 0
+    engine_.dispose()
+    done = CliRunner().invoke(cli.main, ["import"], env=env)
+    assert done.exit_code == 0, done.output

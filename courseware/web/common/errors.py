@@ -91,6 +91,7 @@ _POSTGRESQL_FAULTS = {
     "XX001": CORRUPT,  # data_corrupted
     "XX002": CORRUPT,  # index_corrupted
 }
+FULL_BELOW_BYTES = 64 * 1024  # less room than this counts as a full disk
 _OS_FAULTS = {errno.ENOSPC: DISK_FULL, errno.EDQUOT: DISK_FULL, errno.EROFS: READ_ONLY}
 
 
@@ -103,6 +104,18 @@ def _read_only_folder(database_url: str | None) -> bool:
         return bool(os.statvfs(Path(path or ".").parent).f_flag & os.ST_RDONLY)
     except OSError:  # the folder is gone: the database is unavailable, not read-only
         return False
+
+
+def _full_folder(database_url: str | None) -> bool:
+    """Whether the SQLite database's filesystem has no room left for a write."""
+    if not database_url or not database_url.startswith("sqlite"):
+        return False
+    path = make_url(database_url).database
+    try:
+        found = os.statvfs(Path(path or ".").parent)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < FULL_BELOW_BYTES
 
 
 def storage_fault(exc: BaseException, database_url: str | None = None) -> StorageFault | None:
@@ -121,6 +134,13 @@ def storage_fault(exc: BaseException, database_url: str | None = None) -> Storag
                 return _SQLITE_FAULTS[code & 0xFF]
             if code == sqlite3.SQLITE_CANTOPEN and _read_only_folder(database_url):
                 return READ_ONLY
+            # A write that fails on a full disk may come back as a plain I/O error (the
+            # journal or the shared-memory file could not grow): the free space tells.
+            if isinstance(code, int) and (code & 0xFF) == sqlite3.SQLITE_IOERR:
+                if _full_folder(database_url):
+                    return DISK_FULL
+                if _read_only_folder(database_url):
+                    return READ_ONLY
         sqlstate = getattr(current, "sqlstate", None)
         if isinstance(sqlstate, str) and sqlstate in _POSTGRESQL_FAULTS:
             return _POSTGRESQL_FAULTS[sqlstate]
