@@ -41,6 +41,8 @@ def on_starting(server):
     from courseware.cli import start_checks
 
     app = server.app.wsgi()  # already loaded in the master (preload_app)
+    if "courseware.core.db" not in getattr(app, "extensions", {}):
+        return  # another application under these settings (the benchmark's bare Flask floor)
     host = str(server.cfg.bind[0]).rpartition(":")[0].strip("[]") if server.cfg.bind else ""
     try:
         start_checks(app, host or "127.0.0.1")

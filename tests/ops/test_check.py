@@ -262,3 +262,16 @@ def test_gunicorn_refuses_to_start_on_a_corrupt_database(site, tmp_path: Path):
     assert started.returncode != 0
     assert "courseware restore" in started.stderr
     assert "Booting worker" not in started.stderr  # refused before any worker served
+
+
+def test_gunicorn_serves_another_application_under_the_same_settings(tmp_path: Path):
+    """The start checks are the academy's: the benchmark's bare Flask floor still starts."""
+    import http.client
+
+    from courseware.ops.harness import free_port, gunicorn
+
+    port = free_port()
+    with gunicorn("courseware.ops.bench:floor_app()", port, dict(os.environ), tmp_path / "log"):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/")
+        assert connection.getresponse().status == 200
