@@ -136,8 +136,6 @@ def set_contact(user_id: int):
 @roles_required(*EDITORS)
 def remind(user_id: int):
     user = _learner_or_404(user_id)
-    if not mail_configured():
-        abort(404)
     session = db_session()
     rows = [
         row
@@ -148,10 +146,14 @@ def remind(user_id: int):
     session.commit()
     if outcome.emailed:
         flash(_("Reminder sent."), "success")
+    elif outcome.notices and outcome.email_failed:
+        flash(_("The learner is reminded in the app; the email could not be sent."), "warning")
+    elif outcome.notices and outcome.no_address:
+        flash(_("The learner is reminded in the app; they have no email address yet."), "warning")
+    elif outcome.notices:
+        flash(_("The learner is reminded in the app (email is not configured)."), "success")
     elif outcome.email_failed:
         flash(_("The reminder could not be sent; the mail server refused it."), "error")
-    elif outcome.no_address:
-        flash(_("This learner has no reminder address yet."), "error")
     elif outcome.already:
         flash(_("This learner was reminded in the last day."), "info")
     else:

@@ -111,8 +111,24 @@ def test_hr_sets_the_reminder_address(client, db, record, users):
     )
     assert "does not look like an email address" in bad.get_data(as_text=True)
     html = client.get(page, headers=EN).get_data(as_text=True)
-    assert "Email is not configured" in html
-    assert post(client, f"{page}/remind", token_from=page).status_code == 404
+    assert "reminders reach learners in the app only" in html
+
+
+def test_hr_reminds_one_learner_in_the_app_without_email(client, db, users, course):
+    """Without SMTP the button still reminds: the learner finds the notice at /notices."""
+    late = users["trainee"]
+    join(db, late.id, add_cohort(db, "winter", AT.today - 3 * DAY))
+    db.commit()
+    clock.set_time(NOW)
+    login(client, "hr")
+    page = f"/hr/learners/{late.id}"
+    assert "Send a reminder now" in client.get(page, headers=EN).get_data(as_text=True)
+    sent = post(client, f"{page}/remind", token_from=page, headers=EN, follow_redirects=True)
+    assert "reminded in the app (email is not configured)" in sent.get_data(as_text=True)
+    assert db.scalars(select(Notice.kind).where(Notice.user_id == late.id)).all() == ["overdue"]
+    again = post(client, f"{page}/remind", token_from=page, headers=EN, follow_redirects=True)
+    assert "This learner was reminded in the last day." in again.get_data(as_text=True)
+    assert len(db.scalars(select(Notice).where(Notice.user_id == late.id)).all()) == 1
 
 
 def test_hr_reminds_one_learner_in_the_app_and_by_email_once_a_day(
