@@ -43,6 +43,7 @@ PostgreSQL; a clear message says so when they are missing.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import glob
@@ -581,7 +582,11 @@ def _pg_restore_into_schema(engine: Engine, payload: Path, scratch: str, aside: 
     public, that renamed to ``scratch`` and the live schema renamed back. A
     failure rolls the whole transaction back.
     """
-    restore_cmd = [_tool("pg_restore"), "--no-owner", "--no-acl", "--file=-", str(payload)]
+    # Only the site's own schema: another schema in the archive (another tool's, a test's left
+    # behind when the backup was taken) is neither the site's data nor restored over.
+    restore_cmd = [
+        _tool("pg_restore"), "--no-owner", "--no-acl", "--schema=public", "--file=-", str(payload),
+    ]  # fmt: skip
     psql_cmd = [
         _tool("psql"), "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1",
         f"--dbname={_libpq_url(engine)}",
@@ -606,6 +611,10 @@ def _pg_restore_into_schema(engine: Engine, payload: Path, scratch: str, aside: 
         except BrokenPipeError:
             pass
         finally:
+            # psql stops at the first error: its input is then a broken pipe, closed here
+            # all the same (flushing it may fail again), so no file is left open.
+            with contextlib.suppress(BrokenPipeError):
+                psql.stdin.close()
             reader.stdout.close()
             reader.wait()
             psql.wait()

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from courseware import cli
 from courseware.cli import database_engine
@@ -63,6 +63,30 @@ def test_backup_and_restore_round_trip_while_serving(app, db, course, tmp_path: 
     # The site still works afterwards.
     client = app.test_client()
     assert login(client, "kept").status_code == 302
+
+
+def test_another_schema_in_the_database_is_left_out_of_the_backup(app, db, tmp_path: Path):
+    """A schema that is not the site's (another tool's, a test's left behind) neither goes
+    into the backup nor stops the restore."""
+    engine = database_engine(app)
+    if engine.dialect.name != "postgresql":
+        return  # SQLite has one schema per file: nothing else can be in it
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS not_ours CASCADE"))
+        connection.execute(text("CREATE SCHEMA not_ours"))
+        connection.execute(text("CREATE TABLE not_ours.notes (id integer)"))
+    try:
+        make_user(db, "kept")
+        env = _env(app)
+        target = tmp_path / "academy.backup"
+        assert CliRunner().invoke(cli.main, ["backup", str(target)], env=env).exit_code == 0
+        restored = CliRunner().invoke(cli.main, ["restore", str(target), "--yes"], env=env)
+        assert restored.exit_code == 0, restored.output
+        db.expire_all()
+        assert set(db.scalars(select(User.username))) == {"kept"}
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS not_ours CASCADE"))
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(app, tmp_path: Path):

@@ -52,6 +52,11 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
         engine = make_engine(url.render_as_string(hide_password=False))
     yield engine
     engine.dispose()
+    if request.param != "sqlite":  # leave the database as the test found it
+        admin = make_engine(PG_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        admin.dispose()
 
 
 def _value(table: str, column: Any) -> Any:
