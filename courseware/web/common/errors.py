@@ -150,10 +150,18 @@ def storage_fault(exc: BaseException, database_url: str | None = None) -> Storag
     return None
 
 
+def _sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE behind ``exc``, if the error came from the server."""
+    found = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return found if isinstance(found, str) else None
+
+
 def _storage_fault_response(fault: StorageFault, exc: BaseException):
+    sqlstate = _sqlstate(exc)
     log.error(
-        "storage fault: %s (%s: %s) [request %s]",
+        "storage fault: %s (%s%s: %s) [request %s]",
         fault.cause,
+        f"SQLSTATE {sqlstate}, " if sqlstate else "",
         type(exc).__name__,
         (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0][:200],
         request_id(),
