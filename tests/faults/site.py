@@ -136,3 +136,14 @@ def recovered(site: Site, before: tuple) -> None:
     status, answers, decisions, revision = state(site)
     assert status == "submitted" and answers == before[1]
     assert decisions == before[2] + 1 and revision != before[3]
+
+
+def health(site: Site, expect: dict[str, str] | None = None) -> dict[str, str]:
+    """/healthz's checks, asked by an anonymous caller; with ``expect``, the answer is
+    "fail" with those codes (the other checks "ok"), else "ok"."""
+    response = site.app.test_client().get("/healthz")
+    body = response.get_json()
+    wanted = {"database": "ok", "schema": "ok", "storage": "ok", **(expect or {})}
+    assert body == {"status": "fail" if expect else "ok", "checks": wanted}, body
+    assert response.status_code == (503 if expect else 200)
+    return body["checks"]

@@ -28,6 +28,7 @@ from tests.faults.site import (
     READ_ONLY_ZH,
     ZH,
     calm,
+    health,
     one_line_naming,
     open_site,
     recovered,
@@ -67,9 +68,11 @@ def test_a_full_disk_refuses_calmly_loses_nothing_and_recovers(disk, caplog):
     # decision, the lesson as it was; the pages still read.
     assert state(site) == before
     assert site.trainee.get(f"/quiz/alpha/attempts/{site.attempt_id}").status_code == 200
+    health(site, {"storage": "disk_full"})
 
     ballast.unlink()
     recovered(site, before)
+    health(site)
 
 
 def test_a_read_only_instance_folder_refuses_calmly_and_recovers(disk, caplog):
@@ -84,10 +87,13 @@ def test_a_read_only_instance_folder_refuses_calmly_and_recovers(disk, caplog):
         for response in responses:
             calm(response, READ_ONLY_ZH)
         one_line_naming(caplog, "storage read-only", requests=3)
+        # A WAL database cannot even be read on a read-only folder.
+        health(site, {"database": "read_only", "schema": "unknown", "storage": "read_only"})
     finally:
         remount(instance, "rw,bind")
     assert state(site) == before
     recovered(site, before)
+    health(site)
     site.app.extensions["courseware.core.db"].engine.dispose()
     unmount(instance)
 

@@ -30,6 +30,7 @@ from tests.faults.site import (
     READ_ONLY_ZH,
     Site,
     calm,
+    health,
     one_line_naming,
     open_site,
     recovered,
@@ -106,8 +107,12 @@ def test_a_full_postgresql_disk_refuses_calmly_loses_nothing_and_recovers(
         # decision, the lesson as it was; the pages still read.
         assert state(site) == before
         assert site.trainee.get(f"/quiz/alpha/attempts/{site.attempt_id}").status_code == 200
+        # The server's disk is not visible from the site: /healthz tells the fault the
+        # writes met, until a write succeeds.
+        health(site, {"storage": "disk_full"})
         ballast.unlink()
         recovered(site, before)
+        health(site)
 
 
 def test_a_read_only_postgresql_database_refuses_calmly_and_recovers(
@@ -135,6 +140,7 @@ def test_a_read_only_postgresql_database_refuses_calmly_and_recovers(
             calm(response, READ_ONLY_ZH)
         one_line_naming(caplog, "storage read-only (SQLSTATE 25006", requests=3)
         assert state(site) == before  # read on a read-only session, now in the pool
+        health(site, {"database": "read_only", "storage": "read_only"})
         with server.connect() as connection:
             connection.execute(
                 text(f'ALTER DATABASE "{scratch.name}" RESET default_transaction_read_only')
@@ -143,6 +149,7 @@ def test_a_read_only_postgresql_database_refuses_calmly_and_recovers(
         server.dispose()
     # Without a restart: the pooled read-only sessions are not used for the writes.
     recovered(site, before)
+    health(site)
 
 
 def test_a_course_import_on_a_full_postgresql_disk_stops_with_one_clear_line(
