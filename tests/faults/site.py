@@ -128,6 +128,23 @@ def one_line_naming(caplog: pytest.LogCaptureFixture, cause: str, requests: int)
     assert all(cause in line for line in lines), lines
 
 
+def refused(site: Site, caplog: pytest.LogCaptureFixture, message: str, cause: str) -> None:
+    """The trainee's submit and decision and the trainer's publish each get the calm 503
+    with ``message``, and the operator one log line each naming ``cause``."""
+    with caplog.at_level(logging.INFO):
+        responses = site.send_all()
+    for response in responses:
+        calm(response, message)
+    one_line_naming(caplog, cause, requests=3)
+
+
+def unchanged(site: Site, before: tuple) -> None:
+    """Nothing half-written: the attempt still open with the answers saved before, no
+    new decision, the lesson as it was; the attempt's page still reads."""
+    assert state(site) == before
+    assert site.trainee.get(f"/quiz/alpha/attempts/{site.attempt_id}").status_code == 200
+
+
 def recovered(site: Site, before: tuple) -> None:
     submitted, decided, published = site.send_all()
     assert submitted.status_code == 303, submitted.get_data(as_text=True)[-2000:]

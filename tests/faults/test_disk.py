@@ -32,7 +32,9 @@ from tests.faults.site import (
     one_line_naming,
     open_site,
     recovered,
+    refused,
     state,
+    unchanged,
 )
 from tests.faults.staging import (
     bind_read_only,
@@ -59,15 +61,8 @@ def test_a_full_disk_refuses_calmly_loses_nothing_and_recovers(disk, caplog):
         connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     ballast = fill(disk)
 
-    with caplog.at_level(logging.INFO):
-        responses = site.send_all()
-    for response in responses:
-        calm(response, DISK_FULL_ZH)
-    one_line_naming(caplog, "disk full", requests=3)
-    # Nothing half-written: the attempt is still open with the answers saved before, no
-    # decision, the lesson as it was; the pages still read.
-    assert state(site) == before
-    assert site.trainee.get(f"/quiz/alpha/attempts/{site.attempt_id}").status_code == 200
+    refused(site, caplog, DISK_FULL_ZH, "disk full")
+    unchanged(site, before)
     health(site, {"storage": "disk_full"})
 
     ballast.unlink()
@@ -82,11 +77,7 @@ def test_a_read_only_instance_folder_refuses_calmly_and_recovers(disk, caplog):
     site.app.extensions["courseware.core.db"].engine.dispose()  # nothing open for writing
     bind_read_only(instance)
     try:
-        with caplog.at_level(logging.INFO):
-            responses = site.send_all()
-        for response in responses:
-            calm(response, READ_ONLY_ZH)
-        one_line_naming(caplog, "storage read-only", requests=3)
+        refused(site, caplog, READ_ONLY_ZH, "storage read-only")
         # A WAL database cannot even be read on a read-only folder.
         health(site, {"database": "read_only", "schema": "unknown", "storage": "read_only"})
     finally:

@@ -11,7 +11,6 @@ without a restart.
 from __future__ import annotations
 
 import contextlib
-import logging
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,12 +28,12 @@ from tests.faults.site import (
     DISK_FULL_ZH,
     READ_ONLY_ZH,
     Site,
-    calm,
     health,
-    one_line_naming,
     open_site,
     recovered,
+    refused,
     state,
+    unchanged,
 )
 from tests.faults.staging import ScratchDatabase, fill, postgresql_on_small_disk
 
@@ -98,15 +97,8 @@ def test_a_full_postgresql_disk_refuses_calmly_loses_nothing_and_recovers(
     # full; the first decision needs the decisions table's first page.
     rows = [("quiz_attempts", site.attempt_id), ("content_documents", site.document_id)]
     with no_room_left_in(scratch.url, rows):
-        with caplog.at_level(logging.INFO):
-            responses = site.send_all()
-        for response in responses:
-            calm(response, DISK_FULL_ZH)
-        one_line_naming(caplog, f"disk full (SQLSTATE {DISK_FULL_SQLSTATE}", requests=3)
-        # Nothing half-written: the attempt still open with the answers saved before, no
-        # decision, the lesson as it was; the pages still read.
-        assert state(site) == before
-        assert site.trainee.get(f"/quiz/alpha/attempts/{site.attempt_id}").status_code == 200
+        refused(site, caplog, DISK_FULL_ZH, f"disk full (SQLSTATE {DISK_FULL_SQLSTATE}")
+        unchanged(site, before)
         # The server's disk is not visible from the site: /healthz tells the fault the
         # writes met, until a write succeeds.
         health(site, {"storage": "disk_full"})
@@ -134,11 +126,7 @@ def test_a_read_only_postgresql_database_refuses_calmly_and_recovers(
                 ),
                 {"name": scratch.name},
             )
-        with caplog.at_level(logging.INFO):
-            responses = site.send_all()
-        for response in responses:
-            calm(response, READ_ONLY_ZH)
-        one_line_naming(caplog, "storage read-only (SQLSTATE 25006", requests=3)
+        refused(site, caplog, READ_ONLY_ZH, "storage read-only (SQLSTATE 25006")
         assert state(site) == before  # read on a read-only session, now in the pool
         health(site, {"database": "read_only", "storage": "read_only"})
         with server.connect() as connection:
