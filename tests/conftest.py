@@ -112,9 +112,8 @@ def runner(app: Flask):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def course(app: Flask, db: Session) -> None:
-    """The fixture course (tests/data) imported into the database."""
+def import_fixture_course(db: Session) -> None:
+    """Import the fixture course (tests/data) into ``db``'s database and commit."""
     sources, errors = read_sources(
         {
             "content": DATA / "content",
@@ -125,6 +124,12 @@ def course(app: Flask, db: Session) -> None:
     assert not errors
     import_sources(db, sources)
     db.commit()
+
+
+@pytest.fixture
+def course(app: Flask, db: Session) -> None:
+    """The fixture course (tests/data) imported into the database."""
+    import_fixture_course(db)
 
 
 def make_user(

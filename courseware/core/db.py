@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import CursorResult, Result, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -126,7 +127,41 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "postgresql":
+        _renew_read_only_sessions(engine)
+    return engine
+
+
+def _renew_read_only_sessions(engine: Engine) -> None:
+    """A pooled session that was read-only when it connected is used once, then renewed.
+
+    A PostgreSQL session takes its read-only state when it connects (a database set
+    ``default_transaction_read_only`` for maintenance, a standby) and keeps it. Pooled, it
+    would refuse every write after the database is writable again, until a restart. So
+    such a session is replaced by a new connection at its next checkout: while the
+    database stays read-only that costs a connect per request; once it is writable again,
+    the next request writes.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SHOW transaction_read_only")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()
+        record.info["read_only"] = bool(row and row[0] == "on")
+        record.info["fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop("fresh", False):
+            return
+        if record.info.get("read_only"):
+            raise DisconnectionError("a read-only session: connect again")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

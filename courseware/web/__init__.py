@@ -14,6 +14,7 @@ def init_web(app: Flask) -> None:
         errors,
         extensions,
         formats,
+        health,
         navigation,
         requestlog,
         security,
@@ -46,6 +47,7 @@ def init_web(app: Flask) -> None:
     formats.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    health.init_app(app)
     navigation.init_app(app)
     init_policy(app)
     for blueprint in (

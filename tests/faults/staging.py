@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import subprocess
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import Engine, NullPool, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from courseware import create_app
 from courseware.certification.policy import Policy
@@ -125,3 +131,73 @@ def one_case_certifies(app: Flask) -> Policy:
     policy = holder.policy.model_copy(update={"certification": rules})
     app.extensions[POLICY_KEY] = type(holder)(policy, [])
     return policy
+
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", None, ""}
+
+
+def _autocommit(url: str) -> Engine:
+    return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+@dataclass(frozen=True)
+class ScratchDatabase:
+    """A database of its own on the test server, its tables on a tablespace in ``disk``."""
+
+    url: str  # the scratch database
+    server_url: str  # the test database, for what is done to the scratch one from outside
+    name: str
+    disk: Path
+
+
+@contextlib.contextmanager
+def postgresql_on_small_disk(
+    server_url: str | None, size: str = "48m"
+) -> Iterator[ScratchDatabase]:
+    """A scratch database ``<test database>_faults`` whose tablespace is a tmpfs of ``size``
+    owned by the ``postgres`` user, migrated to head; dropped, with its tablespace, and the
+    tmpfs unmounted afterwards. Needs the server on this machine and root to mount."""
+    if not server_url:
+        cannot_stage("COURSEWARE_TEST_DATABASE_URL is not set: no PostgreSQL server")
+    parsed = make_url(server_url)
+    if parsed.get_backend_name() != "postgresql" or parsed.host not in LOCAL_HOSTS:
+        cannot_stage(f"the PostgreSQL server must run on this machine, not {parsed.host}")
+    try:
+        owner = pwd.getpwnam("postgres")
+    except KeyError:
+        cannot_stage("no postgres user owns the server's files here")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{parsed.database}_faults_{worker}"
+    space = f"{name}_space"
+    server = _autocommit(server_url)
+    try:
+        with server.connect() as connection:  # left behind by a run that was killed
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'DROP TABLESPACE IF EXISTS "{space}"'))
+    except SQLAlchemyError as exc:
+        server.dispose()
+        cannot_stage(f"cannot manage databases on {parsed.host}: {exc.orig or exc}")
+    # /tmp, not pytest's tmp_path: the server's user must reach the folder.
+    mount = Path(tempfile.mkdtemp(prefix="courseware-pgfault-"))
+    try:
+        mount_tmpfs(mount, size)
+        os.chown(mount, owner.pw_uid, owner.pw_gid)
+        location = mount / "tablespace"
+        location.mkdir()
+        os.chown(location, owner.pw_uid, owner.pw_gid)
+        with server.connect() as connection:
+            connection.execute(text(f"CREATE TABLESPACE \"{space}\" LOCATION '{location}'"))
+            connection.execute(text(f'CREATE DATABASE "{name}" TABLESPACE "{space}"'))
+        url = parsed.set(database=name).render_as_string(hide_password=False)
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield ScratchDatabase(url, server_url, name, mount)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'DROP TABLESPACE IF EXISTS "{space}"'))
+        server.dispose()
+        unmount(mount)
+        with contextlib.suppress(OSError):
+            mount.rmdir()

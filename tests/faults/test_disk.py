@@ -12,26 +12,30 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
 
-from courseware.assessment import attempts as engine
-from courseware.content.catalogue import build_catalogue
-from courseware.content.store import import_sources, published_sources, read_sources
 from courseware.core.db import make_engine
-from courseware.core.models import CaseDecision, ContentDocument, QuizAttempt, User
-from tests.assessment.helpers import all_right
-from tests.certification.test_certification import finish_lessons
+from courseware.core.models import ContentDocument, User
 from tests.conftest import DATA, csrf_token, login, make_user
+from tests.faults.site import (
+    CORRUPT_ZH,
+    DISK_FULL_ZH,
+    READ_ONLY_ZH,
+    ZH,
+    calm,
+    health,
+    one_line_naming,
+    open_site,
+    recovered,
+    refused,
+    state,
+    unchanged,
+)
 from tests.faults.staging import (
     bind_read_only,
     fault_app,
@@ -41,127 +45,6 @@ from tests.faults.staging import (
     small_disk,
     unmount,
 )
-from tests.studio.helpers import editor_form
-
-CASE = "grocery-kiosk"
-LESSON = "content/01-alpha/01-first.md"
-ZH = {"Accept-Language": "zh-TW"}
-DISK_FULL_ZH = "伺服器的磁碟已滿"
-READ_ONLY_ZH = "伺服器目前無法寫入儲存空間"
-CORRUPT_ZH = "網站的資料庫檔案已損壞"
-
-
-@dataclass
-class Site:
-    app: Flask
-    trainee: FlaskClient
-    trainer: FlaskClient
-    attempt_id: int
-    submit: dict[str, list[str]]
-    decide: dict[str, str]
-    publish: dict[str, str]
-    document_id: int
-
-    def sessions(self) -> Session:
-        return self.app.extensions["courseware.core.db"].sessions()
-
-    def send_all(self) -> list:
-        """The trainee submits the quiz and decides the case; the trainer publishes."""
-        return [
-            self.trainee.post(
-                f"/quiz/alpha/attempts/{self.attempt_id}/submit", data=self.submit, headers=ZH
-            ),
-            self.trainee.post(f"/cases/{CASE}/decide", data=self.decide, headers=ZH),
-            self.trainer.post(f"/author/content/{self.document_id}", data=self.publish, headers=ZH),
-        ]
-
-
-def _open_site(instance: Path) -> Site:
-    """The site on ``instance``: a trainee with a quiz attempt open (answers saved) and a
-    case opened, a trainer with a lesson edit typed; nothing sent yet."""
-    url = migrated_sqlite(instance / "courseware.db")
-    app = fault_app(url, instance)
-    with app.extensions["courseware.core.db"].sessions() as db:
-        sources, errors = read_sources(
-            {
-                "content": DATA / "content",
-                "quizzes": DATA / "quizzes",
-                "case_studies": DATA / "case_studies",
-            }
-        )
-        assert not errors
-        import_sources(db, sources)
-        db.commit()
-        trainee = make_user(db, "trainee")
-        make_user(db, "trainer", role="trainer")
-        finish_lessons(db, trainee, build_catalogue(*published_sources(db)))
-        document_id = db.scalar(select(ContentDocument.id).where(ContentDocument.path == LESSON))
-    learner = app.test_client()
-    assert login(learner, "trainee").status_code == 302
-    started = learner.post(
-        "/quiz/alpha/start", data={"csrf_token": csrf_token(learner, "/quiz/alpha")}
-    )
-    assert started.status_code == 302, started.get_data(as_text=True)[-2000:]
-    attempt_id = int(re.fullmatch(r"/quiz/alpha/attempts/(\d+)", started.location).group(1))
-    with app.extensions["courseware.core.db"].sessions() as db:
-        attempt = db.get(QuizAttempt, attempt_id)
-        answers = {"token": [attempt.token], **all_right(engine.questions_of(db, attempt_id))}
-    answers["csrf_token"] = [csrf_token(learner, "/")]
-    saved = learner.post(f"/quiz/alpha/attempts/{attempt_id}/save", data=answers)
-    assert saved.status_code == 302  # acknowledged: "Your answers are saved."
-    page = learner.get(f"/cases/{CASE}").get_data(as_text=True)
-    decide = {
-        name: re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
-        for name in ("token", "seed", "revision", "csrf_token")
-    }
-    decide["option"] = "approve-as-requested"
-    trainer = app.test_client()
-    assert login(trainer, "trainer").status_code == 302
-    publish = editor_form(trainer, document_id)
-    publish.update(text=publish["text"] + "\n\n新增的一段。\n", action="publish")
-    return Site(app, learner, trainer, attempt_id, answers, decide, publish, document_id)
-
-
-def _state(site: Site) -> tuple:
-    """What is recorded: the attempt's status and saved answers, decisions, the lesson's
-    published revision."""
-    with site.sessions() as db:
-        attempt = db.get(QuizAttempt, site.attempt_id)
-        answers = sorted(
-            (q.position, repr(q.answer)) for q in engine.questions_of(db, site.attempt_id)
-        )
-        decisions = db.scalar(select(func.count()).select_from(CaseDecision))
-        published = db.scalar(
-            select(ContentDocument.published_revision_id).where(
-                ContentDocument.id == site.document_id
-            )
-        )
-    return attempt.status, answers, decisions, published
-
-
-def _calm(response, message: str) -> None:
-    html = response.get_data(as_text=True)
-    assert response.status_code == 503, html[-2000:]
-    assert message in html
-    assert "Traceback" not in html and "OperationalError" not in html and "Errno" not in html
-    assert 'class="request-id"' in html
-
-
-def _one_line_naming(caplog: pytest.LogCaptureFixture, cause: str, requests: int) -> None:
-    """One warning-or-worse line a request, each naming the cause."""
-    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(lines) == requests, lines
-    assert all(cause in line for line in lines), lines
-
-
-def _recovered(site: Site, before: tuple) -> None:
-    submitted, decided, published = site.send_all()
-    assert submitted.status_code == 303, submitted.get_data(as_text=True)[-2000:]
-    assert decided.status_code == 303, decided.get_data(as_text=True)[-2000:]
-    assert published.status_code == 302, published.get_data(as_text=True)[-2000:]
-    status, answers, decisions, revision = _state(site)
-    assert status == "submitted" and answers == before[1]
-    assert decisions == before[2] + 1 and revision != before[3]
 
 
 @pytest.fixture
@@ -171,43 +54,37 @@ def disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_a_full_disk_refuses_calmly_loses_nothing_and_recovers(disk, caplog):
-    site = _open_site(disk / "instance")
-    before = _state(site)
+    site = open_site(disk / "instance")
+    before = state(site)
     engine_ = site.app.extensions["courseware.core.db"].engine
     with engine_.connect() as connection:  # start the next write on fresh blocks
         connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     ballast = fill(disk)
 
-    with caplog.at_level(logging.INFO):
-        responses = site.send_all()
-    for response in responses:
-        _calm(response, DISK_FULL_ZH)
-    _one_line_naming(caplog, "disk full", requests=3)
-    # Nothing half-written: the attempt is still open with the answers saved before, no
-    # decision, the lesson as it was; the pages still read.
-    assert _state(site) == before
-    assert site.trainee.get(f"/quiz/alpha/attempts/{site.attempt_id}").status_code == 200
+    refused(site, caplog, DISK_FULL_ZH, "disk full")
+    unchanged(site, before)
+    health(site, {"storage": "disk_full"})
 
     ballast.unlink()
-    _recovered(site, before)
+    recovered(site, before)
+    health(site)
 
 
 def test_a_read_only_instance_folder_refuses_calmly_and_recovers(disk, caplog):
     instance = disk / "instance"
-    site = _open_site(instance)
-    before = _state(site)
+    site = open_site(instance)
+    before = state(site)
     site.app.extensions["courseware.core.db"].engine.dispose()  # nothing open for writing
     bind_read_only(instance)
     try:
-        with caplog.at_level(logging.INFO):
-            responses = site.send_all()
-        for response in responses:
-            _calm(response, READ_ONLY_ZH)
-        _one_line_naming(caplog, "storage read-only", requests=3)
+        refused(site, caplog, READ_ONLY_ZH, "storage read-only")
+        # A WAL database cannot even be read on a read-only folder.
+        health(site, {"database": "read_only", "schema": "unknown", "storage": "read_only"})
     finally:
         remount(instance, "rw,bind")
-    assert _state(site) == before
-    _recovered(site, before)
+    assert state(site) == before
+    recovered(site, before)
+    health(site)
     site.app.extensions["courseware.core.db"].engine.dispose()
     unmount(instance)
 
@@ -230,8 +107,8 @@ def test_a_damaged_database_file_gets_a_calm_503_not_a_traceback(tmp_path, caplo
             data={"username": "trainee", "password": "x", "csrf_token": csrf_token(client)},
             headers=ZH,
         )
-    _calm(response, CORRUPT_ZH)
-    _one_line_naming(caplog, "database file corrupt", requests=1)
+    calm(response, CORRUPT_ZH)
+    one_line_naming(caplog, "database file corrupt", requests=1)
     app.extensions["courseware.core.db"].engine.dispose()
 
 
@@ -240,7 +117,7 @@ def test_a_damaged_database_file_gets_a_calm_503_not_a_traceback(tmp_path, caplo
 def test_an_upload_spooled_to_a_full_disk_gets_the_same_calm_503(disk, caplog, monkeypatch):
     """A large upload is spooled to a temporary file: on a full disk that write fails
     (ENOSPC) before the view runs; the admin reads why, and sends it again once freed."""
-    site = _open_site(disk / "instance")
+    site = open_site(disk / "instance")
     with site.sessions() as db:
         make_user(db, "admin", role="admin")
     admin = site.app.test_client()
@@ -275,8 +152,8 @@ def test_an_upload_spooled_to_a_full_disk_gets_the_same_calm_503(disk, caplog, m
 
     ballast = fill(disk)
     with caplog.at_level(logging.INFO):
-        _calm(upload(), DISK_FULL_ZH)
-    _one_line_naming(caplog, "disk full", requests=1)
+        calm(upload(), DISK_FULL_ZH)
+    one_line_naming(caplog, "disk full", requests=1)
     with site.sessions() as db:
         assert db.scalar(select(func.count()).select_from(User)) == 3  # none half-imported
     ballast.unlink()

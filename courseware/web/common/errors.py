@@ -95,27 +95,28 @@ FULL_BELOW_BYTES = 64 * 1024  # less room than this counts as a full disk
 _OS_FAULTS = {errno.ENOSPC: DISK_FULL, errno.EDQUOT: DISK_FULL, errno.EROFS: READ_ONLY}
 
 
-def _read_only_folder(database_url: str | None) -> bool:
-    """Whether the SQLite database's folder is on a read-only filesystem."""
+def sqlite_folder(database_url: str | None) -> Path | None:
+    """The folder of a SQLite database file; None for PostgreSQL."""
     if not database_url or not database_url.startswith("sqlite"):
-        return False
-    path = make_url(database_url).database
-    try:
-        return bool(os.statvfs(Path(path or ".").parent).f_flag & os.ST_RDONLY)
-    except OSError:  # the folder is gone: the database is unavailable, not read-only
-        return False
+        return None
+    return Path(make_url(database_url).database or ".").parent
 
 
-def _full_folder(database_url: str | None) -> bool:
-    """Whether the SQLite database's filesystem has no room left for a write."""
-    if not database_url or not database_url.startswith("sqlite"):
-        return False
-    path = make_url(database_url).database
+def folder_fault(folder: Path | None) -> StorageFault | None:
+    """DISK_FULL or READ_ONLY when the filesystem of ``folder`` cannot take a write now
+    (one statvfs call); None when it can, or the folder is gone (then the database is
+    unavailable, not full or read-only)."""
+    if folder is None:
+        return None
     try:
-        found = os.statvfs(Path(path or ".").parent)
+        found = os.statvfs(folder)
     except OSError:
-        return False
-    return found.f_bavail * found.f_frsize < FULL_BELOW_BYTES
+        return None
+    if found.f_flag & os.ST_RDONLY:
+        return READ_ONLY
+    if found.f_bavail * found.f_frsize < FULL_BELOW_BYTES:
+        return DISK_FULL
+    return None
 
 
 def storage_fault(exc: BaseException, database_url: str | None = None) -> StorageFault | None:
@@ -132,15 +133,17 @@ def storage_fault(exc: BaseException, database_url: str | None = None) -> Storag
             code = getattr(current, "sqlite_errorcode", None)
             if isinstance(code, int) and (code & 0xFF) in _SQLITE_FAULTS:
                 return _SQLITE_FAULTS[code & 0xFF]
-            if code == sqlite3.SQLITE_CANTOPEN and _read_only_folder(database_url):
+            folder = folder_fault(sqlite_folder(database_url))
+            if code == sqlite3.SQLITE_CANTOPEN and folder is READ_ONLY:
                 return READ_ONLY
             # A write that fails on a full disk may come back as a plain I/O error (the
-            # journal or the shared-memory file could not grow): the free space tells.
-            if isinstance(code, int) and (code & 0xFF) == sqlite3.SQLITE_IOERR:
-                if _full_folder(database_url):
-                    return DISK_FULL
-                if _read_only_folder(database_url):
-                    return READ_ONLY
+            # journal or the shared-memory file could not grow): the folder tells.
+            if (
+                isinstance(code, int)
+                and (code & 0xFF) == sqlite3.SQLITE_IOERR
+                and folder is not None
+            ):
+                return folder
         sqlstate = getattr(current, "sqlstate", None)
         if isinstance(sqlstate, str) and sqlstate in _POSTGRESQL_FAULTS:
             return _POSTGRESQL_FAULTS[sqlstate]
@@ -150,10 +153,37 @@ def storage_fault(exc: BaseException, database_url: str | None = None) -> Storag
     return None
 
 
+def _sqlstate(exc: BaseException) -> str | None:
+    """PostgreSQL's SQLSTATE behind ``exc``, if the error came from the server."""
+    found = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return found if isinstance(found, str) else None
+
+
+FAULT_MEMORY_SECONDS = 60.0
+_RECENT_FAULT = "courseware.recent_storage_fault"
+
+
+def recent_storage_fault() -> StorageFault | None:
+    """The storage fault a request of this process met in the last minute, unless a write
+    has succeeded since (``forget_storage_fault``): what /healthz reports of faults it
+    cannot see for itself, such as PostgreSQL's full disk."""
+    found = current_app.extensions.get(_RECENT_FAULT)
+    if found is None or time.monotonic() - found[1] > FAULT_MEMORY_SECONDS:
+        return None
+    return found[0]
+
+
+def forget_storage_fault(app: Flask) -> None:
+    app.extensions.pop(_RECENT_FAULT, None)
+
+
 def _storage_fault_response(fault: StorageFault, exc: BaseException):
+    current_app.extensions[_RECENT_FAULT] = (fault, time.monotonic())
+    sqlstate = _sqlstate(exc)
     log.error(
-        "storage fault: %s (%s: %s) [request %s]",
+        "storage fault: %s (%s%s: %s) [request %s]",
         fault.cause,
+        f"SQLSTATE {sqlstate}, " if sqlstate else "",
         type(exc).__name__,
         (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0][:200],
         request_id(),

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from courseware import create_app
-from tests.conftest import login, post
+from courseware.core.db import make_engine
+from tests.conftest import PG_URL, login, post
+
+OK_CHECKS = {"database": "ok", "schema": "ok", "storage": "ok"}
 
 
 def test_healthz_answers_json(client: FlaskClient):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.get_json()["database"] is True
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "checks": OK_CHECKS}
 
 
 def test_healthz_says_503_when_the_database_does_not_answer(tmp_path):
@@ -22,14 +32,59 @@ def test_healthz_says_503_when_the_database_does_not_answer(tmp_path):
             "TESTING": True,
             "SECRET_KEY": "x",
             "INSTANCE_PATH": str(tmp_path),
-            "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2",
+            "DATABASE_URL": "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/none?connect_timeout=2",
         }
     )
     client = down.test_client()
     response = client.get("/healthz")
-    assert response.status_code == 503 and response.get_json()["status"] == "unavailable"
+    assert response.status_code == 503
+    checks = {"database": "unreachable", "schema": "unknown", "storage": "ok"}
+    assert response.get_json() == {"status": "fail", "checks": checks}
+    # Codes only: no address, password, path or error text for an anonymous caller.
+    body = response.get_data(as_text=True)
+    for secret in ("127.0.0.1", "s3cret", str(tmp_path), "refused", "psycopg"):
+        assert secret not in body
     page = client.get("/login")  # a page still renders; sign-in shows the calm error on use
     assert page.status_code == 200
+
+
+@pytest.fixture
+def unmigrated_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database the migrations never ran on: an empty SQLite file, or an empty schema
+    of the test database (dropped afterwards)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    assert PG_URL
+    server = make_engine(PG_URL)
+    with server.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS healthz_unmigrated CASCADE"))
+        connection.execute(text("CREATE SCHEMA healthz_unmigrated"))
+    try:
+        url = make_url(PG_URL).update_query_dict({"options": "-c search_path=healthz_unmigrated"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with server.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS healthz_unmigrated CASCADE"))
+        server.dispose()
+
+
+def test_healthz_names_a_database_not_at_the_schema_head(unmigrated_url, tmp_path):
+    behind = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": unmigrated_url,
+        }
+    )
+    try:
+        response = behind.test_client().get("/healthz")
+    finally:
+        behind.extensions["courseware.core.db"].engine.dispose()
+    assert response.status_code == 503
+    checks = {**OK_CHECKS, "schema": "not_at_head"}
+    assert response.get_json() == {"status": "fail", "checks": checks}
 
 
 def test_database_hiccup_shows_a_calm_503_page(app: Flask, client, users, course, monkeypatch):

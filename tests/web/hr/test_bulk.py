@@ -9,7 +9,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from courseware.core import clock
 from courseware.core.models import (
     AuditEvent,
     CohortMembership,
@@ -23,11 +22,7 @@ from tests.hr.test_reports import AT, DAY, NOW, add_cohort, add_learner, join
 EN = {"Accept-Language": "en"}
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock():
-    clock.set_time(NOW)
-    yield
-    clock.set_time(None)
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 @pytest.fixture

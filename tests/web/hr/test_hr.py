@@ -43,11 +43,7 @@ from tests.hr.test_reports import (
 EN = {"Accept-Language": "en"}
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock():
-    clock.set_time(NOW)
-    yield
-    clock.set_time(None)
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 # ---------------------------------------------------------------- reading pages
