@@ -38,7 +38,7 @@ from courseware.certification.status_list import (
     status_entry,
 )
 from courseware.core.errors import N_
-from courseware.core.models import Certificate, CredentialStatus, User
+from courseware.core.models import Certificate, CredentialStatus
 from courseware.core.translate import translator
 
 MAX_CREDENTIAL_BYTES = 64 * 1024
@@ -376,20 +376,3 @@ def check_credential(
     check.code = certificate.code if certificate is not None else ""
     check.verified = not check.problems and check.status == "active"
     return check
-
-
-def holder_name(session: Session, certificate: Certificate) -> str:
-    return session.scalar(select(User.display_name).where(User.id == certificate.user_id)) or ""
-
-
-__all__ = [
-    "PROBLEMS",
-    "STATUSES",
-    "CredentialCheck",
-    "LinkedDataError",
-    "Site",
-    "canonize",
-    "check_credential",
-    "issue_credential",
-    "status_list_credential",
-]

@@ -11,7 +11,7 @@ import copy
 import hashlib
 import json
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class LinkedDataError(Exception):
     """The document cannot be canonicalized (an unknown context, bad JSON-LD)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _context(url: str) -> str:
     return (CONTEXT_DIR / CONTEXT_FILES[url]).read_text(encoding="utf-8")
 
@@ -70,7 +70,7 @@ def canonize(document: dict[str, Any]) -> str:
         )
     except LinkedDataError:
         raise
-    except Exception as exc:  # noqa: BLE001 - PyLD raises its own errors for bad JSON-LD
+    except Exception as exc:
         raise LinkedDataError(str(exc)[:300]) from exc
     return str(result)
 

@@ -31,7 +31,7 @@ _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 
 
-class KeyError_(Exception):  # noqa: N801 - not the builtin KeyError
+class KeyError_(Exception):
     """The key file cannot be read."""
 
 
@@ -207,7 +207,8 @@ class Issuer:
 
     def did_document(self) -> dict[str, Any]:
         """The did:web document: every key, current and earlier, may assert."""
-        assert self.web_did is not None
+        if self.web_did is None:
+            raise ValueError("a did:key issuer has no DID document to serve")
         methods = [
             {
                 "id": self.method_id(k),

@@ -1,6 +1,7 @@
 // Independent verification of one of the site's Open Badges 3.0 credentials with Digital
 // Bazaar's libraries (not the site's code). Usage: node verify.mjs BUNDLE.json
-// BUNDLE: {"credential": {...}, "documents": {"<url>": <JSON document>, ...}}: the did:web
+// BUNDLE: {"credential": {...}, "now": "<ISO date, optional>",
+// "documents": {"<url>": <JSON document>, ...}}: the did:web
 // document and the status list credentials as the site served them. did:key is resolved by
 // @digitalbazaar/did-method-key; every JSON-LD context comes from the installed packages,
 // never from the network. Prints one JSON line: {verified, revoked, errors}.
@@ -74,7 +75,8 @@ let verified = false;
 let revoked = null;
 try {
   const result = await vc.verifyCredential({
-    credential: bundle.credential, suite, documentLoader, checkStatus
+    credential: bundle.credential, suite, documentLoader, checkStatus,
+    ...(bundle.now ? {now: bundle.now} : {})
   });
   verified = result.verified;
   if(result.error) {

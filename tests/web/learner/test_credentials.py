@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from click.testing import CliRunner
 
 from courseware import certification, cli
