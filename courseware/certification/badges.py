@@ -24,8 +24,6 @@ from courseware.certification.grounds import grounds_of
 from courseware.certification.linked_data import (
     OB_V3,
     VC_V2,
-    LinkedDataError,
-    canonize,
     proof_problems,
     sign,
 )
