@@ -279,11 +279,18 @@ PROBLEMS = {
 }
 
 
-def _count_objects(value: Any) -> int:
+def _count_objects(value: Any, top: bool = True) -> int:
+    """The JSON objects in a credential, or more than ``MAX_OBJECTS`` when it names blank
+    nodes (``"_:…"``) or JSON-LD keywords below the top-level ``@context``: our credentials
+    have neither, and both could make the canonicalization's work grow without bound."""
     if isinstance(value, dict):
-        return 1 + sum(_count_objects(v) for v in value.values())
+        if any(key.startswith("@") and not (top and key == "@context") for key in value):
+            return MAX_OBJECTS + 1
+        return 1 + sum(_count_objects(v, False) for v in value.values())
     if isinstance(value, list):
-        return sum(_count_objects(v) for v in value)
+        return sum(_count_objects(v, False) for v in value)
+    if isinstance(value, str) and value.startswith("_:"):
+        return MAX_OBJECTS + 1
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -109,7 +110,10 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _write(path: Path, keys: list[SigningKey]) -> None:
+def _write(path: Path, keys: list[SigningKey], *, only_if_absent: bool = False) -> None:
+    """Write the key file whole (a temporary file renamed or linked into place). With
+    ``only_if_absent`` an existing file wins: two workers making the first key at once end
+    up with the same one."""
     data = {
         "keys": [
             {
@@ -121,11 +125,21 @@ def _write(path: Path, keys: list[SigningKey]) -> None:
         ]
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2)
-    os.replace(temporary, path)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if not only_if_absent:
+        os.replace(temporary, path)
+        return
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
 
 
 def _read(path: Path) -> list[SigningKey]:
@@ -151,7 +165,7 @@ def load_keys(instance_path: Path, now: datetime | None = None) -> list[SigningK
     """Every key, oldest first; the last signs. The first key is made on first need."""
     path = Path(instance_path) / KEY_FILE
     if not path.exists():
-        _write(path, [_new_key(now or utcnow())])
+        _write(path, [_new_key(now or utcnow())], only_if_absent=True)
     return _read(path)
 
 

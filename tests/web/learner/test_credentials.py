@@ -196,6 +196,20 @@ def test_unknown_context_is_refused_without_fetching_it(client, certified):
     assert check(client, credential)["problems"] == ["unknown_context"]
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c["evidence"].extend([{"type": ["Evidence"], "name": "x"}] * 300),
+        lambda c: c["credentialSubject"].update(id="_:b0"),
+        lambda c: c["credentialSubject"].update({"@context": {"x": "https://x.example/"}}),
+    ],
+)
+def test_credentials_that_could_make_canonicalization_slow_are_refused(client, certified, change):
+    credential = fetch(client, certified.code)
+    change(credential)
+    assert check(client, credential)["problems"] == ["too_complex"]
+
+
 def test_json_body_is_accepted_too(client, certified):
     credential = fetch(client, certified.code)
     response = client.post("/verify", json=credential, headers=JSON)
