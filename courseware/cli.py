@@ -591,6 +591,40 @@ def reminders_run() -> None:
 
 
 @main.group()
+def credentials() -> None:
+    """Verifiable credentials: the issuer's signing keys."""
+
+
+@credentials.command("rotate-key")
+def credentials_rotate_key() -> None:
+    """Add a new signing key; credentials signed with the earlier keys still verify."""
+    from pathlib import Path
+
+    from courseware.certification.signing_keys import load_issuer, rotate_key
+
+    with _app() as app:
+        instance = Path(app.config["INSTANCE_PATH"])
+        fresh = rotate_key(instance)
+        found = load_issuer(instance, app.config.get("BASE_URL"))
+    click.echo(f"new signing key: {found.method_id(fresh)}")
+    click.echo(f"keys kept: {len(found.keys)} (earlier credentials still verify)")
+
+
+@credentials.command("show")
+def credentials_show() -> None:
+    """Print the issuer's DID and its keys, the signing one last."""
+    from pathlib import Path
+
+    from courseware.certification.signing_keys import load_issuer
+
+    with _app() as app:
+        found = load_issuer(Path(app.config["INSTANCE_PATH"]), app.config.get("BASE_URL"))
+    click.echo(f"issuer: {found.did}")
+    for key in found.keys:
+        click.echo(f"{key.created}  {found.method_id(key)}")
+
+
+@main.group()
 def cases() -> None:
     """Loan cases: check the rubric against gaming."""
 

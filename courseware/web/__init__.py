@@ -28,6 +28,7 @@ def init_web(app: Flask) -> None:
     from courseware.web.hr.people import bp as people_bp
     from courseware.web.learner.cases import bp as cases_bp
     from courseware.web.learner.certificates import bp as certificates_bp
+    from courseware.web.learner.credentials import bp as credentials_bp
     from courseware.web.learner.learn import bp as learn_bp
     from courseware.web.learner.notices import bp as notices_bp
     from courseware.web.learner.quiz import bp as quiz_bp
@@ -58,6 +59,7 @@ def init_web(app: Flask) -> None:
         quiz_bp,
         author_bp,
         certificates_bp,
+        credentials_bp,
         people_bp,
         cases_bp,
         author_cases_bp,

@@ -40,6 +40,8 @@ class Objects:
             return self.cohort_id
         if name == "code":
             return self.code
+        if name == "number":
+            return 1  # the status list of verifiable credentials
         if name == "fmt":
             return "csv"
         if name == "filename":

@@ -32,6 +32,10 @@ ACCESS: dict[str, set[str]] = {
     "main.set_language": EVERYONE,
     "certificates.verify_form": EVERYONE,
     "certificates.verify": EVERYONE,
+    "certificates.verify_credential": EVERYONE,  # POST: checks a pasted credential
+    "credentials.credential": EVERYONE,  # the certificate's code is the key, as on /verify
+    "credentials.status_list": EVERYONE,
+    "credentials.did_document": EVERYONE,  # 404 unless the base URL is https (did:web)
     "notices.feed": EVERYONE,
     "auth.forgot_password": EVERYONE,  # 404 unless mail is configured
     "auth.reset_password": EVERYONE,  # a wrong or spent token is 404  # the secret token is the key; a wrong one is 404

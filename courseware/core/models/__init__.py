@@ -5,7 +5,7 @@ from courseware.core.models.accounts import SignInFailure, User
 from courseware.core.models.assessment import AttemptQuestion, QuizAttempt
 from courseware.core.models.audit import AuditEvent
 from courseware.core.models.cases import CaseDecision, CaseStageDecision, CaseTicket
-from courseware.core.models.certificates import Certificate, Exemption
+from courseware.core.models.certificates import Certificate, CredentialStatus, Exemption
 from courseware.core.models.cohorts import Cohort, CohortMembership, LearnerContact, Reminder
 from courseware.core.models.content import ContentDocument, ContentRevision, ContentState
 from courseware.core.models.hr import HrSnapshot
@@ -28,6 +28,7 @@ __all__ = [
     "ContentDocument",
     "ContentRevision",
     "ContentState",
+    "CredentialStatus",
     "Exemption",
     "HrSnapshot",
     "LearnerContact",

@@ -50,3 +50,18 @@ class Exemption(Base):
     reason: Mapped[str] = mapped_column(Text)
     granted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CredentialStatus(Base):
+    """A certificate's place in a Bitstring Status List (its verifiable credential's
+    ``credentialStatus``): list number and bit index, allocated once, the first time the
+    credential is issued, and never reused."""
+
+    __tablename__ = "credential_status"
+    __table_args__ = (UniqueConstraint("status_list", "status_index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), unique=True)
+    status_list: Mapped[int] = mapped_column(Integer)
+    status_index: Mapped[int] = mapped_column(Integer)
+    allocated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

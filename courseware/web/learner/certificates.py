@@ -10,6 +10,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -21,13 +22,16 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from courseware import certification
+from courseware.certification.badges import MAX_CREDENTIAL_BYTES, PROBLEMS, check_credential
 from courseware.certification.pdf import CertificateText, FontUnavailable, render_certificate_pdf
 from courseware.certification.qr import qr_svg
 from courseware.core.clock import utcnow
 from courseware.core.models import Certificate, User
 from courseware.web.common.access import public
 from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.extensions import csrf, limiter
 from courseware.web.common.policy import policy
+from courseware.web.learner.credentials import issuer, site
 
 bp = Blueprint("certificates", __name__)
 
@@ -107,6 +111,7 @@ def show(code: str):
     )
     state = certification.certificate_state(certificate, policy(), utcnow(), newest)
     link = verify_url(certificate.code)
+    credential_link = credential_url(certificate.code)
     return render_template(
         "learner/certificates/certificate.html",
         certificate=certificate,
@@ -117,7 +122,15 @@ def show(code: str):
         **_titles(),
         verify_url=link,
         qr=Markup(qr_svg(link, _("QR code: verify this certificate online"))),  # noqa: S704 - built from escaped parts
+        credential_url=credential_link,
+        credential_qr=Markup(  # noqa: S704 - built from escaped parts
+            qr_svg(credential_link, _("QR code: this certificate's verifiable credential"))
+        ),
     )
+
+
+def credential_url(code: str) -> str:
+    return site().credential_url(code)
 
 
 @bp.get("/certificate/<code>/pdf")
@@ -156,15 +169,65 @@ def verify_form():
     code = (request.args.get("code") or "").strip()
     if code:
         return redirect(url_for("certificates.verify", code=code[:64]))
-    return render_template("learner/certificates/verify.html", result=None, code="")
+    return render_template("learner/certificates/verify.html", result=None, code="", check=None)
 
 
 @bp.get("/verify/<code>")
 def verify(code: str):
     result = certification.verify(db_session(), code[:64], policy(), utcnow())
-    response = render_template("learner/certificates/verify.html", result=result, code=code[:64])
+    response = render_template(
+        "learner/certificates/verify.html", result=result, code=code[:64], check=None
+    )
     return response, 200
 
 
-for endpoint in ("certificates.verify_form", "certificates.verify"):
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    ) or (request.is_json and "text/html" not in request.accept_mimetypes)
+
+
+def _submitted_credential() -> str | bytes:
+    """The credential: a JSON body, an uploaded file (``credential_file``) or the pasted text
+    (``credential``). Longer ones are cut to one byte over the limit, which the check refuses."""
+    limit = MAX_CREDENTIAL_BYTES + 1
+    if request.is_json:
+        return request.get_data()[:limit]
+    upload = request.files.get("credential_file")
+    if upload is not None and upload.filename:
+        return upload.stream.read(limit)
+    return (request.form.get("credential") or "")[:limit]
+
+
+# CSRF: exempt for the JSON answer only. Checking a credential is a public, read-only act
+# (it changes nothing and reads nothing private; the same answer is open to anyone who
+# posts it), so a forged cross-site request gains nothing, and other sites' verifiers must be
+# able to call it. The HTML form, posted from our own page, still checks its token.
+@bp.post("/verify")
+@csrf.exempt
+@limiter.limit("30 per minute", methods=["POST"])
+def verify_credential():
+    wants_json = _wants_json()
+    if not wants_json:
+        csrf.protect()
+    text = _submitted_credential()
+    check = check_credential(db_session(), text, issuer(), site(), utcnow())
+    if wants_json:
+        return jsonify(check.as_json())
+    messages = [_(PROBLEMS[p]) for p in check.problems if p in PROBLEMS]
+    return render_template(
+        "learner/certificates/verify.html",
+        result=None,
+        code="",
+        check=check,
+        messages=messages,
+        pasted=text if isinstance(text, str) else "",
+    )
+
+
+for endpoint in (
+    "certificates.verify_form",
+    "certificates.verify",
+    "certificates.verify_credential",
+):
     public(endpoint)

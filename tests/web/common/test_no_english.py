@@ -102,6 +102,9 @@ NOT_VISITED = {
     "hr_audit.export": "a CSV file",
     "studio.diff": "a partial answer to the editor's script (a diff fragment), read with the editor",
     "notices.feed": "an iCalendar file for the learner's calendar application",
+    "credentials.credential": "a JSON-LD verifiable credential (Open Badges 3.0)",
+    "credentials.status_list": "a JSON-LD status list credential, for verifiers",
+    "credentials.did_document": "the issuer's DID document (JSON), for verifiers",
 }
 
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")

@@ -1,0 +1,1 @@
+from tests.web.conftest import certified  # noqa: F401 - the certified trainee fixture
