@@ -102,6 +102,10 @@ NOT_VISITED = {
     "hr_audit.export": "a CSV file",
     "studio.diff": "a partial answer to the editor's script (a diff fragment), read with the editor",
     "notices.feed": "an iCalendar file for the learner's calendar application",
+    "sso.start": "a redirect to the institution's sign-in service, 404 without one; its "
+    "refusal page is read in tests/web/common/test_sso.py",
+    "sso.callback": "the provider's redirect back; its refusal pages are read in "
+    "tests/web/common/test_sso.py and tests/interop/oidc",
 }
 
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
