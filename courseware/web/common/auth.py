@@ -261,6 +261,10 @@ def my_data():
 @bp.route("/account", methods=["GET", "POST"])
 def account():
     form = PasswordChangeForm()
+    # Passwords switched off: only an administrator (break-glass) keeps one to change.
+    passwords = _local_passwords() or current_user.role == "admin"
+    if request.method == "POST" and not passwords:
+        abort(403)
     if form.validate_on_submit():
         session_db = db_session()
         user = session_db.merge(current_user._get_current_object())
@@ -279,4 +283,4 @@ def account():
                 flash(_("Your password is changed."), "success")
                 return redirect(home_url(user.role))
     status = 400 if form.errors else 200
-    return render_template("common/auth/account.html", form=form), status
+    return render_template("common/auth/account.html", form=form, passwords=passwords), status

@@ -98,11 +98,24 @@ def test_without_local_passwords_an_administrator_may_break_glass(
     assert "account.sign_in_break_glass" in set(actions)
 
 
-def test_without_local_passwords_no_reset_link_is_sent(
-    no_passwords: Flask, client: FlaskClient
-):
+def test_without_local_passwords_no_reset_link_is_sent(no_passwords: Flask, client: FlaskClient):
     no_passwords.config["SMTP_URL"] = "smtp://127.0.0.1:1"
     assert client.get("/login/forgot").status_code == 404
     no_passwords.config["LOCAL_PASSWORDS"] = True
     assert client.get("/login/forgot").status_code == 200  # the guard, not the mail
     assert csrf_token(client)
+
+
+def test_without_local_passwords_only_an_administrator_changes_a_password(
+    app: Flask, users: dict[str, User]
+):
+    trainee, admin = app.test_client(), app.test_client()
+    assert login(trainee, "trainee").status_code == 302
+    token = csrf_token(trainee, "/account")
+    assert login(admin, "admin").status_code == 302
+    app.config["LOCAL_PASSWORDS"] = False
+    page = trainee.get("/account").get_data(as_text=True)
+    assert 'name="new_password"' not in page and "機構帳號" in page
+    data = {"csrf_token": token, "current_password": "x", "new_password": "y", "confirm": "y"}
+    assert trainee.post("/account", data=data).status_code == 403
+    assert 'name="new_password"' in admin.get("/account").get_data(as_text=True)
