@@ -136,14 +136,20 @@ def sso_sign_in(client: FlaskClient, issuer: str, account: str):
     return client.get(provider_round_trip(client, issuer, account))
 
 
-def other_client_id_token(issuer: str, account: str) -> str:
-    """A real id token the provider issued to another of its clients (other-app)."""
+OTHER_APP = ("other-app", "other-secret", "http://other.example/callback")
+COURSEWARE = ("courseware", "courseware-secret", REDIRECT_URI)
+
+
+def other_client_id_token(issuer: str, account: str, client=OTHER_APP) -> str:
+    """A real id token the provider issued, by default to another of its clients
+    (other-app); with ``client=COURSEWARE`` one issued to us, for a sign-in of its own."""
+    client_id, secret, redirect_uri = client
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     query = {
-        "client_id": "other-app",
+        "client_id": client_id,
         "response_type": "code",
-        "redirect_uri": "http://other.example/callback",
+        "redirect_uri": redirect_uri,
         "scope": "openid email profile roles",
         "state": "s",
         "nonce": "n",
@@ -157,10 +163,10 @@ def other_client_id_token(issuer: str, account: str) -> str:
         data={
             "grant_type": "authorization_code",
             "code": code,
-            "redirect_uri": "http://other.example/callback",
+            "redirect_uri": redirect_uri,
             "code_verifier": verifier,
         },
-        auth=("other-app", "other-secret"),
+        auth=(client_id, secret),
         timeout=10,
     )
     answer.raise_for_status()
@@ -171,12 +177,8 @@ def next_token(issuer: str, **change: object) -> None:
     requests.post(f"{issuer}/__test__/next-token", json=change, timeout=10).raise_for_status()
 
 
-def signed_in_as(client: FlaskClient) -> str | None:
-    page = client.get("/account")
-    if page.status_code != 200:
-        return None
-    match = re.search(r'name="csrf_token"', page.get_data(as_text=True))
-    return "signed in" if match else None
+def signed_in_as(client: FlaskClient) -> bool:
+    return client.get("/account").status_code == 200  # else sent to the sign-in page
 
 
 def _actions(db: Session) -> list[str]:
@@ -288,3 +290,12 @@ def test_a_callback_without_state_is_refused(client, issuer):
     response = client.get("/login/sso/callback?code=abc")
     assert response.status_code == 400
     assert "已完成或已過期" in response.get_data(as_text=True)
+
+
+def test_an_id_token_of_another_sign_in_is_refused(client, db, issuer):
+    # Issued to us, signed and current, but for another sign-in: its nonce is not ours.
+    next_token(issuer, id_token=other_client_id_token(issuer, "mei.trainer", COURSEWARE))
+    response = sso_sign_in(client, issuer, "mei.trainer")
+    assert response.status_code == 400
+    assert "屬於另一次登入" in response.get_data(as_text=True)
+    assert not signed_in_as(client)
