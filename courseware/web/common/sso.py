@@ -52,6 +52,7 @@ bp = Blueprint("sso", __name__)
 
 KEY = "courseware.sso"
 NEXT_KEY = "sso_next"
+STATE_PREFIX = "_state_idp_"  # authlib's session keys for the provider registered as "idp"
 TIMEOUT_SECONDS = 10
 
 # Why a sign-in through the provider was refused, as the page says it.
@@ -138,6 +139,10 @@ def _refused(code: str, message: str | None = None, status: int | None = None):
 @limiter.limit("30 per minute")
 def start():
     client = _client()
+    # One sign-in at a time per browser: an earlier one's state (authlib keeps each in the
+    # session cookie for an hour) is dropped, so repeated clicks do not grow the cookie.
+    for key in [k for k in session if k.startswith(STATE_PREFIX)]:
+        session.pop(key)
     session[NEXT_KEY] = safe_next(request.args.get("next"), "")
     try:
         metadata = client.load_server_metadata()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from courseware import create_app
 from courseware.core import clock
 from courseware.core.models import AuditEvent, User
+from courseware.web.common import sso
 from tests.conftest import DATA, csrf_token, empty_all_tables, free_port, login
 from tests.web.common.test_no_english import english_words, visible_text
 
@@ -119,3 +120,14 @@ def test_without_local_passwords_only_an_administrator_changes_a_password(
     data = {"csrf_token": token, "current_password": "x", "new_password": "y", "confirm": "y"}
     assert trainee.post("/account", data=data).status_code == 403
     assert 'name="new_password"' in admin.get("/account").get_data(as_text=True)
+
+
+def test_starting_again_does_not_grow_the_session(down_app: Flask, monkeypatch):
+    client = down_app.test_client()
+    idp = down_app.extensions[sso.KEY].idp
+    metadata = {"issuer": down_app.config["OIDC_ISSUER"], "authorization_endpoint": "http://x/auth"}
+    monkeypatch.setattr(idp, "load_server_metadata", lambda: metadata)
+    for _ in range(3):
+        assert client.get("/login/sso").status_code == 302
+    with client.session_transaction() as session:
+        assert len([k for k in session if k.startswith(sso.STATE_PREFIX)]) == 1
