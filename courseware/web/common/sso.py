@@ -124,15 +124,13 @@ def _issuer() -> str:
     return (current_app.config.get("OIDC_ISSUER") or "").rstrip("/")
 
 
-def _refused(code: str, message: str | None = None, status: int | None = None):
+def _refused(code: str):
     current_app.logger.warning("single sign-on refused: %s", code)
     session_db = db_session()
     record(session_db, None, "account.sso_refused", "user", "", after={"reason": code})
     session_db.commit()
-    text = _(message or PROBLEMS[code])
-    return render_template("common/auth/sso_error.html", message=text), status or STATUS.get(
-        code, 400
-    )
+    page = render_template("common/auth/sso_error.html", message=_(PROBLEMS[code]))
+    return page, STATUS.get(code, 400)
 
 
 @bp.get("/login/sso")
@@ -157,7 +155,7 @@ def start():
 
 
 def _problem(exc: Exception) -> str:
-    # Long-ish mapping kept in one place: authlib and joserfc name what failed.
+    # authlib and joserfc name what failed; the page says it in words.
     if isinstance(exc, MismatchingStateError):
         return "state"
     if isinstance(exc, OAuthError):
@@ -174,6 +172,17 @@ def _problem(exc: Exception) -> str:
     if isinstance(exc, requests.RequestException):
         return "down"
     return "invalid"
+
+
+def _with_userinfo(client: Any, token: dict[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
+    """The id token's claims completed from the userinfo endpoint, as many providers put
+    email or groups only there. The id token's own claims win; another ``sub`` is ignored."""
+    if not client.load_server_metadata().get("userinfo_endpoint"):
+        return claims
+    extra = dict(client.userinfo(token=token))
+    if extra.get("sub") != claims.get("sub"):
+        return claims
+    return {**extra, **claims}
 
 
 @bp.get("/login/sso/callback")
@@ -196,6 +205,12 @@ def callback():
     if not claims:
         return _refused("invalid")
     config = current_app.config
+    wanted = (config.get("OIDC_ROLE_CLAIM") or "roles", policy().sso.match_claim)
+    if any(name not in claims for name in wanted):
+        try:
+            claims = _with_userinfo(client, token, claims)
+        except (OAuthError, requests.RequestException, ValueError):
+            return _refused("down")
     session_db = db_session()
     try:
         result = accounts_sso.sign_in(

@@ -66,7 +66,9 @@ server.listen(0, '127.0.0.1', async () => {
       roles: ['roles'],
     },
     scopes: ['openid', 'email', 'profile', 'roles'],
-    conformIdTokenClaims: false,
+    // CONFORM_ID_TOKEN_CLAIMS=1: the id token carries only sub; email, name and roles come
+    // from the userinfo endpoint (as many providers do).
+    conformIdTokenClaims: process.env.CONFORM_ID_TOKEN_CLAIMS === '1',
     pkce: { required: () => true },
     features: { devInteractions: { enabled: true } },
     async findAccount(ctx, id) {

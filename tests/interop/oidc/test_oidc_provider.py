@@ -17,6 +17,7 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -44,8 +45,9 @@ def _unavailable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def issuer() -> Iterator[str]:
+@contextmanager
+def running_provider(**env: str) -> Iterator[str]:
+    """The provider in its own process while the block runs; its issuer URL."""
     reason = _unavailable()
     if reason:
         if os.environ.get("COURSEWARE_REQUIRE_INTEROP") == "1":
@@ -57,6 +59,7 @@ def issuer() -> Iterator[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env={**os.environ, **env},
     )
     try:
         assert process.stdout is not None
@@ -70,9 +73,14 @@ def issuer() -> Iterator[str]:
             process.stdout.close()
 
 
-@pytest.fixture
-def app(database_url: str, tmp_path: Path, issuer: str) -> Iterator[Flask]:
-    application = create_app(
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[str]:
+    with running_provider() as url:
+        yield url
+
+
+def make_app(database_url: str, tmp_path: Path, issuer: str) -> Flask:
+    return create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
@@ -88,6 +96,11 @@ def app(database_url: str, tmp_path: Path, issuer: str) -> Iterator[Flask]:
             "OIDC_ROLE_CLAIM": "roles",
         }
     )
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, issuer: str) -> Iterator[Flask]:
+    application = make_app(database_url, tmp_path, issuer)
     engine = application.extensions["courseware.core.db"].engine
     empty_all_tables(engine)
     yield application
@@ -299,3 +312,17 @@ def test_an_id_token_of_another_sign_in_is_refused(client, db, issuer):
     assert response.status_code == 400
     assert "屬於另一次登入" in response.get_data(as_text=True)
     assert not signed_in_as(client)
+
+
+def test_claims_only_the_userinfo_endpoint_gives_are_read_there(database_url, tmp_path, db):
+    # Many providers put email, name and groups in userinfo, not in the id token.
+    with running_provider(CONFORM_ID_TOKEN_CLAIMS="1") as conforming:
+        application = make_app(database_url, tmp_path, conforming)
+        try:
+            client = application.test_client()
+            assert sso_sign_in(client, conforming, "mei.trainer").status_code == 302
+        finally:
+            application.extensions["courseware.core.db"].engine.dispose()
+    db.expire_all()
+    user = db.scalar(select(User))
+    assert (user.username, user.role, user.display_name) == ("mei.lin", "trainer", "林美")
