@@ -135,9 +135,11 @@ def _path(url: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
-def provider_round_trip(client: FlaskClient, issuer: str, account: str) -> str:
+def provider_round_trip(
+    client: FlaskClient, issuer: str, account: str, start_at: str = "/login/sso"
+) -> str:
     """Start at our sign-in button; the path of our callback the provider sends back."""
-    start = client.get("/login/sso")
+    start = client.get(start_at)
     assert start.status_code == 302, start.get_data(as_text=True)
     assert start.location.startswith(issuer)
     back = at_provider(requests.Session(), start.location, issuer, account)
@@ -232,8 +234,10 @@ def test_an_existing_account_is_matched_by_its_email(client, db, issuer):
     officer = make_user(db, "chen.hao", role="trainee")
     db.add(LearnerContact(user_id=officer.id, email="Hao.Chen@bank.example"))
     db.commit()
-    response = sso_sign_in(client, issuer, "hao.officer")
-    assert response.status_code == 302
+    # Sent to sign in on the way to a page: back on that page (never another site's).
+    callback = provider_round_trip(client, issuer, "hao.officer", "/login/sso?next=/transcript")
+    response = client.get(callback)
+    assert response.status_code == 302 and response.location == "/transcript"
     assert db.scalar(select(func.count()).select_from(User)) == 1  # no new account
     db.expire_all()
     identity = db.scalar(select(ExternalIdentity))
@@ -326,3 +330,11 @@ def test_claims_only_the_userinfo_endpoint_gives_are_read_there(database_url, tm
     db.expire_all()
     user = db.scalar(select(User))
     assert (user.username, user.role, user.display_name) == ("mei.lin", "trainer", "林美")
+
+
+def test_a_next_address_on_another_site_is_not_followed(client, issuer):
+    callback = provider_round_trip(
+        client, issuer, "mei.trainer", "/login/sso?next=https://evil.example/"
+    )
+    response = client.get(callback)
+    assert response.status_code == 302 and "evil" not in response.location
