@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from courseware.accounts.sso import SsoRules
 from courseware.accounts.throttle import SignInRules
 from courseware.content.schemas import Slug
 from courseware.core.errors import ContentError, safe_load_yaml, validate_model
@@ -108,6 +109,7 @@ class Policy(_Strict):
     studio: StudioRules = StudioRules()
     reminders: ReminderRules = ReminderRules()
     sign_in: SignInRules = SignInRules()
+    sso: SsoRules = SsoRules()
 
     @model_validator(mode="after")
     def _reminders_inside_renewal_window(self) -> Policy:

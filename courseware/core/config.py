@@ -85,6 +85,16 @@ def settings_from_env() -> dict[str, Any]:
         "DB_BUSY_TIMEOUT_MS": _env_int("COURSEWARE_DB_BUSY_TIMEOUT_MS", 5000),
         "PDF_FONT": _env("COURSEWARE_PDF_FONT"),
         "BASE_URL": _env("COURSEWARE_BASE_URL"),
+        # Single sign-on by OpenID Connect: on when an issuer is set. The provider's
+        # endpoints and keys are read from <issuer>/.well-known/openid-configuration.
+        "OIDC_ISSUER": _env("COURSEWARE_OIDC_ISSUER"),
+        "OIDC_CLIENT_ID": _env("COURSEWARE_OIDC_CLIENT_ID"),
+        "OIDC_CLIENT_SECRET": _env("COURSEWARE_OIDC_CLIENT_SECRET"),
+        # The id token claim whose values settings.yaml's sso.roles maps to our roles.
+        "OIDC_SCOPES": _env("COURSEWARE_OIDC_SCOPES", "openid email profile"),
+        "OIDC_ROLE_CLAIM": _env("COURSEWARE_OIDC_ROLE_CLAIM", "roles"),
+        # 0: no password sign-in except administrators' (break-glass, at /login?local=1).
+        "LOCAL_PASSWORDS": _env_bool("COURSEWARE_LOCAL_PASSWORDS", True),
     }
 
 

@@ -403,6 +403,39 @@ def check_https(target: Target) -> Iterator[Finding]:
         )
 
 
+def check_sign_in(target: Target) -> Iterator[Finding]:
+    """Single sign-on's settings, and password sign-in switched off without it."""
+    config = target.config
+    issuer = str(config.get("OIDC_ISSUER") or "")
+    local = config.get("LOCAL_PASSWORDS", True)
+    if not issuer:
+        if not local:
+            yield Finding(
+                "warning",
+                "sign-in",
+                N_(
+                    "COURSEWARE_LOCAL_PASSWORDS=0 without COURSEWARE_OIDC_ISSUER: only "
+                    "administrators can sign in."
+                ),
+            )
+        return
+    # An issuer without a client id stops the site at start (web.common.sso): the
+    # "settings" error line says so.
+    parts = urlsplit(issuer)
+    if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
+        yield Finding(
+            "warning",
+            "sign-in",
+            N_(
+                "COURSEWARE_OIDC_ISSUER (%(issuer)s) is not an https:// address: sign-in "
+                "codes and tokens would cross the network unencrypted."
+            ),
+            {"issuer": issuer},
+        )
+    else:
+        yield Finding("ok", "sign-in", N_("Staff sign in through %(issuer)s."), {"issuer": issuer})
+
+
 CHECKS: tuple[Callable[[Target], Iterator[Finding]], ...] = (
     check_database,
     check_folders,
@@ -410,6 +443,7 @@ CHECKS: tuple[Callable[[Target], Iterator[Finding]], ...] = (
     check_mail,
     check_content,
     check_https,
+    check_sign_in,
 )
 
 

@@ -18,6 +18,7 @@ def init_web(app: Flask) -> None:
         navigation,
         requestlog,
         security,
+        sso,
     )
     from courseware.web.common.auth import bp as auth_bp
     from courseware.web.common.main import bp as main_bp
@@ -51,9 +52,11 @@ def init_web(app: Flask) -> None:
     health.init_app(app)
     navigation.init_app(app)
     init_policy(app)
+    sso.init_sso(app)
     for blueprint in (
         main_bp,
         auth_bp,
+        sso.bp,
         learn_bp,
         admin_bp,
         quiz_bp,

@@ -31,6 +31,9 @@ def _env(instance: Path, **extra: str) -> dict[str, str]:
         "COURSEWARE_PDF_FONT": "",
         "COURSEWARE_BASE_URL": "",
         "GUNICORN_BIND": "",
+        "COURSEWARE_OIDC_ISSUER": "",
+        "COURSEWARE_OIDC_CLIENT_ID": "",
+        "COURSEWARE_LOCAL_PASSWORDS": "",
     }
     env.update(extra)
     return env
@@ -275,3 +278,19 @@ def test_gunicorn_serves_another_application_under_the_same_settings(tmp_path: P
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         connection.request("GET", "/")
         assert connection.getresponse().status == 200
+
+
+def test_single_sign_on_settings_are_checked(site):
+    assert not [line for line in _invoke(site, "check").output.splitlines() if "sign-in:" in line]
+    off = _invoke(dict(site, COURSEWARE_LOCAL_PASSWORDS="0"), "check")
+    assert _lines(off, "warning", "sign-in")  # nobody but administrators could sign in
+    env = dict(site, COURSEWARE_OIDC_ISSUER="https://login.bank.example")
+    no_client = _invoke(env, "check")
+    assert no_client.exit_code == 1
+    assert any(
+        "COURSEWARE_OIDC_CLIENT_ID" in line for line in _lines(no_client, "error", "settings")
+    )
+    good = _invoke(dict(env, COURSEWARE_OIDC_CLIENT_ID="academy"), "check")
+    assert _lines(good, "ok", "sign-in") and good.exit_code == 0, good.output
+    plain = dict(env, COURSEWARE_OIDC_CLIENT_ID="academy", COURSEWARE_OIDC_ISSUER="http://idp.lan")
+    assert _lines(_invoke(plain, "check"), "warning", "sign-in")

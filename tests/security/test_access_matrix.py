@@ -40,6 +40,9 @@ ACCESS: dict[str, set[str]] = {
     "auth.forgot_password": EVERYONE,  # 404 unless mail is configured
     "auth.reset_password": EVERYONE,  # a wrong or spent token is 404  # the secret token is the key; a wrong one is 404
     "static": EVERYONE,
+    # single sign-on (404 unless COURSEWARE_OIDC_ISSUER is set; tests/interop/oidc with it)
+    "sso.start": EVERYONE,
+    "sso.callback": EVERYONE,
     # every signed-in person
     "auth.logout": SIGNED_IN,
     "auth.account": SIGNED_IN,

@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and create_all see every table."""
 
 from courseware.core.db import Base
-from courseware.core.models.accounts import SignInFailure, User
+from courseware.core.models.accounts import ExternalIdentity, SignInFailure, User
 from courseware.core.models.assessment import AttemptQuestion, QuizAttempt
 from courseware.core.models.audit import AuditEvent
 from courseware.core.models.cases import CaseDecision, CaseStageDecision, CaseTicket
@@ -30,6 +30,7 @@ __all__ = [
     "ContentState",
     "CredentialStatus",
     "Exemption",
+    "ExternalIdentity",
     "HrSnapshot",
     "LearnerContact",
     "LessonProgress",

@@ -22,8 +22,11 @@ from flask_login import current_user, login_user, logout_user
 
 from courseware.accounts import password_reset, privacy, throttle
 from courseware.accounts import users as accounts
+from courseware.core.audit import record
 from courseware.core.clock import utcnow
+from courseware.core.errors import N_
 from courseware.core.mail import Mailer, MailError, Message
+from courseware.web.common import sso
 from courseware.web.common.access import public
 from courseware.web.common.database import db_session
 from courseware.web.common.extensions import limiter
@@ -40,7 +43,33 @@ from courseware.web.common.security import safe_next
 
 bp = Blueprint("auth", __name__)
 
-SIGN_IN_FAILED = "That user name and password do not match an active account."
+SIGN_IN_FAILED = N_("That user name and password do not match an active account.")
+BREAK_GLASS_FAILED = N_(
+    "Passwords are switched off here: only an administrator may sign in with one, while the "
+    "institution's sign-in service is unavailable. That user name and password do not match "
+    "an active administrator's account."
+)
+
+
+def _local_passwords() -> bool:
+    """COURSEWARE_LOCAL_PASSWORDS: 0 switches password sign-in off, except administrators'
+    (break-glass: the form at /login?local=1, for when the provider is down)."""
+    return bool(current_app.config.get("LOCAL_PASSWORDS", True))
+
+
+def _page(form: LoginForm, status: int = 200, **extra):
+    local = _local_passwords()
+    shown = local or request.args.get("local") == "1" or request.method == "POST"
+    page = render_template(
+        "common/auth/login.html",
+        form=form,
+        can_reset=_mail() and local,
+        sso=sso.enabled(),
+        show_password=shown,
+        break_glass=not local,
+        **extra,
+    )
+    return page, status
 
 
 def _login_limit() -> str:
@@ -62,8 +91,8 @@ def _locked(form: LoginForm, lock: throttle.Lock, now) -> tuple[str, int, dict[s
         "minutes. Wait, or ask your administrator to unlock it.",
         minutes=minutes,
     )
-    page = render_template("common/auth/login.html", form=form, can_reset=_mail(), locked=message)
-    return page, 429, {"Retry-After": str(lock.seconds_left(now))}
+    page, status = _page(form, 429, locked=message)
+    return page, status, {"Retry-After": str(lock.seconds_left(now))}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -82,7 +111,12 @@ def login():
         if lock is not None:
             return _locked(form, lock, now)
         user = accounts.authenticate(session_db, name, form.password.data)
+        break_glass = not _local_passwords()
+        if break_glass and user is not None and user.role != "admin":
+            user = None  # refused like a wrong password: the answer tells nothing more
         if user is not None:
+            if break_glass:
+                record(session_db, user.id, "account.sign_in_break_glass", "user", user.id)
             throttle.forget(session_db, name)
             session_db.commit()
             language = session.get("lang")
@@ -98,10 +132,9 @@ def login():
             return redirect(target)
         throttle.record_failure(session_db, name, policy().sign_in, now)
         session_db.commit()
-        flash(_(SIGN_IN_FAILED), "error")
-        return render_template("common/auth/login.html", form=form, can_reset=_mail()), 200
-    status = 400 if request.method == "POST" else 200
-    return render_template("common/auth/login.html", form=form, can_reset=_mail()), status
+        flash(_(BREAK_GLASS_FAILED if break_glass else SIGN_IN_FAILED), "error")
+        return _page(form)
+    return _page(form, 400 if request.method == "POST" else 200)
 
 
 # ------------------------------------------------------------ password reset by email
@@ -143,7 +176,7 @@ def _send_link(link: password_reset.ResetLink, minutes: int) -> None:
 @limiter.limit(RESET_LIMIT, methods=["POST"])
 @limiter.limit(RESET_LIMIT, methods=["POST"], key_func=_reset_key)
 def forgot_password():
-    if not _mail():
+    if not _mail() or not _local_passwords():
         abort(404)  # without mail, the sign-in page says to ask an administrator
     form = ForgotPasswordForm()
     minutes = policy().reminders.reset_link_minutes
@@ -228,6 +261,10 @@ def my_data():
 @bp.route("/account", methods=["GET", "POST"])
 def account():
     form = PasswordChangeForm()
+    # Passwords switched off: only an administrator (break-glass) keeps one to change.
+    passwords = _local_passwords() or current_user.role == "admin"
+    if request.method == "POST" and not passwords:
+        abort(403)
     if form.validate_on_submit():
         session_db = db_session()
         user = session_db.merge(current_user._get_current_object())
@@ -246,4 +283,4 @@ def account():
                 flash(_("Your password is changed."), "success")
                 return redirect(home_url(user.role))
     status = 400 if form.errors else 200
-    return render_template("common/auth/account.html", form=form), status
+    return render_template("common/auth/account.html", form=form, passwords=passwords), status

@@ -105,6 +105,10 @@ NOT_VISITED = {
     "credentials.credential": "a JSON-LD verifiable credential (Open Badges 3.0)",
     "credentials.status_list": "a JSON-LD status list credential, for verifiers",
     "credentials.did_document": "the issuer's DID document (JSON), for verifiers",
+    "sso.start": "a redirect to the institution's sign-in service, 404 without one; its "
+    "refusal page is read in tests/web/common/test_sso.py",
+    "sso.callback": "the provider's redirect back; its refusal pages are read in "
+    "tests/web/common/test_sso.py and tests/interop/oidc",
 }
 
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
