@@ -129,8 +129,12 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def make_session_factory(
+    engine: Engine, info: dict[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """Sessions for ``engine``; ``info`` is copied into every session's ``info`` (the web
+    layer puts the xAPI site there, ``courseware.core.xapi.SESSION_KEY``)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info or {})
 
 
 def rows_changed(result: Result[Any]) -> int:
