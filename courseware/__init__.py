@@ -35,6 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = load_secret_key(instance_path)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = default_sqlite_url(instance_path)
+    if app.config.get("LRS_URL") and not app.config.get("LRS_ACTOR_KEY"):
+        app.config["LRS_ACTOR_KEY"] = load_secret_key(
+            instance_path, "COURSEWARE_LRS_ACTOR_KEY", "lrs_actor_key"
+        )
 
     from courseware import cli
     from courseware.web import init_web

@@ -625,6 +625,47 @@ def credentials_show() -> None:
 
 
 @main.group()
+def outbox() -> None:
+    """xAPI statements waiting for the learning record store (COURSEWARE_LRS_URL)."""
+
+
+@outbox.command("run")
+@click.option("--once", is_flag=True, help="One pass, then exit (1 if the LRS failed).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds between passes when running as a worker.",
+)
+@click.option("--batch", type=click.IntRange(1, 500), default=50, show_default=True)
+def outbox_run(once: bool, interval: float, batch: int) -> None:
+    """Send queued statements to the LRS, retrying with back-off; without --once, a worker
+    that keeps going (see docs/operations.md for its systemd unit and container command)."""
+    from courseware.ops import outbox as sender
+
+    with _app() as app:
+        if not app.config.get("LRS_URL"):
+            click.echo("COURSEWARE_LRS_URL is not set: no statements are queued or sent.", err=True)
+            sys.exit(2)
+        ensure_database(app)
+        lrs = sender.Lrs(
+            app.config["LRS_URL"], app.config.get("LRS_USER"), app.config.get("LRS_PASSWORD")
+        )
+        sessions = app.extensions["courseware.core.db"].sessions
+        if not once:
+            click.echo(f"outbox: sending to {lrs.statements_url} every {interval:g} s")
+            sender.run_forever(sessions, lrs, interval=interval, batch=batch, echo=click.echo)
+            return
+        outcome = sender.run_once(sessions, lrs, batch=batch)
+        with sessions() as session:
+            left = sender.pending(session)
+    click.echo(f"{sender.describe(outcome)}; {left} waiting.")
+    if outcome.failed:
+        sys.exit(1)
+
+
+@main.group()
 def cases() -> None:
     """Loan cases: check the rubric against gaming."""
 

@@ -37,6 +37,7 @@ from courseware.core.clock import utcnow
 from courseware.core.db import rows_changed
 from courseware.core.errors import N_
 from courseware.core.models import AttemptQuestion, QuizAttempt
+from courseware.core.xapi import question_statement, quiz_result_statement, quiz_started_statement
 
 from .answers import AnswersInvalid, Form, read_answers  # noqa: F401 - callers catch it here
 from .bank import Bank
@@ -271,6 +272,7 @@ def create_attempt(
             raise
         return existing
     note_activity(session, user_id, now)
+    quiz_started_statement(session, user_id, kind, quiz, attempt.id, now)
     return attempt
 
 
@@ -327,7 +329,41 @@ def _finish(
     )
     session.flush()
     session.refresh(attempt)
+    _record_result(session, attempt, questions)
     return attempt
+
+
+def _record_result(
+    session: Session, attempt: QuizAttempt, questions: list[AttemptQuestion]
+) -> None:
+    """The xAPI statements of a graded attempt: each question answered, then the result."""
+    moment = attempt.submitted_at or utcnow()
+    kind, key = attempt.kind, attempt.module_slug
+    for question in questions:
+        question_statement(
+            session,
+            attempt.user_id,
+            kind,
+            key,
+            attempt.id,
+            question.question_id,
+            question.answer,
+            question.points or 0.0,
+            question.max_points,
+            bool(question.correct),
+            moment,
+        )
+    quiz_result_statement(
+        session,
+        attempt.user_id,
+        kind,
+        key,
+        attempt.id,
+        attempt.score or 0.0,
+        attempt.max_score or 0.0,
+        bool(attempt.passed),
+        moment,
+    )
 
 
 def _expire(session: Session, attempt: QuizAttempt, now: datetime) -> bool:

@@ -27,6 +27,7 @@ from courseware.core.clock import utcnow
 from courseware.core.db import rows_changed
 from courseware.core.errors import N_
 from courseware.core.models import CaseDecision, CaseTicket
+from courseware.core.xapi import case_statement
 from courseware.lending import scoring
 from courseware.lending.cases import Case
 from courseware.lending.scoring import ScoreBreakdown, decision_record, score_decision
@@ -449,6 +450,9 @@ def store_decision(
             found = decision("practice", None)
             session.add(found)
             session.flush()
+    case_statement(
+        session, user_id, slug, found.option_id, found.flags, found.score_total, found.kind, now
+    )
     return found
 
 

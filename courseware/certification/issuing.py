@@ -29,6 +29,7 @@ from courseware.core.clock import utcnow
 from courseware.core.db import rows_changed
 from courseware.core.errors import N_
 from courseware.core.models import CaseDecision, Certificate, Exemption, QuizAttempt, User
+from courseware.core.xapi import certificate_statement
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_PREFIX = "MLA"
@@ -102,6 +103,7 @@ def _issue(
         },
         reason=reason,
     )
+    certificate_statement(session, user_id, certificate.code, kind, certificate.expires_at, now)
     return certificate
 
 

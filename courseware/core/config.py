@@ -39,17 +39,21 @@ def _env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
 
 
-def load_secret_key(instance_path: Path) -> str:
+def load_secret_key(
+    instance_path: Path, env_name: str = "COURSEWARE_SECRET_KEY", file_name: str = "secret_key"
+) -> str:
     """Return the secret key: from the environment, else from the instance folder.
 
     On first start a random key is written to ``instance/secret_key`` with mode
     600, so restarts keep sessions valid and nothing secret lives in the code.
+    Other keys kept the same way name their variable and file (the xAPI pseudonym key:
+    ``COURSEWARE_LRS_ACTOR_KEY``, ``instance/lrs_actor_key``).
     """
-    from_env = _env("COURSEWARE_SECRET_KEY")
+    from_env = _env(env_name)
     if from_env:
         return from_env
     instance_path.mkdir(parents=True, exist_ok=True)
-    key_file = instance_path / "secret_key"
+    key_file = instance_path / file_name
     if key_file.exists():
         return key_file.read_text(encoding="utf-8").strip()
     key = secrets.token_urlsafe(48)
@@ -95,6 +99,12 @@ def settings_from_env() -> dict[str, Any]:
         "OIDC_ROLE_CLAIM": _env("COURSEWARE_OIDC_ROLE_CLAIM", "roles"),
         # 0: no password sign-in except administrators' (break-glass, at /login?local=1).
         "LOCAL_PASSWORDS": _env_bool("COURSEWARE_LOCAL_PASSWORDS", True),
+        # xAPI: statements are queued only when LRS_URL is set (courseware.core.xapi) and
+        # sent by `courseware outbox run` (courseware.ops.outbox).
+        "LRS_URL": _env("COURSEWARE_LRS_URL"),
+        "LRS_USER": _env("COURSEWARE_LRS_USER"),
+        "LRS_PASSWORD": _env("COURSEWARE_LRS_PASSWORD"),
+        "LRS_ACTOR_KEY": _env("COURSEWARE_LRS_ACTOR_KEY"),
     }
 
 

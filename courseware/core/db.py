@@ -164,8 +164,12 @@ def _renew_read_only_sessions(engine: Engine) -> None:
             raise DisconnectionError("a read-only session: connect again")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def make_session_factory(
+    engine: Engine, info: dict[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """Sessions for ``engine``; ``info`` is copied into every session's ``info`` (the web
+    layer puts the xAPI site there, ``courseware.core.xapi.SESSION_KEY``)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info or {})
 
 
 def rows_changed(result: Result[Any]) -> int:

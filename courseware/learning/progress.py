@@ -18,6 +18,7 @@ from courseware.content.catalogue import Catalogue, Lesson, Module
 from courseware.core.activity import note_activity
 from courseware.core.clock import utcnow
 from courseware.core.models import ContentDocument, ContentRevision, LessonProgress
+from courseware.core.xapi import lesson_statement
 
 # A single report of reading time is capped: a tab left open overnight is not study.
 MAX_SECONDS_PER_REPORT = 30 * 60
@@ -159,6 +160,9 @@ def record_view(
     now = now or utcnow()
     row = _get_or_create(session, user_id, lesson, now)
     row.last_viewed_at = now
+    lesson_statement(
+        session, user_id, "experienced", lesson.module_slug, lesson.slug, now, lesson.title
+    )
     return row
 
 
@@ -276,6 +280,9 @@ def mark_done(
     row = _get_or_create(session, user_id, lesson, now)
     if row.completed_at is None:
         row.completed_at = now
+        lesson_statement(
+            session, user_id, "completed", lesson.module_slug, lesson.slug, now, lesson.title
+        )
     row.completed_revision_id = lesson.revision_id
     return row
 

@@ -13,6 +13,7 @@ from courseware.core.models.notices import CalendarFeed, Notice, PasswordResetTo
 from courseware.core.models.practice import PracticeAnswer
 from courseware.core.models.progress import LessonProgress
 from courseware.core.models.studio import ProblemReport, RevisionReview
+from courseware.core.models.xapi import XapiOutbox
 
 __all__ = [
     "AttemptQuestion",
@@ -43,4 +44,5 @@ __all__ = [
     "RevisionReview",
     "SignInFailure",
     "User",
+    "XapiOutbox",
 ]

@@ -16,6 +16,7 @@ from courseware.content.catalogue import Catalogue
 from courseware.content.render import render_markdown
 from courseware.content.store import CatalogueCache, content_version
 from courseware.core.db import begin_write, make_engine, make_session_factory
+from courseware.core.xapi import SESSION_KEY, site_from_settings
 
 log = logging.getLogger("courseware.web")
 
@@ -32,8 +33,11 @@ def init_app(app: Flask) -> None:
         app.config["DATABASE_URL"],
         busy_timeout_ms=int(app.config.get("DB_BUSY_TIMEOUT_MS") or 5000),
     )
+    # With an LRS configured, every request's session queues xAPI statements.
+    site = site_from_settings(app.config)
+    info = {SESSION_KEY: site} if site is not None else None
     app.extensions["courseware.core.db"] = Database(
-        engine, make_session_factory(engine), CatalogueCache()
+        engine, make_session_factory(engine, info), CatalogueCache()
     )
     app.before_request(_begin_writes)
     app.teardown_appcontext(_close_session)
