@@ -19,6 +19,17 @@
     }
     function send(seconds, end) {
       if (seconds < 2 && !end) return;
+      if (!navigator.onLine && window.coursewareOffline) {
+        // No connection: the report waits in the device's outbox (offline.js) instead.
+        window.coursewareOffline.queue({
+          type: "lesson_read",
+          lesson: article.getAttribute("data-lesson"),
+          revision: parseInt(article.getAttribute("data-revision") || "0", 10) || null,
+          seconds: seconds,
+          reached_end: !!end
+        });
+        return;
+      }
       var data = new FormData();
       data.append("seconds", String(seconds));
       if (end) data.append("end", "1");
@@ -39,7 +50,16 @@
     var form = document.querySelector("form[data-done-form]");
     var field = form && form.querySelector("[data-seconds]");
     if (form && field) {
-      form.addEventListener("submit", function () {
+      form.addEventListener("submit", function (event) {
+        if (!navigator.onLine && window.coursewareOffline) {
+          // Offline the reading so far waits on the device; the lesson is marked done when
+          // it is sent, if its time and end meet the reading rule.
+          event.preventDefault();
+          send(Math.max(2, take()), endSent);
+          var note = form.getAttribute("data-msg-queued");
+          if (note) form.querySelector("[data-done-note]").textContent = note;
+          return;
+        }
         field.value = String(take());
         if (endSent && !form.querySelector("input[name=end]")) {
           var reached = document.createElement("input");
@@ -140,7 +160,19 @@
           if (data.valid) input.removeAttribute("aria-invalid");
           else input.setAttribute("aria-invalid", "true");
         }
-      }).catch(function () {
+      }).catch(function (error) {
+        if (error instanceof TypeError && window.coursewareOffline) {
+          // No connection: the answer waits on the device and is checked when it is sent.
+          var parts = new URL(form.action, location.href).pathname.split("/");
+          window.coursewareOffline.queue({
+            type: "practice_answer",
+            lesson: parts[2] + "/" + parts[3],
+            exercise: decodeURIComponent(parts[5]),
+            answer: String(new FormData(form).get("answer") || "")
+          });
+          feedback.textContent = form.getAttribute("data-msg-queued") || "";
+          return;
+        }
         feedback.textContent = form.getAttribute("data-msg-failed");
       }).then(function () {
         busy = false;
