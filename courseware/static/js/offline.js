@@ -18,6 +18,7 @@
   var db = null;
   var syncing = null;
   var lastSynced = 0;
+  var retry = null;
 
   function open() {
     if (db) return Promise.resolve(db);
@@ -89,7 +90,6 @@
       box.setAttribute("data-waiting", String(items.length));
       if (note) say(box, note, lastSynced);
       else if (items.length) say(box, "waiting", items.length);
-      else if (!navigator.onLine) say(box, "offline", 0);
       else if (lastSynced) say(box, "synced", lastSynced);
       else box.hidden = true;
     }).catch(function () { /* no IndexedDB: nothing waits here */ });
@@ -101,8 +101,17 @@
     return store("outbox", "readwrite", function (s) { s.add(action); }).then(function () {
       return showState();
     }).then(function () {
-      if (navigator.onLine) sync();
+      sync();
     });
+  }
+
+  // Whether the server answers now (navigator.onLine is not to be trusted: a phone on a
+  // dead network, or a browser's offline mode, may still say "online").
+  function reachable() {
+    var timeout = new Promise(function (resolve) { setTimeout(function () { resolve(false); }, 3000); });
+    var probe = fetch("/healthz", { cache: "no-store", credentials: "same-origin" })
+      .then(function (response) { return response.ok; }, function () { return false; });
+    return Promise.race([probe, timeout]);
   }
 
   function sendBatch(items) {
@@ -150,6 +159,7 @@
       return showState();
     }, function (error) {
       syncing = null;
+      if (!retry) retry = setTimeout(function () { retry = null; sync(); }, 15000);
       return showState(error && error.message === "signed-out" ? "signed-out" : null);
     });
     return syncing;
@@ -180,11 +190,16 @@
   function signOut(form) {
     var done = false;
     form.addEventListener("submit", function (event) {
-      if (done || !navigator.onLine) return; // offline the sign-out cannot reach the server
+      if (done) return;
       event.preventDefault();
       done = true;
-      var timeout = new Promise(function (resolve) { setTimeout(resolve, 5000); });
-      Promise.race([sync(), timeout]).then(clearDevice).then(function () { form.submit(); });
+      reachable().then(function (online) {
+        // Without a connection the sign-out cannot reach the server: the device keeps
+        // everything, and the saved "needs a connection" page says so.
+        if (!online) { form.submit(); return null; }
+        var timeout = new Promise(function (resolve) { setTimeout(resolve, 5000); });
+        return Promise.race([sync(), timeout]).then(clearDevice).then(function () { form.submit(); });
+      });
     });
   }
 
@@ -297,7 +312,7 @@
   // With a connection, a saved course follows the published one: at most every 10 minutes,
   // or at once when the server said the package changed (the cohort).
   function keepUpdated() {
-    if (!navigator.onLine || !window.caches) return;
+    if (!window.caches) return;
     Promise.all([meta("package"), meta("stale"), meta("checked")]).then(function (m) {
       if (!m[0]) return null;
       if (!m[1] && m[2] && Date.now() - m[2] < 10 * 60 * 1000) return null;
@@ -310,7 +325,9 @@
     }).catch(function () { /* tried again on a later page */ });
   }
 
-  window.coursewareOffline = { queue: queue, sync: sync, waiting: waiting, clear: clearDevice };
+  window.coursewareOffline = {
+    queue: queue, sync: sync, waiting: waiting, clear: clearDevice, reachable: reachable
+  };
 
   document.addEventListener("DOMContentLoaded", function () {
     var logout = document.querySelector("form.logout-form");
@@ -318,9 +335,9 @@
     var section = document.querySelector("[data-offline-save]");
     if (section) savePage(section);
     window.addEventListener("online", function () { sync(); });
-    window.addEventListener("offline", function () { showState(); });
     showState().then(function () {
-      if (navigator.onLine) { sync(); keepUpdated(); }
+      sync();
+      keepUpdated();
     });
   });
 })();

@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // True when the course is saved on this device (a service worker controls the page).
+  function savedCourse() {
+    return !!(window.coursewareOffline && navigator.serviceWorker && navigator.serviceWorker.controller);
+  }
+
   // Reading time: report seconds spent on a lesson when the page is hidden or left,
   // and the moment the reader reaches the end of the lesson (both count towards "read").
   function readingTime() {
@@ -19,8 +24,9 @@
     }
     function send(seconds, end) {
       if (seconds < 2 && !end) return;
-      if (!navigator.onLine && window.coursewareOffline) {
-        // No connection: the report waits in the device's outbox (offline.js) instead.
+      if (savedCourse()) {
+        // The course is saved on this device: the report goes through its outbox
+        // (offline.js), sent at once with a connection and kept until then without one.
         window.coursewareOffline.queue({
           type: "lesson_read",
           lesson: article.getAttribute("data-lesson"),
@@ -50,16 +56,7 @@
     var form = document.querySelector("form[data-done-form]");
     var field = form && form.querySelector("[data-seconds]");
     if (form && field) {
-      form.addEventListener("submit", function (event) {
-        if (!navigator.onLine && window.coursewareOffline) {
-          // Offline the reading so far waits on the device; the lesson is marked done when
-          // it is sent, if its time and end meet the reading rule.
-          event.preventDefault();
-          send(Math.max(2, take()), endSent);
-          var note = form.getAttribute("data-msg-queued");
-          if (note) form.querySelector("[data-done-note]").textContent = note;
-          return;
-        }
+      var fill = function () {
         field.value = String(take());
         if (endSent && !form.querySelector("input[name=end]")) {
           var reached = document.createElement("input");
@@ -68,6 +65,19 @@
           reached.value = "1";
           form.appendChild(reached);
         }
+      };
+      form.addEventListener("submit", function (event) {
+        if (!savedCourse()) { fill(); return; }
+        // With the course saved, first see whether the server answers: without a
+        // connection the reading so far waits on the device, and the lesson is marked
+        // done when it is sent, if its time and end meet the reading rule.
+        event.preventDefault();
+        window.coursewareOffline.reachable().then(function (online) {
+          if (online) { fill(); form.submit(); return; }
+          send(Math.max(2, take()), endSent);
+          var note = form.getAttribute("data-msg-queued");
+          if (note) form.querySelector("[data-done-note]").textContent = note;
+        });
       });
     }
     var end = document.querySelector("[data-lesson-end]");
