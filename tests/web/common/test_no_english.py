@@ -102,6 +102,9 @@ NOT_VISITED = {
     "hr_audit.export": "a CSV file",
     "studio.diff": "a partial answer to the editor's script (a diff fragment), read with the editor",
     "notices.feed": "an iCalendar file for the learner's calendar application",
+    "offline.package": "JSON for the offline page's script (the package list)",
+    "offline.manifest": "the installable app's JSON manifest (its name is translated)",
+    "offline.service_worker": "the service worker's JavaScript",
 }
 
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
