@@ -104,14 +104,18 @@ def test_offline_course_on_a_phone(page: Page, live: LiveSite, size: str, record
     with live.session() as db:
         kinds = db.scalars(select(OfflineAction.kind).where(OfflineAction.user_id == user.id))
         assert sorted(kinds) == sorted(a["type"] for a in queued)
-        assert db.scalar(
-            select(func.count()).select_from(PracticeAnswer).where(
-                PracticeAnswer.user_id == user.id, PracticeAnswer.exercise_id == EXERCISE
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(PracticeAnswer)
+                .where(PracticeAnswer.user_id == user.id, PracticeAnswer.exercise_id == EXERCISE)
             )
-        ) == 1
+            == 1
+        )
         read = db.scalar(
             select(LessonProgress).where(
-                LessonProgress.user_id == user.id, LessonProgress.lesson_slug == first.lessons[0].slug
+                LessonProgress.user_id == user.id,
+                LessonProgress.lesson_slug == first.lessons[0].slug,
             )
         )
         assert read is not None and read.reached_end_at is not None

@@ -137,7 +137,9 @@ def package_entries() -> list[dict[str, Any]]:
                 "kind": "page",
             }
         )
-        statuses = {s.slug: s for s in progress.lesson_statuses(session, current_user.id, module, updates)}
+        statuses = {
+            s.slug: s for s in progress.lesson_statuses(session, current_user.id, module, updates)
+        }
         for lesson in module.lessons:
             status = statuses[lesson.slug]
             shell = learn._lesson_shell(module, lesson, status.done, status.updated_since_done)
@@ -156,7 +158,11 @@ def package_entries() -> list[dict[str, Any]]:
                 }
             )
     entries.append(
-        {"url": url_for("offline.manifest"), "bytes": _size(manifest().get_data()), "kind": "static"}
+        {
+            "url": url_for("offline.manifest"),
+            "bytes": _size(manifest().get_data()),
+            "kind": "static",
+        }
     )
     entries.extend(_static_entry(name) for name in STATIC_FILES)
     return entries

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from courseware.content.store import add_revision, touch_content_version
 from courseware.core import clock
 from courseware.core.models import (
     ContentDocument,
@@ -23,7 +24,6 @@ from courseware.core.models import (
     User,
 )
 from courseware.hr.cohorts import assign, create_cohort
-from courseware.content.store import add_revision, touch_content_version
 from tests.conftest import csrf_token, login, make_user
 
 LESSON = "alpha/first"
@@ -98,7 +98,13 @@ def test_package_lists_every_address_with_its_size_under_two_megabytes(
 ) -> None:
     package = as_trainee.get("/offline/package.json").get_json()
     urls = {e["url"]: e for e in package["entries"]}
-    assert {"/", "/glossary", "/modules/alpha", "/modules/alpha/first", "/modules/alpha/second"} <= set(urls)
+    assert {
+        "/",
+        "/glossary",
+        "/modules/alpha",
+        "/modules/alpha/first",
+        "/modules/alpha/second",
+    } <= set(urls)
     assert "/offline/online-only" in urls and "/manifest.webmanifest" in urls
     assert any(u.startswith("/static/css/site.css?v=") for u in urls)
     assert not any("/quiz" in u or "/cases" in u for u in urls)  # they stay online
@@ -158,7 +164,9 @@ def test_sync_records_each_action_once_and_a_replay_records_nothing(
     again = _sync(as_trainee, actions)
     assert again.get_json() == {"recorded": 0, "duplicates": 3, "rejected": [], "refresh": False}
     # The same action twice in one sync records once too.
-    twice = _sync(as_trainee, [actions[0] | {"id": (one := str(uuid.uuid4()))}, actions[0] | {"id": one}])
+    twice = _sync(
+        as_trainee, [actions[0] | {"id": (one := str(uuid.uuid4()))}, actions[0] | {"id": one}]
+    )
     assert twice.get_json()["recorded"] == 1 and twice.get_json()["duplicates"] == 1
     db.rollback()
     assert db.scalar(select(func.count()).select_from(OfflineAction)) == 4
@@ -226,7 +234,9 @@ def test_actions_are_taken_in_the_order_sent(
     assert _sync(as_trainee, [first, second]).get_json()["recorded"] == 2
     db.rollback()
     rows = db.scalars(
-        select(PracticeAnswer).order_by(PracticeAnswer.id).where(PracticeAnswer.user_id == trainee.id)
+        select(PracticeAnswer)
+        .order_by(PracticeAnswer.id)
+        .where(PracticeAnswer.user_id == trainee.id)
     ).all()
     assert [r.answer for r in rows] == ["10", "88.85"]
     page = as_trainee.get("/modules/alpha/second").get_data(as_text=True)
@@ -287,7 +297,9 @@ def test_a_changed_cohort_records_everything_and_asks_for_a_fresh_package(
     answer = _sync(as_trainee, [_read(300, START + timedelta(minutes=20))]).get_json()
     assert answer["recorded"] == 1 and answer["refresh"] is True
     _save_package(as_trainee)
-    assert _sync(as_trainee, [_read(10, START + timedelta(minutes=21))]).get_json()["refresh"] is False
+    assert (
+        _sync(as_trainee, [_read(10, START + timedelta(minutes=21))]).get_json()["refresh"] is False
+    )
 
 
 def test_a_disabled_account_records_nothing(
@@ -328,7 +340,9 @@ def test_each_learner_syncs_only_their_own_actions(
     # The same id from someone else is their own action (ids are kept per learner).
     assert _sync(client, [action]).get_json()["recorded"] == 1
     assert _progress(db, other) is not None
-    mine = db.scalar(select(func.count()).select_from(OfflineAction).where(OfflineAction.user_id == trainee.id))
+    mine = db.scalar(
+        select(func.count()).select_from(OfflineAction).where(OfflineAction.user_id == trainee.id)
+    )
     assert mine == 1
 
 
