@@ -334,6 +334,8 @@ def _urls(app: Flask, world: dict[str, object]) -> dict[str, list[str]]:
         "learn.module": ["/modules/alpha", "/modules/beta"],
         "learn.lesson": [f"/modules/{m}/{lesson}" for m, lesson in lessons],
         "learn.glossary": ["/glossary"],
+        "offline.index": ["/offline"],
+        "offline.online_only": ["/offline/online-only"],
         "learn.search": ["/search", "/search?q=微貸", "/search?q=貸款", "/search?q=沒有這個詞"],
         "quiz.overview": ["/quiz/alpha", "/quiz/beta"],
         "quiz.attempt": [f"/quiz/beta/attempts/{world['attempt']}"],
