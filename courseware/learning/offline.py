@@ -12,7 +12,7 @@ nothing) and in the order sent. The action types:
 - ``case_read``: ``{"id", "type": "case_read", "case": "<case slug>", "seconds", "at"}``:
   time spent reading a case dossier; kept as a record (a decision is never taken offline).
 
-The rules (``docs/offline.md`` says them in words):
+The rules (the README's "The course offline" says them for readers):
 
 - Reading time. The reading rule of settings.yaml holds as online: a report counts at most
   ``MAX_SECONDS_PER_REPORT``, and a lesson's total never exceeds the time since it was first
