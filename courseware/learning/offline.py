@@ -250,9 +250,9 @@ def _apply(
         if not isinstance(slug, str) or slug not in catalogue.cases:
             return "unknown_case"
         row.target = slug[:200]
-        row.seconds = _seconds(raw.get("seconds"))
-        if package is not None:  # never more than the time since the course was saved
-            row.seconds = min(row.seconds, int((at - package.first_saved_at).total_seconds()))
+        # Never more than the time since the course was saved (nothing without a saved course).
+        since_saved = int((at - package.first_saved_at).total_seconds()) if package else 0
+        row.seconds = min(_seconds(raw.get("seconds")), since_saved)
         return ""
     lesson = _lesson(catalogue, raw.get("lesson"))
     if lesson is None:

@@ -325,6 +325,27 @@
     }).catch(function () { /* tried again on a later page */ });
   }
 
+  // A case dossier's reading time (the decision itself is never taken offline): with the
+  // course saved on this device it goes through the outbox, so a dropped connection loses
+  // nothing. Counted while the page is visible, reported when it is hidden or left.
+  function dossierReading(section) {
+    if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return;
+    var started = Date.now();
+    var visible = document.visibilityState === "visible";
+    function report() {
+      if (visible) {
+        var seconds = Math.round((Date.now() - started) / 1000);
+        if (seconds >= 2) queue({ type: "case_read", "case": section.getAttribute("data-case-read"), seconds: seconds });
+      }
+      started = Date.now();
+    }
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { report(); visible = false; }
+      else { visible = true; started = Date.now(); }
+    });
+    window.addEventListener("pagehide", report);
+  }
+
   window.coursewareOffline = {
     queue: queue, sync: sync, waiting: waiting, clear: clearDevice, reachable: reachable
   };
@@ -334,6 +355,8 @@
     if (logout) signOut(logout);
     var section = document.querySelector("[data-offline-save]");
     if (section) savePage(section);
+    var dossier = document.querySelector("[data-case-read]");
+    if (dossier) dossierReading(dossier);
     window.addEventListener("online", function () { sync(); });
     showState().then(function () {
       sync();

@@ -170,6 +170,8 @@ def test_sync_records_each_action_once_and_a_replay_records_nothing(
     assert twice.get_json()["recorded"] == 1 and twice.get_json()["duplicates"] == 1
     db.rollback()
     assert db.scalar(select(func.count()).select_from(OfflineAction)) == 4
+    dossier = db.scalar(select(OfflineAction).where(OfflineAction.kind == "case_read"))
+    assert dossier is not None and (dossier.target, dossier.seconds) == ("grocery-kiosk", 120)
     answers = db.scalars(select(PracticeAnswer).where(PracticeAnswer.user_id == trainee.id)).all()
     assert [(a.exercise_id, a.correct) for a in answers] == [("installment", True)]
     assert answers[0].answered_at == START + timedelta(minutes=12)
