@@ -115,6 +115,11 @@ def _get_or_create(session: Session, user_id: int, lesson: Lesson, now: datetime
     return row
 
 
+def lesson_row(session: Session, user_id: int, lesson: Lesson, now: datetime) -> LessonProgress:
+    """The learner's row for the lesson, created (first viewed ``now``) when there is none."""
+    return _get_or_create(session, user_id, lesson, now)
+
+
 def recent_view(
     session: Session, user_id: int, lesson: Lesson, now: datetime | None = None
 ) -> LessonProgress | None:

@@ -32,6 +32,7 @@ def init_web(app: Flask) -> None:
     from courseware.web.learner.credentials import bp as credentials_bp
     from courseware.web.learner.learn import bp as learn_bp
     from courseware.web.learner.notices import bp as notices_bp
+    from courseware.web.learner.offline import bp as offline_bp
     from courseware.web.learner.quiz import bp as quiz_bp
     from courseware.web.learner.transcript import bp as transcript_bp
     from courseware.web.studio.author import bp as author_bp
@@ -71,6 +72,7 @@ def init_web(app: Flask) -> None:
         hr_audit_bp,
         transcript_bp,
         notices_bp,
+        offline_bp,
         admin_import_bp,
         studio_bp,
         studio_new_bp,

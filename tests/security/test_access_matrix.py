@@ -76,6 +76,14 @@ ACCESS: dict[str, set[str]] = {
     "certificates.pdf": SIGNED_IN,
     "transcript.mine": SIGNED_IN,
     "transcript.export_mine": SIGNED_IN,
+    # the course saved for offline: the app's files are public (browsers fetch the manifest
+    # without the cookie); the package and the sync are each learner's own
+    "offline.manifest": EVERYONE,
+    "offline.service_worker": EVERYONE,
+    "offline.index": SIGNED_IN,
+    "offline.online_only": SIGNED_IN,
+    "offline.package": SIGNED_IN,
+    "offline.sync": SIGNED_IN,
     # trainers' studio
     "author.index": TRAINERS,
     "author.quiz": TRAINERS,
@@ -146,6 +154,8 @@ POST_ACCESS: dict[str, set[str]] = {
     "hr_cohorts.index": HR_WRITE,
     "hr_cohorts.show": HR_WRITE,
 }
+# Answers to a page's script: a visitor who is not signed in gets 401 in JSON, not a redirect.
+JSON_ANSWERS = {"offline.package", "offline.sync"}
 
 
 def _url(rule, objects: Objects) -> str:
@@ -213,6 +223,9 @@ def test_every_role_gets_the_expected_answer_on_every_route(app, db, clients):
                         problems.append(f"refused but allowed: {where}")
                     if status >= 500:
                         problems.append(f"server error: {where}")
+                elif role == "anonymous" and rule.endpoint in JSON_ANSWERS:
+                    if status != 401:
+                        problems.append(f"anonymous not answered 401: {where}")
                 elif role == "anonymous":
                     if not _is_sign_in_redirect(response):
                         problems.append(f"anonymous not sent to sign-in: {where}")

@@ -10,6 +10,7 @@ from courseware.core.models.cohorts import Cohort, CohortMembership, LearnerCont
 from courseware.core.models.content import ContentDocument, ContentRevision, ContentState
 from courseware.core.models.hr import HrSnapshot
 from courseware.core.models.notices import CalendarFeed, Notice, PasswordResetToken
+from courseware.core.models.offline import OfflineAction, OfflinePackage
 from courseware.core.models.practice import PracticeAnswer
 from courseware.core.models.progress import LessonProgress
 from courseware.core.models.studio import ProblemReport, RevisionReview
@@ -36,6 +37,8 @@ __all__ = [
     "LearnerContact",
     "LessonProgress",
     "Notice",
+    "OfflineAction",
+    "OfflinePackage",
     "PasswordResetToken",
     "PracticeAnswer",
     "ProblemReport",

@@ -2,6 +2,11 @@
 (function () {
   "use strict";
 
+  // True when the course is saved on this device (a service worker controls the page).
+  function savedCourse() {
+    return !!(window.coursewareOffline && navigator.serviceWorker && navigator.serviceWorker.controller);
+  }
+
   // Reading time: report seconds spent on a lesson when the page is hidden or left,
   // and the moment the reader reaches the end of the lesson (both count towards "read").
   function readingTime() {
@@ -19,6 +24,18 @@
     }
     function send(seconds, end) {
       if (seconds < 2 && !end) return;
+      if (savedCourse()) {
+        // The course is saved on this device: the report goes through its outbox
+        // (offline.js), sent at once with a connection and kept until then without one.
+        window.coursewareOffline.queue({
+          type: "lesson_read",
+          lesson: article.getAttribute("data-lesson"),
+          revision: parseInt(article.getAttribute("data-revision") || "0", 10) || null,
+          seconds: seconds,
+          reached_end: !!end
+        });
+        return;
+      }
       var data = new FormData();
       data.append("seconds", String(seconds));
       if (end) data.append("end", "1");
@@ -39,7 +56,7 @@
     var form = document.querySelector("form[data-done-form]");
     var field = form && form.querySelector("[data-seconds]");
     if (form && field) {
-      form.addEventListener("submit", function () {
+      var fill = function () {
         field.value = String(take());
         if (endSent && !form.querySelector("input[name=end]")) {
           var reached = document.createElement("input");
@@ -48,6 +65,19 @@
           reached.value = "1";
           form.appendChild(reached);
         }
+      };
+      form.addEventListener("submit", function (event) {
+        if (!savedCourse()) { fill(); return; }
+        // With the course saved, first see whether the server answers: without a
+        // connection the reading so far waits on the device, and the lesson is marked
+        // done when it is sent, if its time and end meet the reading rule.
+        event.preventDefault();
+        window.coursewareOffline.reachable().then(function (online) {
+          if (online) { fill(); form.submit(); return; }
+          send(Math.max(2, take()), endSent);
+          var note = form.getAttribute("data-msg-queued");
+          if (note) form.querySelector("[data-done-note]").textContent = note;
+        });
       });
     }
     var end = document.querySelector("[data-lesson-end]");
@@ -140,7 +170,19 @@
           if (data.valid) input.removeAttribute("aria-invalid");
           else input.setAttribute("aria-invalid", "true");
         }
-      }).catch(function () {
+      }).catch(function (error) {
+        if (error instanceof TypeError && window.coursewareOffline) {
+          // No connection: the answer waits on the device and is checked when it is sent.
+          var parts = new URL(form.action, location.href).pathname.split("/");
+          window.coursewareOffline.queue({
+            type: "practice_answer",
+            lesson: parts[2] + "/" + parts[3],
+            exercise: decodeURIComponent(parts[5]),
+            answer: String(new FormData(form).get("answer") || "")
+          });
+          feedback.textContent = form.getAttribute("data-msg-queued") || "";
+          return;
+        }
         feedback.textContent = form.getAttribute("data-msg-failed");
       }).then(function () {
         busy = false;

@@ -242,7 +242,10 @@ def logout():
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # The course saved for offline and the outbox are this user's: the device forgets them.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 @bp.get("/account/my-data.json")

@@ -6,7 +6,18 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -18,9 +29,13 @@ log = logging.getLogger("courseware.errors")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Answers to a page's script: signed out (or the account disabled), they answer 401 in JSON,
+# not a redirect to the sign-in page (the device keeps what it was sending).
+JSON_ENDPOINTS = {"offline.sync", "offline.package"}
 # Pages a user who must change their password may still open.
 PASSWORD_CHANGE_ENDPOINTS = {"auth.account", "auth.logout", "static", "main.set_language"}
 
@@ -48,6 +63,10 @@ def _guard() -> BaseResponse | None:
             return render_error(503, _(DATABASE_DOWN))
         if request.endpoint is None:
             return None  # a 404 shows as a 404, not as a sign-in page
+        if endpoint in JSON_ENDPOINTS:
+            answer = jsonify(error="signed_out")
+            answer.status_code = 401
+            return answer
         nxt = request.full_path if request.method == "GET" else request.path
         return redirect(url_for("auth.login", next=nxt.rstrip("?")))
     idle = int(current_app.config.get("SESSION_IDLE_MINUTES") or 0) * 60

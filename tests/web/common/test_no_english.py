@@ -109,6 +109,9 @@ NOT_VISITED = {
     "refusal page is read in tests/web/common/test_sso.py",
     "sso.callback": "the provider's redirect back; its refusal pages are read in "
     "tests/web/common/test_sso.py and tests/interop/oidc",
+    "offline.package": "JSON for the offline page's script (the package list)",
+    "offline.manifest": "the installable app's JSON manifest (its name is translated)",
+    "offline.service_worker": "the service worker's JavaScript",
 }
 
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*[A-Za-z0-9]")
@@ -338,6 +341,8 @@ def _urls(app: Flask, world: dict[str, object]) -> dict[str, list[str]]:
         "learn.module": ["/modules/alpha", "/modules/beta"],
         "learn.lesson": [f"/modules/{m}/{lesson}" for m, lesson in lessons],
         "learn.glossary": ["/glossary"],
+        "offline.index": ["/offline"],
+        "offline.online_only": ["/offline/online-only"],
         "learn.search": ["/search", "/search?q=微貸", "/search?q=貸款", "/search?q=沒有這個詞"],
         "quiz.overview": ["/quiz/alpha", "/quiz/beta"],
         "quiz.attempt": [f"/quiz/beta/attempts/{world['attempt']}"],
