@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from courseware.core.db import rows_changed
-from courseware.core.learner_marks import MARKED, mark
+from courseware.core.learner_marks import MARKED, note_active
 from courseware.core.models import CaseTicket, LessonProgress, QuizAttempt, User
 
 
@@ -22,7 +22,7 @@ def note_activity(session: Session, user_id: int, now: datetime) -> None:
         .execution_options(synchronize_session=False, **{MARKED: True})
     )
     if rows_changed(result):
-        mark(session, [user_id])
+        note_active(session, user_id, now)
 
 
 def backfill_first_activity(session: Session) -> None:

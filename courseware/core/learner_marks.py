@@ -14,6 +14,8 @@ Writes that bypass the session (the load seed's COPY) rebuild the summary themse
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -31,6 +33,8 @@ from courseware.core.models import (
 )
 
 USERS = "courseware.summary_users"
+OPENED = "courseware.summary_opened"  # (user, module): a lesson opened, nothing else
+ACTIVE = "courseware.summary_active"  # user: first activity, nothing else
 COHORTS = "courseware.summary_cohorts"
 # An execution option: this bulk statement's caller marks its learners itself.
 MARKED = "courseware_summary_marked"
@@ -52,15 +56,12 @@ RELEVANT: dict[type, frozenset[str] | None] = {
 }
 COHORT_COLUMNS = frozenset({"name", "due_date"})
 
-# refresh(session, user_ids, cohort_ids, new_users, every_user)
-Refresher = Callable[[Session, set[int], set[int], bool, bool], None]
+Refresher = Callable[[Session, "Marks"], None]
 _refreshers: list[Refresher] = []
 
 
 def register_refresher(refresh: Refresher) -> None:
-    """``refresh(session, user_ids, cohort_ids, new_users, every_user)`` runs before each
-    commit that changed any: ``new_users`` says accounts were inserted in bulk (their ids
-    unknown), ``every_user`` that rows of unknown owners were."""
+    """``refresh(session, marks)`` runs before each commit that changed anything summarised."""
     if refresh not in _refreshers:
         _refreshers.append(refresh)
 
@@ -78,12 +79,42 @@ def pending(session: Session) -> tuple[set[int], set[int]]:
     return set(session.info.get(USERS, ())), set(session.info.get(COHORTS, ()))
 
 
-def _clear(session: Session) -> tuple[set[int], set[int], bool, bool]:
-    users, cohorts = pending(session)
-    new, every = bool(session.info.get(NEW_USERS)), bool(session.info.get(ALL_USERS))
-    for key in (USERS, COHORTS, NEW_USERS, ALL_USERS):
-        session.info.pop(key, None)
-    return users, cohorts, new, every
+@dataclass
+class Marks:
+    """What a transaction changed, for the refresher."""
+
+    users: set[int] = field(default_factory=set)  # recount these accounts' rows
+    cohorts: set[int] = field(default_factory=set)  # and these cohorts' members'
+    new_users: bool = False  # accounts were inserted in bulk (ids unknown)
+    every_user: bool = False  # rows of unknown owners were inserted
+    opened: set[tuple[int, str]] = field(default_factory=set)  # (user, module) first opened
+    active: dict[int, datetime] = field(default_factory=dict)  # user: first activity at
+
+
+KEYS = (USERS, COHORTS, NEW_USERS, ALL_USERS, OPENED, ACTIVE)
+
+
+def note_opened(session: Session, user_id: int, module_slug: str) -> None:
+    session.info.setdefault(OPENED, set()).add((user_id, module_slug))
+
+
+def note_active(session: Session, user_id: int, at: datetime) -> None:
+    session.info.setdefault(ACTIVE, {}).setdefault(user_id, at)
+
+
+def _clear(session: Session) -> Marks:
+    info = session.info
+    marks = Marks(
+        set(info.get(USERS, ())),
+        set(info.get(COHORTS, ())),
+        bool(info.get(NEW_USERS)),
+        bool(info.get(ALL_USERS)),
+        set(info.get(OPENED, ())),
+        dict(info.get(ACTIVE, {})),
+    )
+    for key in KEYS:
+        info.pop(key, None)
+    return marks
 
 
 def _owner(instance: Any) -> int | None:
@@ -97,7 +128,14 @@ def _changed(instance: Any, columns: frozenset[str]) -> bool:
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _context: Any) -> None:
-    for instance in list(session.new) + list(session.deleted):
+    for instance in session.new:
+        if isinstance(instance, LessonProgress) and instance.completed_at is None:
+            note_opened(session, instance.user_id, instance.module_slug)
+        elif isinstance(instance, QuizAttempt) and instance.status != "submitted":
+            continue  # an attempt counts once submitted (an update, seen below)
+        elif type(instance) in RELEVANT:
+            mark(session, [_owner(instance)])  # type: ignore[list-item]
+    for instance in session.deleted:
         if type(instance) in RELEVANT:
             mark(session, [_owner(instance)])  # type: ignore[list-item]
     for instance in session.dirty:
@@ -175,11 +213,11 @@ def _before_commit(session: Session) -> None:
     if not _refreshers:
         return
     session.flush()
-    if not any(session.info.get(k) for k in (USERS, COHORTS, NEW_USERS, ALL_USERS)):
+    if not any(session.info.get(k) for k in KEYS):
         return
-    users, cohorts, new, every = _clear(session)
+    marks = _clear(session)
     for refresh in _refreshers:
-        refresh(session, users, cohorts, new, every)
+        refresh(session, marks)
 
 
 @event.listens_for(Session, "after_rollback")

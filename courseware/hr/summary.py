@@ -38,11 +38,13 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from courseware.core.clock import utcnow
 from courseware.core.db import WRITE_OPTION
-from courseware.core.learner_marks import MARKED, register_refresher
+from courseware.core.learner_marks import MARKED, Marks, register_refresher
 from courseware.core.models import (
     CaseDecision,
     Certificate,
@@ -200,7 +202,6 @@ def raw_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Select[Any]
 def raw_module_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Select[Any]:
     """Each learner's (module, opened, lessons done, quiz passed), from the raw tables."""
     course = keys.course()
-    modules = list(keys.lessons_per_module)
     activity = union_all(
         select(
             LessonProgress.user_id,
@@ -208,10 +209,10 @@ def raw_module_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Sele
             literal(1).label("opened"),
             case((lesson_done(course), 1), else_=0).label("done"),
             literal(0).label("passed"),
-        ).where(LessonProgress.module_slug.in_(modules), *_only(LessonProgress.user_id, ids)),
+        ).where(*_only(LessonProgress.user_id, ids)),
         select(
             QuizAttempt.user_id, QuizAttempt.module_slug, literal(0), literal(0), literal(1)
-        ).where(quiz_passed(course), *_only(QuizAttempt.user_id, ids)),
+        ).where(passed_any_quiz(), *_only(QuizAttempt.user_id, ids)),
     ).subquery("activity")
     return select(
         activity.c.user_id,
@@ -220,6 +221,18 @@ def raw_module_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Sele
         func.sum(activity.c.done).label("lessons_done"),
         (func.max(activity.c.passed) > 0).label("quiz_passed"),
     ).group_by(activity.c.user_id, activity.c.module_slug)
+
+
+def passed_any_quiz() -> ColumnElement[bool]:
+    """``keys.quiz_passed`` without the course's quiz modules: module rows are kept for every
+    module (a lesson view cannot tell whether its module is in the course), and the funnel
+    reads only the course's."""
+    return and_(
+        QuizAttempt.kind == "module",
+        QuizAttempt.status == "submitted",
+        QuizAttempt.passed.is_(True),
+        QuizAttempt.reset_at.is_(None),
+    )
 
 
 def module_complete(keys: SummaryKeys, row: Any = LearnerModuleSummary) -> ColumnElement[bool]:
@@ -249,25 +262,26 @@ def _write(session: Session, keys: SummaryKeys, ids: Sequence[int] | None) -> No
         insert(LearnerSummary).from_select([c.key for c in rows.selected_columns], rows),
         execution_options=options,
     )
-    if keys.lessons_per_module:
-        modules = raw_module_rows(keys, ids)
-        session.execute(
-            insert(LearnerModuleSummary).from_select(
-                [c.key for c in modules.selected_columns], modules
-            ),
-            execution_options=options,
-        )
-        done = (
-            select(func.count())
-            .where(LearnerModuleSummary.user_id == LearnerSummary.user_id, module_complete(keys))
-            .scalar_subquery()
-        )
-        session.execute(
-            update(LearnerSummary)
-            .where(*_only(LearnerSummary.user_id, ids))
-            .values(modules_done=done)
-            .execution_options(synchronize_session=False, **options)
-        )
+    modules = raw_module_rows(keys, ids)
+    session.execute(
+        insert(LearnerModuleSummary).from_select(
+            [c.key for c in modules.selected_columns], modules
+        ),
+        execution_options=options,
+    )
+    if not keys.lessons_per_module:
+        return  # no module counts as done (modules_done stays 0)
+    done = (
+        select(func.count())
+        .where(LearnerModuleSummary.user_id == LearnerSummary.user_id, module_complete(keys))
+        .scalar_subquery()
+    )
+    session.execute(
+        update(LearnerSummary)
+        .where(*_only(LearnerSummary.user_id, ids))
+        .values(modules_done=done)
+        .execution_options(synchronize_session=False, **options)
+    )
 
 
 def stored_keys(session: Session) -> SummaryKeys | None:
@@ -276,23 +290,22 @@ def stored_keys(session: Session) -> SummaryKeys | None:
     return SummaryKeys.from_body(body) if body else None
 
 
-def refresh(
-    session: Session,
-    user_ids: set[int],
-    cohort_ids: set[int],
-    new_users: bool = False,
-    every_user: bool = False,
-) -> None:
-    """Recount the summary rows of these accounts and of these cohorts' members (the hook
-    ``courseware.core.learner_marks`` calls before a commit). Before the first rebuild no
-    course keys are known: lessons and quizzes count none until the first HR page (or the
-    command) rebuilds the whole summary with the published course's keys; the rest is kept."""
-    keys = stored_keys(session) or NO_KEYS
-    if every_user:
-        _write(session, keys, None)
+def refresh(session: Session, marks: Marks) -> None:
+    """Recount the summary rows of the accounts ``marks`` names and of its cohorts' members
+    (the hook ``courseware.core.learner_marks`` calls before a commit); a first lesson view
+    or first activity alone is one small write. Before the first rebuild no course keys are
+    known: lessons and quizzes count none until the first HR page (or the command) rebuilds
+    the whole summary with the published course's keys; the rest is kept."""
+    if marks.every_user:
+        _write(session, stored_keys(session) or NO_KEYS, None)
         return
-    ids = set(user_ids)
-    if new_users:
+    ids = set(marks.users)
+    _light(session, marks, ids)
+    if not ids and not marks.cohorts and not marks.new_users:
+        return
+    keys = stored_keys(session) or NO_KEYS
+    cohort_ids = marks.cohorts
+    if marks.new_users:
         summarised = select(LearnerSummary.user_id)
         ids.update(session.scalars(select(User.id).where(User.id.not_in(summarised))))
     if cohort_ids:
@@ -311,6 +324,39 @@ def refresh(
     ordered = sorted(ids)
     for start in range(0, len(ordered), CHUNK):
         _write(session, keys, ordered[start : start + CHUNK])
+
+
+def _light(session: Session, marks: Marks, recounted: set[int]) -> None:
+    """A first lesson view marks its module opened, a first activity sets the date: one
+    statement each, for learners not recounted anyway."""
+    for user_id, at in marks.active.items():
+        if user_id not in recounted:
+            session.execute(
+                update(LearnerSummary)
+                .where(LearnerSummary.user_id == user_id)
+                .values(first_active_at=at)
+                .execution_options(synchronize_session=False, **{MARKED: True})
+            )
+    for user_id, module_slug in sorted(marks.opened):
+        if user_id in recounted:
+            continue
+        upsert = (postgres_insert if _postgres(session) else sqlite_insert)(LearnerModuleSummary)
+        session.execute(
+            upsert.values(
+                user_id=user_id,
+                module_slug=module_slug,
+                opened=True,
+                lessons_done=0,
+                quiz_passed=False,
+            ).on_conflict_do_update(
+                index_elements=["user_id", "module_slug"], set_={"opened": True}
+            ),
+            execution_options={MARKED: True},
+        )
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def rebuild(session: Session, keys: SummaryKeys, now: datetime | None = None) -> int:
