@@ -56,6 +56,8 @@ from courseware.core.models import (
     Reminder,
     User,
 )
+from courseware.hr import summary
+from courseware.hr.keys import course_keys
 from courseware.lending.scoring import decision_record, score_decision
 from courseware.lending.simulation import evaluate_options, simulate_path
 from courseware.lending.variants import draw_variant
@@ -762,6 +764,10 @@ def seed_load(
     report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
     report.rows = dict(loader.counts)
     backfill_first_activity(session)
+    session.commit()
+    _analyze(session)
+    # The HR summary, counted once from the loaded rows (the COPY bypassed the session).
+    summary.rebuild(session, summary.SummaryKeys.of(course_keys(catalogue, policy)))
     session.commit()
     _analyze(session)
     if session.get_bind().dialect.name == "postgresql":  # sequences continue after our ids
