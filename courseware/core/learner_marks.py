@@ -66,12 +66,12 @@ def register_refresher(refresh: Refresher) -> None:
         _refreshers.append(refresh)
 
 
-def mark(session: Session, user_ids: Iterable[int]) -> None:
+def mark(session: Session, user_ids: Iterable[int | None]) -> None:
     """Note that these accounts' summarised facts changed in this transaction."""
     session.info.setdefault(USERS, set()).update(int(i) for i in user_ids if i is not None)
 
 
-def mark_cohorts(session: Session, cohort_ids: Iterable[int]) -> None:
+def mark_cohorts(session: Session, cohort_ids: Iterable[int | None]) -> None:
     session.info.setdefault(COHORTS, set()).update(int(i) for i in cohort_ids if i is not None)
 
 
@@ -134,10 +134,10 @@ def _after_flush(session: Session, _context: Any) -> None:
         elif isinstance(instance, QuizAttempt) and instance.status != "submitted":
             continue  # an attempt counts once submitted (an update, seen below)
         elif type(instance) in RELEVANT:
-            mark(session, [_owner(instance)])  # type: ignore[list-item]
+            mark(session, [_owner(instance)])
     for instance in session.deleted:
         if type(instance) in RELEVANT:
-            mark(session, [_owner(instance)])  # type: ignore[list-item]
+            mark(session, [_owner(instance)])
     for instance in session.dirty:
         kind = type(instance)
         if kind is Cohort:
@@ -188,12 +188,12 @@ def _bulk(state: ORMExecuteState) -> None:
     if kind is not Cohort and kind not in RELEVANT:
         return
     if state.is_insert:
-        _inserted(state.session, kind, state)  # type: ignore[arg-type]
+        _inserted(state.session, kind, state)
         return
     statement: Any = state.statement
     if state.is_update:
         names = {getattr(c, "key", str(c)) for c in statement._values or {}}
-        wanted = COHORT_COLUMNS if kind is Cohort else RELEVANT[kind]  # type: ignore[index]
+        wanted = COHORT_COLUMNS if kind is Cohort else RELEVANT[kind]
         if wanted is not None and not names & wanted:
             return
     table: Any = statement.table
