@@ -323,7 +323,16 @@ def refresh(session: Session, marks: Marks) -> None:
         )
     ordered = sorted(ids)
     for start in range(0, len(ordered), CHUNK):
-        _write(session, keys, ordered[start : start + CHUNK])
+        chunk = ordered[start : start + CHUNK]
+        if _postgres(session):
+            # Two transactions recounting one learner would both delete and insert the row
+            # (the second insert failing): the account's row lock puts them one after the
+            # other, and the second then sees the first's rows (SQLite writes one at a time).
+            session.execute(
+                select(User.id).where(User.id.in_(chunk)).order_by(User.id).with_for_update(),
+                execution_options={MARKED: True},
+            )
+        _write(session, keys, chunk)
 
 
 def _light(session: Session, marks: Marks, recounted: set[int]) -> None:
