@@ -59,3 +59,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 # catalogue, whichever module is imported first.
 from courseware.assessment import bank as _quiz_files  # noqa: E402, F401
 from courseware.content import case_files as _case_files  # noqa: E402, F401
+
+# The HR summary is kept by every session's commits (courseware.core.learner_marks calls it).
+from courseware.hr import summary as _hr_summary  # noqa: E402, F401

@@ -8,21 +8,26 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from courseware.core.db import rows_changed
+from courseware.core.learner_marks import MARKED, note_active
 from courseware.core.models import CaseTicket, LessonProgress, QuizAttempt, User
 
 
 def note_activity(session: Session, user_id: int, now: datetime) -> None:
     """Record the learner's first activity (a no-op after the first)."""
-    session.execute(
+    result = session.execute(
         update(User)
         .where(User.id == user_id, User.first_active_at.is_(None))
         .values(first_active_at=now)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{MARKED: True})
     )
+    if rows_changed(result):
+        note_active(session, user_id, now)
 
 
 def backfill_first_activity(session: Session) -> None:
-    """Set first_active_at from the activity rows, for accounts that have none yet."""
+    """Set first_active_at from the activity rows, for accounts that have none yet (the
+    caller rebuilds the HR summary: ``courseware.hr.summary.rebuild``)."""
     for column, owner in (
         (LessonProgress.first_viewed_at, LessonProgress.user_id),
         (QuizAttempt.started_at, QuizAttempt.user_id),
@@ -33,5 +38,5 @@ def backfill_first_activity(session: Session) -> None:
             update(User)
             .where(User.first_active_at.is_(None))
             .values(first_active_at=earliest)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, **{MARKED: True})
         )

@@ -1,5 +1,8 @@
 """The HR learner table: search, filters, sort and pages in SQL; its rows as cells.
 
+Everything is read from the HR summary (``courseware.hr.summary``, one row a learner), so a
+page is a count and a page of rows whatever the sort or filter.
+
 The page shows ``learner_cells`` of each row and the exports write the same cells for
 every row of the filtered table, in the same order (``iter_learners`` streams them).
 """
@@ -16,12 +19,8 @@ from sqlalchemy.orm import Session
 
 from courseware.core.errors import N_
 from courseware.core.models import (
-    CaseDecision,
     Cohort,
     CohortMembership,
-    LessonProgress,
-    QuizAttempt,
-    Reminder,
     User,
 )
 from courseware.hr.compliance import (
@@ -29,14 +28,14 @@ from courseware.hr.compliance import (
     STATUSES,
     Moment,
     Scope,
-    learner_facts,
     learner_filter,
     local_date,
     local_datetime,
     status_rank,
 )
 from courseware.hr.exports import Cell
-from courseware.hr.reports import CourseKeys, case_counts, lesson_done, quiz_passed
+from courseware.hr.keys import CourseKeys
+from courseware.hr.summary import ensure_current, summary_facts
 
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_QUERY_LENGTH = 64
@@ -132,7 +131,7 @@ class LearnerPage:
 
 
 def _filtered(at: Moment, scope: Scope, query: LearnerQuery) -> Any:
-    facts = learner_facts(at, scope).subquery("facts")
+    facts = summary_facts(at, scope).subquery("facts")
     conditions: list[ColumnElement[bool]] = []
     if query.q:
         needle = query.q.lower()
@@ -168,57 +167,6 @@ def _order(facts: Any, query: LearnerQuery) -> list[Any]:
     return [ordered.nulls_last(), facts.c.user_id.desc() if query.descending else facts.c.user_id]
 
 
-def _progress_columns(user_id: Any, keys: CourseKeys) -> list[Any]:
-    """Per-learner counts as correlated subqueries (indexed by user id)."""
-    return [
-        select(func.count())
-        .where(LessonProgress.user_id == user_id, lesson_done(keys))
-        .scalar_subquery()
-        .label("lessons_done"),
-        select(func.count(func.distinct(QuizAttempt.module_slug)))
-        .where(QuizAttempt.user_id == user_id, quiz_passed(keys))
-        .scalar_subquery()
-        .label("quizzes_passed"),
-        select(func.count())
-        .where(CaseDecision.user_id == user_id, case_counts())
-        .scalar_subquery()
-        .label("cases_counted"),
-        select(func.max(Reminder.sent_at))
-        .where(Reminder.user_id == user_id, Reminder.status == "sent")
-        .scalar_subquery()
-        .label("last_reminder_at"),
-    ]
-
-
-def _progress_joined(user_id: Any, keys: CourseKeys) -> tuple[list[Any], list[tuple[Any, Any]]]:
-    """The same counts as ``_progress_columns``, for every learner at once: one grouped
-    aggregate a table, outer-joined (an export reads them all; a subquery a row is slower)."""
-    parts = [
-        select(LessonProgress.user_id, func.count().label("lessons_done"))
-        .where(lesson_done(keys))
-        .group_by(LessonProgress.user_id),
-        select(
-            QuizAttempt.user_id,
-            func.count(func.distinct(QuizAttempt.module_slug)).label("quizzes_passed"),
-        )
-        .where(quiz_passed(keys))
-        .group_by(QuizAttempt.user_id),
-        select(CaseDecision.user_id, func.count().label("cases_counted"))
-        .where(case_counts())
-        .group_by(CaseDecision.user_id),
-        select(Reminder.user_id, func.max(Reminder.sent_at).label("last_reminder_at"))
-        .where(Reminder.status == "sent")
-        .group_by(Reminder.user_id),
-    ]
-    columns, joins = [], []
-    for part in parts:
-        found = part.subquery()
-        name = next(c for c in found.c if c.name != "user_id")
-        columns.append(name)
-        joins.append((found, found.c.user_id == user_id))
-    return columns, joins
-
-
 def _row(mapping: Mapping[str, Any]) -> LearnerRow:
     names = LearnerRow.__dataclass_fields__
     return LearnerRow(**{k: v for k, v in mapping.items() if k in names})
@@ -227,7 +175,8 @@ def _row(mapping: Mapping[str, Any]) -> LearnerRow:
 def learner_page(
     session: Session, at: Moment, scope: Scope, query: LearnerQuery, keys: CourseKeys
 ) -> LearnerPage:
-    """One page of the filtered, sorted table: a count, the page, the page's progress."""
+    """One page of the filtered, sorted table: a count and the page."""
+    ensure_current(session, keys)
     facts, conditions = _filtered(at, scope, query)
     total = session.scalar(select(func.count()).select_from(facts).where(*conditions)) or 0
     pages = max(1, -(-total // query.per_page))
@@ -240,21 +189,6 @@ def learner_page(
         .offset((query.page - 1) * query.per_page)
     ).all()
     rows = [_row(r._mapping) for r in found]
-    if rows:
-        extra = {
-            r.id: r
-            for r in session.execute(
-                select(User.id, *_progress_columns(User.id, keys)).where(
-                    User.id.in_([r.user_id for r in rows])
-                )
-            )
-        }
-        for row in rows:
-            counts = extra[row.user_id]
-            row.lessons_done = counts.lessons_done or 0
-            row.quizzes_passed = counts.quizzes_passed or 0
-            row.cases_counted = counts.cases_counted or 0
-            row.last_reminder_at = counts.last_reminder_at
     return LearnerPage(rows, total, query)
 
 
@@ -269,26 +203,18 @@ def iter_learners(
 ) -> Iterator[LearnerRow]:
     """Every row of the filtered table in the table's order, streamed from one query
     (with ``ids``, only those learners: never one outside the reader's scope)."""
+    ensure_current(session, keys)
     facts, conditions = _filtered(at, scope, query)
     if ids is not None:
         conditions.append(facts.c.user_id.in_(list(ids)))
-    columns, joins = _progress_joined(facts.c.user_id, keys)
-    joined: Any = facts
-    for table, on in joins:
-        joined = joined.outerjoin(table, on)
     statement = (
-        select(facts, *columns)
-        .select_from(joined)
+        select(facts)
         .where(*conditions)
         .order_by(*_order(facts, query))
         .execution_options(stream_results=True, yield_per=batch)
     )
     for found in session.execute(statement):
-        row = _row(found._mapping)
-        row.lessons_done = row.lessons_done or 0
-        row.quizzes_passed = row.quizzes_passed or 0
-        row.cases_counted = row.cases_counted or 0
-        yield row
+        yield _row(found._mapping)
 
 
 def filter_choices(session: Session, scope: Scope) -> tuple[list[str], list[tuple[int, str]]]:

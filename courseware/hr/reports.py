@@ -14,13 +14,12 @@ from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from courseware.certification.policy import Policy
-from courseware.content.catalogue import Catalogue
 from courseware.core.models import (
-    CaseDecision,
+    LearnerModuleSummary,
+    LearnerSummary,
     LessonProgress,
     QuizAttempt,
     User,
@@ -30,37 +29,27 @@ from courseware.hr.compliance import (
     STATUSES,
     Moment,
     Scope,
-    learner_facts,
     learner_filter,
 )
+from courseware.hr.keys import (
+    CourseKeys,
+    case_counts,
+    course_keys,
+    lesson_done,
+    quiz_passed,
+)
 from courseware.hr.snapshots import digest, read_snapshot, write_snapshot
+from courseware.hr.summary import (
+    SummaryKeys,
+    ensure_current,
+    module_complete,
+    summary_facts,
+    summary_filter,
+)
+
+__all__ = ["CourseKeys", "case_counts", "course_keys", "lesson_done", "quiz_passed"]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class CourseKeys:
-    """What counts as done in the course as published now, for counting in SQL."""
-
-    lessons: tuple[tuple[str, str], ...]
-    lessons_per_module: dict[str, int]
-    quiz_modules: tuple[str, ...]
-    module_titles: dict[str, str]
-    cases_required: int
-
-    @property
-    def lessons_total(self) -> int:
-        return len(self.lessons)
-
-
-def course_keys(catalogue: Catalogue, policy: Policy) -> CourseKeys:
-    return CourseKeys(
-        lessons=tuple((m.slug, lesson.slug) for m in catalogue.modules for lesson in m.lessons),
-        lessons_per_module={m.slug: len(m.lessons) for m in catalogue.modules},
-        quiz_modules=tuple(m.slug for m in catalogue.modules if m.slug in catalogue.quizzes),
-        module_titles={m.slug: m.title for m in catalogue.modules},
-        cases_required=policy.certification.cases_required,
-    )
 
 
 COURSE_KEYS_SNAPSHOT = "course-keys"
@@ -95,32 +84,6 @@ def shared_course_keys(
     }
     write_snapshot(session, COURSE_KEYS_SNAPSHOT, str(built_from), now, body)
     return keys
-
-
-def lesson_done(keys: CourseKeys) -> ColumnElement[bool]:
-    # "module/lesson" IN (...) rather than (module, lesson) IN (...): databases expand a row
-    # IN list into one comparison a pair, but look a plain IN list up in a hash (PostgreSQL
-    # took a third of the time on 220,000 rows). Slugs hold no "/", so the key is exact.
-    return and_(
-        LessonProgress.completed_at.is_not(None),
-        (LessonProgress.module_slug + "/" + LessonProgress.lesson_slug).in_(
-            [f"{module}/{lesson}" for module, lesson in keys.lessons]
-        ),
-    )
-
-
-def quiz_passed(keys: CourseKeys) -> ColumnElement[bool]:
-    return and_(
-        QuizAttempt.kind == "module",
-        QuizAttempt.status == "submitted",
-        QuizAttempt.passed.is_(True),
-        QuizAttempt.reset_at.is_(None),
-        QuizAttempt.module_slug.in_(keys.quiz_modules),
-    )
-
-
-def case_counts() -> ColumnElement[bool]:
-    return and_(CaseDecision.first_key.is_not(None), CaseDecision.reset_at.is_(None))
 
 
 # ---------------------------------------------------------------- the dashboard
@@ -285,6 +248,7 @@ def dashboard(
 ) -> Dashboard:
     """Figures and bars (``completion``), then the funnel (cached when given a cache;
     ``shared_funnel`` says when ``later`` is used)."""
+    ensure_current(session, keys)
     result = completion(session, at, scope)
     if funnel_cache is None:
         counts, result.funnel_at = funnel_counts(session, scope, keys), at.now
@@ -358,7 +322,7 @@ def completion(session: Session, at: Moment, scope: Scope) -> Dashboard:
     evaluated once per learner (PostgreSQL would otherwise inline it into every
     aggregate that mentions it); the groups are few and are summed up here.
     """
-    facts = learner_facts(at, scope).subquery("facts")
+    facts = summary_facts(at, scope).subquery("facts")
     within = [
         func.sum(case((facts.c.expires_at < at.window_end(d), 1), else_=0)).label(f"within_{d}")
         for d in at.windows
@@ -403,13 +367,53 @@ def completion(session: Session, at: Moment, scope: Scope) -> Dashboard:
 
 
 def funnel_counts(session: Session, scope: Scope, keys: CourseKeys) -> FunnelCounts:
-    """The funnel with its denominator, both counted now."""
-    enrolled = session.scalar(select(func.count()).select_from(User).where(*learner_filter(scope)))
+    """The funnel with its denominator, both counted now, from the summary."""
+    enrolled = session.scalar(
+        select(func.count()).select_from(LearnerSummary).where(*summary_filter(scope))
+    )
     return FunnelCounts(funnel(session, scope, keys), int(enrolled or 0))
 
 
 def funnel(session: Session, scope: Scope, keys: CourseKeys) -> list[FunnelStep]:
-    """Per module: learners who opened a lesson, finished its lessons, passed its quiz, both."""
+    """Per module: learners who opened a lesson, finished its lessons, passed its quiz, both;
+    one grouped read of ``learner_module_summary`` (counted with these keys: the caller made
+    sure of it with ``summary.ensure_current``)."""
+    if not keys.lessons_per_module:
+        return []
+    m = LearnerModuleSummary
+    summary_keys = SummaryKeys.of(keys)
+    needed = case(keys.lessons_per_module, value=m.module_slug, else_=0)
+    lessons_done = and_(needed > 0, m.lessons_done >= needed)
+    without_quiz = [slug for slug in keys.lessons_per_module if slug not in keys.quiz_modules]
+    quiz_done = or_(m.quiz_passed.is_(True), m.module_slug.in_(without_quiz))
+    in_scope = select(LearnerSummary.user_id).where(*summary_filter(scope))
+    rows = session.execute(
+        select(
+            m.module_slug,
+            func.sum(case((m.opened.is_(True), 1), else_=0)),
+            func.sum(case((lessons_done, 1), else_=0)),
+            func.sum(case((quiz_done, 1), else_=0)),
+            func.sum(case((module_complete(summary_keys, m), 1), else_=0)),
+        )
+        .where(m.user_id.in_(in_scope), m.module_slug.in_(list(keys.lessons_per_module)))
+        .group_by(m.module_slug)
+    ).all()
+    return _steps(keys, {r[0]: r for r in rows})
+
+
+def _steps(keys: CourseKeys, found: dict[str, Any]) -> list[FunnelStep]:
+    steps = []
+    for slug, title in keys.module_titles.items():
+        row = found.get(slug)
+        steps.append(
+            FunnelStep(slug, title, *((int(v or 0) for v in row[1:]) if row else (0, 0, 0, 0)))
+        )
+    return steps
+
+
+def funnel_from_raw(session: Session, scope: Scope, keys: CourseKeys) -> list[FunnelStep]:
+    """``funnel`` counted from the lesson-progress and quiz rows themselves (the summary's
+    check: tests compare the two)."""
     if not keys.lessons_per_module:
         return []
     in_scope = select(User.id).where(*learner_filter(scope))
@@ -453,11 +457,4 @@ def funnel(session: Session, scope: Scope, keys: CourseKeys) -> list[FunnelStep]
             func.sum(case((and_(lessons_done, quiz_done), 1), else_=0)),
         ).group_by(learner.c.module_slug)
     ).all()
-    found = {r[0]: r for r in rows}
-    steps = []
-    for slug, title in keys.module_titles.items():
-        row = found.get(slug)
-        steps.append(
-            FunnelStep(slug, title, *((int(v or 0) for v in row[1:]) if row else (0, 0, 0, 0)))
-        )
-    return steps
+    return _steps(keys, {r[0]: r for r in rows})

@@ -62,6 +62,8 @@ from courseware.core.models import (
     QuizAttempt,
     User,
 )
+from courseware.hr import summary
+from courseware.hr.keys import course_keys
 from courseware.ops import migrate
 from courseware.ops.harness import (
     Browser,
@@ -119,6 +121,7 @@ def prepare(url: str, directory: Path, name: str, learners: int, quick: bool) ->
                 engine = make_engine(url)
                 try:
                     migrate.upgrade(engine)
+                    rebuild_summary(engine)  # a new schema: the HR summary counted afresh
                 finally:
                     engine.dispose()
                 marker.write_text(json.dumps({**seeded, "key": wanted}))
@@ -145,6 +148,14 @@ def prepare(url: str, directory: Path, name: str, learners: int, quick: bool) ->
         engine.dispose()
     marker.write_text(json.dumps({"key": wanted, "seed_seconds": seconds}))
     return seconds
+
+
+def rebuild_summary(engine: Any) -> None:
+    """Count the HR summary with the shipped course (as ``courseware hr rebuild-summary``)."""
+    with make_session_factory(engine)() as session:
+        keys = course_keys(shipped_course(session), load_policy(ROOT / "settings.yaml").policy)
+        summary.rebuild(session, summary.SummaryKeys.of(keys))
+        session.commit()
 
 
 # ------------------------------------------------------------------ in-process timings

@@ -35,7 +35,7 @@ START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 # The lesson page when its first view is written: the read, then a writing transaction that
 # inserts the row in a savepoint (another request may insert it at the same moment) and
 # notes the learner's first activity on the account.
-FIRST_VIEW = 8
+FIRST_VIEW = 10  # the first view: the view, the first activity, the HR summary (2)
 
 # role -> {page: pinned statements}; {attempt}, {review} and {decision} are filled in.
 # A signed-in page that reads the course gets the course version with the user (one statement).
@@ -57,10 +57,10 @@ PINS: dict[str, dict[str, int]] = {
     "trainer": {"/course": 3, "/author": 2, "/author/cases": 2},
     # /hr: the funnel counts its own learners with it (one count, cached with the funnel);
     # /hr/learners: the cohorts a bulk action may enrol into.
-    "manager": {"/hr": 4, "/hr/learners": 7},
+    "manager": {"/hr": 4, "/hr/learners": 6},
     "hr": {
         "/hr": 4,
-        "/hr/learners": 7,
+        "/hr/learners": 6,
         "/hr/learners/{learner}": 10,
         "/hr/completion/cohorts": 2,
     },

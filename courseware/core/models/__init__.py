@@ -8,7 +8,7 @@ from courseware.core.models.cases import CaseDecision, CaseStageDecision, CaseTi
 from courseware.core.models.certificates import Certificate, CredentialStatus, Exemption
 from courseware.core.models.cohorts import Cohort, CohortMembership, LearnerContact, Reminder
 from courseware.core.models.content import ContentDocument, ContentRevision, ContentState
-from courseware.core.models.hr import HrSnapshot
+from courseware.core.models.hr import HrSnapshot, LearnerModuleSummary, LearnerSummary
 from courseware.core.models.notices import CalendarFeed, Notice, PasswordResetToken
 from courseware.core.models.offline import OfflineAction, OfflinePackage
 from courseware.core.models.practice import PracticeAnswer
@@ -35,6 +35,8 @@ __all__ = [
     "ExternalIdentity",
     "HrSnapshot",
     "LearnerContact",
+    "LearnerModuleSummary",
+    "LearnerSummary",
     "LessonProgress",
     "Notice",
     "OfflineAction",

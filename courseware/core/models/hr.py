@@ -8,10 +8,10 @@ snapshot of another version is never served).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from courseware.core.db import Base, UTCDateTime
@@ -24,3 +24,64 @@ class HrSnapshot(Base):
     version: Mapped[str] = mapped_column(String(64))
     counted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class LearnerSummary(Base):
+    """One row per account: what the HR dashboard, funnel and learner table read.
+
+    Kept by the transaction that changes what it summarises (``courseware.hr.summary``);
+    dates are stored, states derived from them when read (an expiring certificate or a
+    passed due date is never a stored flag). ``learner`` is "an active trainee".
+    """
+
+    __tablename__ = "learner_summary"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    learner: Mapped[bool] = mapped_column(Boolean, default=False)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(100))
+    employee_id: Mapped[str] = mapped_column(String(32), default="")
+    branch: Mapped[str] = mapped_column(String(64), default="")
+    cohort_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cohort_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    cert_cycle: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    certificate_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    first_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lessons_done: Mapped[int] = mapped_column(Integer, default=0)
+    quizzes_passed: Mapped[int] = mapped_column(Integer, default=0)
+    cases_counted: Mapped[int] = mapped_column(Integer, default=0)
+    modules_done: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_learner_summary_name", "learner", "display_name", "user_id"),
+        Index("ix_learner_summary_username", "learner", "username"),
+        Index("ix_learner_summary_employee", "learner", "employee_id"),
+        Index("ix_learner_summary_branch", "learner", "branch", "display_name"),
+        Index("ix_learner_summary_cohort", "learner", "cohort_id"),
+        Index("ix_learner_summary_cohort_name", "learner", "cohort_name"),
+        Index("ix_learner_summary_due", "learner", "due_date"),
+        Index("ix_learner_summary_expires", "learner", "expires_at"),
+    )
+
+
+class LearnerModuleSummary(Base):
+    """One row per learner and module they opened or passed the quiz of (the funnel)."""
+
+    __tablename__ = "learner_module_summary"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    module_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opened: Mapped[bool] = mapped_column(Boolean, default=False)
+    lessons_done: Mapped[int] = mapped_column(Integer, default=0)
+    quiz_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_learner_module_summary_module", "module_slug", "user_id"),)

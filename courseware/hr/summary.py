@@ -1,0 +1,474 @@
+"""The HR summary: one row per account (``learner_summary``) and one per learner and module
+(``learner_module_summary``), so HR's pages read a narrow table instead of every lesson,
+quiz, case and certificate row.
+
+Kept on write: ``courseware.core.learner_marks`` notes the accounts a transaction changed and,
+before it commits, ``refresh`` recounts their rows from the raw tables in the same
+transaction. Lesson counts depend on the published course (which lessons and quizzes count);
+the keys they were counted with are kept beside the summary (the ``learner-summary``
+snapshot); when the published course's keys differ (a publish, an import), ``ensure_current``
+rebuilds the whole summary once, and ``courseware hr rebuild-summary`` does it on demand.
+
+Dates are stored, never states: expiring, expired and overdue are derived when read
+(``summary_facts``, with ``compliance.status_expression``), so a certificate that expired
+overnight is "expired" in the morning without any write.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+
+from courseware.core.clock import utcnow
+from courseware.core.db import WRITE_OPTION
+from courseware.core.learner_marks import MARKED, Marks, register_refresher
+from courseware.core.models import (
+    CaseDecision,
+    Certificate,
+    Cohort,
+    CohortMembership,
+    HrSnapshot,
+    LearnerModuleSummary,
+    LearnerSummary,
+    LessonProgress,
+    QuizAttempt,
+    Reminder,
+    User,
+)
+from courseware.hr.compliance import (
+    LEARNER_ROLE,
+    Moment,
+    Scope,
+    due_date_expression,
+    status_expression,
+)
+from courseware.hr.keys import CourseKeys, case_counts, lesson_done, quiz_passed
+from courseware.hr.snapshots import digest
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT = "learner-summary"
+CHUNK = 2000  # ids per IN list (SQLite allows 32,766 variables a statement)
+
+
+@dataclass(frozen=True)
+class SummaryKeys:
+    """What the summary's lesson and quiz counts were counted over."""
+
+    lessons: tuple[tuple[str, str], ...]
+    lessons_per_module: dict[str, int]
+    quiz_modules: tuple[str, ...]
+
+    @classmethod
+    def of(cls, keys: CourseKeys) -> SummaryKeys:
+        return cls(keys.lessons, dict(keys.lessons_per_module), keys.quiz_modules)
+
+    @property
+    def version(self) -> str:
+        return digest(self.body())
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "lessons": [list(pair) for pair in self.lessons],
+            "lessons_per_module": sorted([k, v] for k, v in self.lessons_per_module.items()),
+            "quiz_modules": sorted(self.quiz_modules),
+        }
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> SummaryKeys:
+        return cls(
+            tuple((m, lesson) for m, lesson in body["lessons"]),
+            {k: int(v) for k, v in body["lessons_per_module"]},
+            tuple(body["quiz_modules"]),
+        )
+
+    def course(self) -> CourseKeys:
+        """As ``CourseKeys`` for the shared count expressions (titles and cases unused)."""
+        return CourseKeys(self.lessons, self.lessons_per_module, self.quiz_modules, {}, 0)
+
+
+NO_KEYS = SummaryKeys((), {}, ())
+
+# ---------------------------------------------------------------- counting from raw tables
+
+
+def _only(column: Any, ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    return [] if ids is None else [column.in_(list(ids))]
+
+
+def raw_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Select[Any]:
+    """Each account's summary row counted from the raw tables (``ids``: only those)."""
+    course = keys.course()
+    cycles = (
+        select(Certificate.user_id, func.max(Certificate.cycle).label("cycle"))
+        .where(*_only(Certificate.user_id, ids))
+        .group_by(Certificate.user_id)
+        .subquery("latest_cycle")
+    )
+    latest = aliased(Certificate, name="latest_certificate")
+    parts = {
+        "lessons_done": select(LessonProgress.user_id, func.count().label("n"))
+        .where(lesson_done(course), *_only(LessonProgress.user_id, ids))
+        .group_by(LessonProgress.user_id),
+        "quizzes_passed": select(
+            QuizAttempt.user_id, func.count(func.distinct(QuizAttempt.module_slug)).label("n")
+        )
+        .where(quiz_passed(course), *_only(QuizAttempt.user_id, ids))
+        .group_by(QuizAttempt.user_id),
+        "cases_counted": select(CaseDecision.user_id, func.count().label("n"))
+        .where(case_counts(), *_only(CaseDecision.user_id, ids))
+        .group_by(CaseDecision.user_id),
+        "last_reminder_at": select(Reminder.user_id, func.max(Reminder.sent_at).label("n"))
+        .where(Reminder.status == "sent", *_only(Reminder.user_id, ids))
+        .group_by(Reminder.user_id),
+    }
+    last = union_all(
+        select(LessonProgress.user_id, LessonProgress.completed_at.label("at")).where(
+            LessonProgress.completed_at.is_not(None), *_only(LessonProgress.user_id, ids)
+        ),
+        select(QuizAttempt.user_id, QuizAttempt.submitted_at).where(
+            QuizAttempt.submitted_at.is_not(None), *_only(QuizAttempt.user_id, ids)
+        ),
+        select(CaseDecision.user_id, CaseDecision.decided_at).where(
+            *_only(CaseDecision.user_id, ids)
+        ),
+    ).subquery("acts")
+    parts["last_active_at"] = select(last.c.user_id, func.max(last.c.at).label("n")).group_by(
+        last.c.user_id
+    )
+    due = due_date_expression()
+    statement = (
+        select(
+            User.id.label("user_id"),
+            and_(User.role == LEARNER_ROLE, User.active.is_(True)).label("learner"),
+            User.username,
+            User.display_name,
+            User.employee_id,
+            User.branch,
+            Cohort.id.label("cohort_id"),
+            Cohort.name.label("cohort_name"),
+            due.label("due_date"),
+            latest.cycle.label("cert_cycle"),
+            latest.code.label("certificate_code"),
+            latest.expires_at.label("expires_at"),
+            latest.revoked_at.label("revoked_at"),
+            User.first_active_at,
+        )
+        .select_from(User)
+        .outerjoin(cycles, cycles.c.user_id == User.id)
+        .outerjoin(latest, and_(latest.user_id == User.id, latest.cycle == cycles.c.cycle))
+        .outerjoin(
+            CohortMembership,
+            and_(CohortMembership.user_id == User.id, CohortMembership.left_at.is_(None)),
+        )
+        .outerjoin(Cohort, Cohort.id == CohortMembership.cohort_id)
+        .where(*_only(User.id, ids))
+    )
+    for name, part in parts.items():
+        found = part.subquery(f"{name}_part")
+        statement = statement.outerjoin(found, found.c.user_id == User.id)
+        value = (
+            found.c.n
+            if name in ("last_reminder_at", "last_active_at")
+            else func.coalesce(found.c.n, 0)
+        )
+        statement = statement.add_columns(value.label(name))
+    return statement
+
+
+def raw_module_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Select[Any]:
+    """Each learner's (module, opened, lessons done, quiz passed), from the raw tables."""
+    course = keys.course()
+    activity = union_all(
+        select(
+            LessonProgress.user_id,
+            LessonProgress.module_slug,
+            literal(1).label("opened"),
+            case((lesson_done(course), 1), else_=0).label("done"),
+            literal(0).label("passed"),
+        ).where(*_only(LessonProgress.user_id, ids)),
+        select(
+            QuizAttempt.user_id, QuizAttempt.module_slug, literal(0), literal(0), literal(1)
+        ).where(passed_any_quiz(), *_only(QuizAttempt.user_id, ids)),
+    ).subquery("activity")
+    return select(
+        activity.c.user_id,
+        activity.c.module_slug,
+        (func.max(activity.c.opened) > 0).label("opened"),
+        func.sum(activity.c.done).label("lessons_done"),
+        (func.max(activity.c.passed) > 0).label("quiz_passed"),
+    ).group_by(activity.c.user_id, activity.c.module_slug)
+
+
+def passed_any_quiz() -> ColumnElement[bool]:
+    """``keys.quiz_passed`` without the course's quiz modules: module rows are kept for every
+    module (a lesson view cannot tell whether its module is in the course), and the funnel
+    reads only the course's."""
+    return and_(
+        QuizAttempt.kind == "module",
+        QuizAttempt.status == "submitted",
+        QuizAttempt.passed.is_(True),
+        QuizAttempt.reset_at.is_(None),
+    )
+
+
+def module_complete(keys: SummaryKeys, row: Any = LearnerModuleSummary) -> ColumnElement[bool]:
+    """A module's lessons all done and its quiz passed (a module without a bank: lessons)."""
+    needed = case(keys.lessons_per_module, value=row.module_slug, else_=0)
+    without_quiz = [m for m in keys.lessons_per_module if m not in keys.quiz_modules]
+    return and_(
+        needed > 0,
+        row.lessons_done >= needed,
+        or_(row.quiz_passed.is_(True), row.module_slug.in_(without_quiz)),
+    )
+
+
+def _write(session: Session, keys: SummaryKeys, ids: Sequence[int] | None) -> None:
+    """Replace the summary rows of ``ids`` (None: every account) by a recount."""
+    options = {MARKED: True}
+    session.execute(
+        delete(LearnerModuleSummary).where(*_only(LearnerModuleSummary.user_id, ids)),
+        execution_options=options,
+    )
+    session.execute(
+        delete(LearnerSummary).where(*_only(LearnerSummary.user_id, ids)),
+        execution_options=options,
+    )
+    rows = raw_rows(keys, ids)
+    session.execute(
+        insert(LearnerSummary).from_select([c.key for c in rows.selected_columns], rows),
+        execution_options=options,
+    )
+    modules = raw_module_rows(keys, ids)
+    session.execute(
+        insert(LearnerModuleSummary).from_select(
+            [c.key for c in modules.selected_columns], modules
+        ),
+        execution_options=options,
+    )
+    if not keys.lessons_per_module:
+        return  # no module counts as done (modules_done stays 0)
+    done = (
+        select(func.count())
+        .where(LearnerModuleSummary.user_id == LearnerSummary.user_id, module_complete(keys))
+        .scalar_subquery()
+    )
+    session.execute(
+        update(LearnerSummary)
+        .where(*_only(LearnerSummary.user_id, ids))
+        .values(modules_done=done)
+        .execution_options(synchronize_session=False, **options)
+    )
+
+
+def stored_keys(session: Session) -> SummaryKeys | None:
+    """The keys the summary was last rebuilt with; None before the first rebuild."""
+    body = session.scalar(select(HrSnapshot.body).where(HrSnapshot.name == SNAPSHOT))
+    return SummaryKeys.from_body(body) if body else None
+
+
+def refresh(session: Session, marks: Marks) -> None:
+    """Recount the summary rows of the accounts ``marks`` names and of its cohorts' members
+    (the hook ``courseware.core.learner_marks`` calls before a commit); a first lesson view
+    or first activity alone is one small write. Before the first rebuild no course keys are
+    known: lessons and quizzes count none until the first HR page (or the command) rebuilds
+    the whole summary with the published course's keys; the rest is kept."""
+    if marks.every_user:
+        _write(session, stored_keys(session) or NO_KEYS, None)
+        return
+    ids = set(marks.users)
+    _light(session, marks, ids)
+    if not ids and not marks.cohorts and not marks.new_users:
+        return
+    keys = stored_keys(session) or NO_KEYS
+    cohort_ids = marks.cohorts
+    if marks.new_users:
+        summarised = select(LearnerSummary.user_id)
+        ids.update(session.scalars(select(User.id).where(User.id.not_in(summarised))))
+    if cohort_ids:
+        ids.update(
+            session.scalars(
+                select(LearnerSummary.user_id).where(LearnerSummary.cohort_id.in_(cohort_ids))
+            )
+        )
+        ids.update(
+            session.scalars(
+                select(CohortMembership.user_id).where(
+                    CohortMembership.cohort_id.in_(cohort_ids), CohortMembership.left_at.is_(None)
+                )
+            )
+        )
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        if _postgres(session):
+            # Two transactions recounting one learner would both delete and insert the row
+            # (the second insert failing): the account's row lock puts them one after the
+            # other, and the second then sees the first's rows (SQLite writes one at a time).
+            session.execute(
+                select(User.id).where(User.id.in_(chunk)).order_by(User.id).with_for_update(),
+                execution_options={MARKED: True},
+            )
+        _write(session, keys, chunk)
+
+
+def _light(session: Session, marks: Marks, recounted: set[int]) -> None:
+    """A first lesson view marks its module opened, a first activity sets the date: one
+    statement each, for learners not recounted anyway."""
+    for user_id, at in marks.active.items():
+        if user_id not in recounted:
+            session.execute(
+                update(LearnerSummary)
+                .where(LearnerSummary.user_id == user_id)
+                .values(first_active_at=at)
+                .execution_options(synchronize_session=False, **{MARKED: True})
+            )
+    for user_id, module_slug in sorted(marks.opened):
+        if user_id in recounted:
+            continue
+        upsert = (postgres_insert if _postgres(session) else sqlite_insert)(LearnerModuleSummary)
+        session.execute(
+            upsert.values(
+                user_id=user_id,
+                module_slug=module_slug,
+                opened=True,
+                lessons_done=0,
+                quiz_passed=False,
+            ).on_conflict_do_update(
+                index_elements=["user_id", "module_slug"], set_={"opened": True}
+            ),
+            execution_options={MARKED: True},
+        )
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def rebuild(session: Session, keys: SummaryKeys, now: datetime | None = None) -> int:
+    """Recount every account's summary with ``keys`` and record them (the caller commits).
+    Returns the number of accounts."""
+    _write(session, keys, None)
+    session.execute(delete(HrSnapshot).where(HrSnapshot.name == SNAPSHOT))
+    session.execute(
+        insert(HrSnapshot).values(
+            name=SNAPSHOT, version=keys.version, counted_at=now or utcnow(), body=keys.body()
+        )
+    )
+    return int(session.scalar(select(func.count()).select_from(LearnerSummary)) or 0)
+
+
+_checked: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def ensure_current(session: Session, keys: CourseKeys) -> bool:
+    """Make sure the summary was counted over ``keys`` (the published course): checked once
+    per worker and course; a summary of other keys is rebuilt on a connection of its own and
+    committed, and the reader's transaction starts afresh to see it. True if it rebuilt."""
+    wanted = SummaryKeys.of(keys)
+    engine = session.get_bind()
+    seen = _checked.setdefault(engine, set())  # type: ignore[arg-type]
+    if wanted.version in seen:
+        return False
+    found = session.scalar(select(HrSnapshot.version).where(HrSnapshot.name == SNAPSHOT))
+    rebuilt = False
+    if found != wanted.version:
+        with (
+            _lock,
+            engine.connect().execution_options(**{WRITE_OPTION: True}) as connection,
+            Session(bind=connection) as writer,
+        ):
+            writer.begin()
+            again = writer.scalar(select(HrSnapshot.version).where(HrSnapshot.name == SNAPSHOT))
+            if again != wanted.version:
+                count = rebuild(writer, wanted)
+                log.info("HR summary rebuilt for %d accounts", count)
+                rebuilt = True
+            writer.commit()
+        session.commit()  # a new snapshot of the database for the rest of the request
+    seen.add(wanted.version)
+    return rebuilt
+
+
+def forget_checks() -> None:
+    """Check the summary's keys again on the next HR page (tests, after a rebuild)."""
+    _checked.clear()
+
+
+# ---------------------------------------------------------------- reading
+
+
+class _Standing:
+    """The summary's latest-certificate columns under the names ``status_expression`` uses."""
+
+    cycle = LearnerSummary.cert_cycle
+    revoked_at = LearnerSummary.revoked_at
+    expires_at = LearnerSummary.expires_at
+
+
+def summary_filter(scope: Scope) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [LearnerSummary.learner.is_(True)]
+    if scope.nobody:
+        conditions.append(literal(False))
+    elif scope.branch is not None:
+        conditions.append(LearnerSummary.branch == scope.branch)
+    return conditions
+
+
+def summary_status(at: Moment) -> ColumnElement[str]:
+    return status_expression(
+        _Standing, LearnerSummary.due_date, LearnerSummary.first_active_at.is_not(None), at
+    )
+
+
+def summary_facts(at: Moment, scope: Scope) -> Select[Any]:
+    """One row per learner in scope, as ``compliance.learner_facts`` and the table's counts,
+    from the summary alone; the status from the stored dates as of ``at``."""
+    s = LearnerSummary
+    return select(
+        s.user_id,
+        s.username,
+        s.display_name,
+        s.employee_id,
+        s.branch,
+        s.cohort_id,
+        s.cohort_name,
+        s.due_date,
+        s.certificate_code,
+        s.expires_at,
+        s.revoked_at,
+        summary_status(at).label("status"),
+        s.lessons_done,
+        s.quizzes_passed,
+        s.cases_counted,
+        s.last_reminder_at,
+        s.modules_done,
+        s.last_active_at,
+    ).where(*summary_filter(scope))
+
+
+register_refresher(refresh)
