@@ -28,6 +28,7 @@ def init_web(app: Flask) -> None:
     from courseware.web.learner.cases import bp as cases_bp
     from courseware.web.learner.certificates import bp as certificates_bp
     from courseware.web.learner.learn import bp as learn_bp
+    from courseware.web.learner.lesson_fast import install as install_lesson_fast_path
     from courseware.web.learner.notices import bp as notices_bp
     from courseware.web.learner.quiz import bp as quiz_bp
     from courseware.web.learner.transcript import bp as transcript_bp
@@ -73,3 +74,4 @@ def init_web(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     database.warm_before_fork(app, extensions.SUPPORTED_LOCALES)
+    install_lesson_fast_path(app)
