@@ -240,6 +240,11 @@ class CatalogueCache:
             self._catalogue = catalogue
             return catalogue
 
+    def current(self, version: int) -> Catalogue | None:
+        """The catalogue kept for ``version``, if this worker has built it (no query)."""
+        current = self._catalogue
+        return current if current is not None and current.version == version else None
+
     def clear(self) -> None:
         self._catalogue = None
 

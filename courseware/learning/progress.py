@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -144,19 +144,26 @@ def recent_view(
     )
 
 
+def recent_view_condition(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """``recent_view``'s rule on ``LessonProgress`` (bind parameters ``module_slug``,
+    ``lesson_slug``, ``since`` = now - ``VIEW_REFRESH`` and ``now``) for the learner
+    ``user_id``: also the lesson page's fast path's, joined to its user query."""
+    later = aliased(LessonProgress)
+    return and_(
+        LessonProgress.user_id == user_id,
+        LessonProgress.module_slug == bindparam("module_slug"),
+        LessonProgress.lesson_slug == bindparam("lesson_slug"),
+        LessonProgress.last_viewed_at >= bindparam("since"),
+        LessonProgress.last_viewed_at <= bindparam("now"),
+        ~exists().where(
+            later.user_id == user_id,
+            later.last_viewed_at > LessonProgress.last_viewed_at,
+        ),
+    )
+
+
 # Built once: the lesson page runs it on every view, and building it costs more than running it.
-_later = aliased(LessonProgress)
-_RECENT_VIEW = select(LessonProgress).where(
-    LessonProgress.user_id == bindparam("user_id"),
-    LessonProgress.module_slug == bindparam("module_slug"),
-    LessonProgress.lesson_slug == bindparam("lesson_slug"),
-    LessonProgress.last_viewed_at >= bindparam("since"),
-    LessonProgress.last_viewed_at <= bindparam("now"),
-    ~exists().where(
-        _later.user_id == bindparam("user_id"),
-        _later.last_viewed_at > LessonProgress.last_viewed_at,
-    ),
-)
+_RECENT_VIEW = select(LessonProgress).where(recent_view_condition(bindparam("user_id")))
 
 
 def record_view(

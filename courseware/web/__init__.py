@@ -31,6 +31,7 @@ def init_web(app: Flask) -> None:
     from courseware.web.learner.certificates import bp as certificates_bp
     from courseware.web.learner.credentials import bp as credentials_bp
     from courseware.web.learner.learn import bp as learn_bp
+    from courseware.web.learner.lesson_fast import install as install_lesson_fast_path
     from courseware.web.learner.notices import bp as notices_bp
     from courseware.web.learner.offline import bp as offline_bp
     from courseware.web.learner.quiz import bp as quiz_bp
@@ -82,3 +83,4 @@ def init_web(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     database.warm_before_fork(app, extensions.SUPPORTED_LOCALES)
+    install_lesson_fast_path(app)

@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -19,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from courseware.accounts import password_reset, privacy, throttle
 from courseware.accounts import users as accounts
@@ -126,6 +128,10 @@ def login():
             login_user(user, remember=bool(form.remember.data))
             session.permanent = True
             session["seen"] = int(time.time())
+            # A new form token with the new session, in the sign-in's own cookie: the first
+            # page then rewrites no cookie, and the lesson page's fast path can answer it.
+            g.pop("csrf_token", None)
+            generate_csrf()
             target = safe_next(form.next.data, home_url(user.role))
             if user.must_change_password:
                 target = url_for("auth.account")

@@ -194,10 +194,14 @@ def _storage_fault_response(fault: StorageFault, exc: BaseException):
 
 def request_id() -> str:
     if "request_id" not in g:
-        incoming = request.headers.get("X-Request-ID", "")
-        ok = incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
-        g.request_id = incoming if ok else secrets.token_hex(8)
+        g.request_id = choose_request_id(request.headers.get("X-Request-ID", ""))
     return g.request_id
+
+
+def choose_request_id(incoming: str) -> str:
+    """The caller's X-Request-ID when it is a plain short id, else a new one."""
+    ok = incoming and len(incoming) <= 64 and incoming.replace("-", "").isalnum()
+    return incoming if ok else secrets.token_hex(8)
 
 
 def _wants_json() -> bool:

@@ -60,6 +60,38 @@ def secret_path(endpoint: str) -> None:
     SECRET_PATHS.add(endpoint)
 
 
+def write_line(
+    method: str,
+    path: str,
+    status: int,
+    *,
+    request_id: str,
+    user_id: int | None,
+    route: str | None,
+    duration_ms: float | None,
+) -> None:
+    """The request's log line (also written by pages served outside Flask's hooks)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info(
+        "%s %s %s",
+        method,
+        path,
+        status,
+        extra={
+            "fields": {
+                "request_id": request_id,
+                "user_id": user_id,
+                "method": method,
+                "route": route,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+            }
+        },
+    )
+
+
 def _start() -> None:
     g.request_started = time.perf_counter()
     request_id()
@@ -76,22 +108,14 @@ def _finish(response: Response) -> Response:
     path = request.path
     if request.endpoint in SECRET_PATHS and request.url_rule is not None:
         path = request.url_rule.rule
-    log.info(
-        "%s %s %s",
+    write_line(
         request.method,
         path,
         response.status_code,
-        extra={
-            "fields": {
-                "request_id": request_id(),
-                "user_id": user_id,
-                "method": request.method,
-                "route": request.url_rule.rule if request.url_rule else None,
-                "path": path,
-                "status": response.status_code,
-                "duration_ms": duration_ms,
-            }
-        },
+        request_id=request_id(),
+        user_id=user_id,
+        route=request.url_rule.rule if request.url_rule else None,
+        duration_ms=duration_ms,
     )
     return response
 

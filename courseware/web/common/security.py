@@ -85,15 +85,23 @@ def _guard() -> BaseResponse | None:
     return None
 
 
+# Every answer's headers (the lesson page's fast path sends the same).
+PAGE_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def _headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    for name, value in PAGE_HEADERS:
+        headers.setdefault(name, value)
     if current_app.config.get("HTTPS"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.setdefault(*HSTS)
     if current_user.is_authenticated and "Cache-Control" not in headers:
         headers["Cache-Control"] = "private, no-store"
     return response

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from courseware.assessment.services import quiz_standing
-from courseware.content.catalogue import Lesson, Module
+from courseware.certification.policy import LearningRules
+from courseware.content.catalogue import Catalogue, Lesson, Module
 from courseware.content.render import PRACTICE_SLOT_RE, RenderedPractice, render_markdown
 from courseware.content.search import MAX_QUERY_LENGTH, index_for
 from courseware.core.db import begin_write
@@ -142,16 +143,7 @@ def _lesson_shell(mod: Module, les: Lesson, done: bool, updated: bool) -> Lesson
         shells = cat.extras.setdefault("lesson_shells", LRU(SHELLS_KEPT))
     rule = reading_rule()
     locale = str(get_locale())
-    # The header shows the trainee's unread notices: a count of their own, so it is in the key.
-    key = (
-        les.path,
-        locale,
-        current_user.role,
-        done,
-        updated,
-        rule.minutes_for(les),
-        notice_count(),
-    )
+    key = shell_key(les, locale, current_user.role, done, updated, rule, notice_count())
     shell = shells.get(key)
     if shell is not None:
         return shell
@@ -174,6 +166,27 @@ def _lesson_shell(mod: Module, les: Lesson, done: bool, updated: bool) -> Lesson
     )
     blank = _fill_slots(page, lambda index: forms[index] if index < len(forms) else "")
     return shells.put(key, LessonShell(page, blank, forms, rendered.practices))
+
+
+def shell_key(
+    les: Lesson,
+    locale: str,
+    role: str,
+    done: bool,
+    updated: bool,
+    rule: progress.ReadingRule,
+    unread_notices: int,
+) -> tuple:
+    """What tells apart the shells of one lesson: everything the page shows that is not the
+    reader's token or name. The header shows the trainee's unread notices: a count of their
+    own, so it is in the key. ``lesson_fast`` builds the same key without Flask's request."""
+    return (les.path, locale, role, done, updated, rule.minutes_for(les), unread_notices)
+
+
+def cached_shell(cat: Catalogue, key: tuple) -> LessonShell | None:
+    """The shell kept for ``key`` with this catalogue, if one was rendered."""
+    shells = cat.extras.get("lesson_shells")
+    return shells.get(key) if shells is not None else None
 
 
 def _fill_slots(page: str, fill: Callable[[int], str]) -> str:
@@ -219,8 +232,10 @@ def _full_lesson(mod: Module, les: Lesson, done: bool, updated: bool) -> str:
     )
 
 
-def reading_rule() -> progress.ReadingRule:
-    rules = policy().learning
+def reading_rule(rules: LearningRules | None = None) -> progress.ReadingRule:
+    """What marking a lesson done asks: the policy's learning rules (``rules``, when the
+    caller has them without an application context)."""
+    rules = rules or policy().learning
     return progress.ReadingRule(
         rules.read_min_seconds, rules.read_min_share, rules.read_requires_end
     )
