@@ -1,7 +1,7 @@
 """credential_status: each certificate's bit in the Bitstring Status List of its credential
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06 21:50:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import courseware.core.db
 
 revision: str = "0017"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

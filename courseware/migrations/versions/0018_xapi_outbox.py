@@ -5,7 +5,7 @@ certificate issued each add a statement row in the transaction that records the 
 when COURSEWARE_LRS_URL is set); `courseware outbox run` sends them, retrying with back-off.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-06 22:00:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import courseware.core.db
 
 revision: str = "0018"
-down_revision: str | None = "0015"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """external_identities: accounts' identities at the OpenID Connect provider (issuer, sub)
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-06 22:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import courseware.core.db
 
 revision: str = "0019"
-down_revision: str | None = "0015"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """offline_course: actions synced from a device's outbox (once each), saved packages
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0019
 Create Date: 2026-12-06 21:45:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import courseware.core.db
 
 revision: str = "0020"
-down_revision: str | None = "0015"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
