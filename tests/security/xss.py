@@ -71,7 +71,9 @@ class _Finder(HTMLParser):
             self.problems.append(f"<{tag} {attrs}>")
         if tag == "script" and not (found.get("src") or "").startswith("/static/"):
             self.problems.append(f"<script {attrs}>")
-        if tag == "link" and not (found.get("href") or "").startswith("/static/"):
+        href = found.get("href") or ""
+        # The site's own files only: static files, and the app manifest every page names.
+        if tag == "link" and not (href.startswith("/static/") or href == "/manifest.webmanifest"):
             self.problems.append(f"<link {attrs}>")
         if tag == "meta" and "http-equiv" in found:
             self.problems.append(f"<meta {attrs}>")

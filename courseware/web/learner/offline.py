@@ -14,7 +14,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -173,17 +182,20 @@ def package():
     """The learner's offline package: every address with its size in bytes, and a version
     that changes when any of it does. ``?save=1`` (the device is saving it now) notes the
     time, the start of the reading time a device may report."""
+    pending = session.get("_flashes")  # rendering the pages to measure them reads the messages
     entries = package_entries()
+    if pending:
+        session["_flashes"] = pending  # kept for the next page the learner opens
     fixed = [(e["url"], e.get("revision")) for e in entries if e["kind"] != "page"]
     version = hashlib.sha256(
         json.dumps([str(get_locale()), fixed], sort_keys=True).encode()
     ).hexdigest()[:16]
     if request.args.get("save") == "1":
-        session = db_session()
-        session.commit()
-        begin_write(session)
-        offline.note_package_saved(session, current_user.id)
-        session.commit()
+        db = db_session()
+        db.commit()
+        begin_write(db)
+        offline.note_package_saved(db, current_user.id)
+        db.commit()
     body = {
         "version": version,
         "bytes": sum(e["bytes"] for e in entries),

@@ -374,3 +374,12 @@ def test_offline_pages_explain_what_stays_online(as_trainee: FlaskClient) -> Non
     page = as_trainee.get("/offline/online-only").get_data(as_text=True)
     assert "data-online-only" in page
     assert as_trainee.get("/offline").status_code == 200
+
+
+def test_measuring_the_package_keeps_a_message_for_the_next_page(as_trainee: FlaskClient) -> None:
+    as_trainee.get("/modules/alpha/first")
+    token = csrf_token(as_trainee, "/modules/alpha/first")
+    as_trainee.post("/modules/alpha/first/done", data={"csrf_token": token})  # too early
+    assert as_trainee.get("/offline/package.json").status_code == 200
+    page = as_trainee.get("/modules/alpha/first").get_data(as_text=True)
+    assert "flash-warning" in page
