@@ -199,6 +199,9 @@ def _bulk(state: ORMExecuteState) -> None:
             return
     table: Any = statement.table
     key = table.c.id if kind in (User, Cohort) else table.c.user_id
+    # The statement writes: start as a writer (SQLite: BEGIN IMMEDIATE) as the statement
+    # itself would have, not as a reader that then cannot take the write lock.
+    begin_write(state.session)
     query = select(key)
     if statement.whereclause is not None:
         query = query.where(statement.whereclause)

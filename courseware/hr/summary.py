@@ -396,7 +396,11 @@ def ensure_current(session: Session, keys: CourseKeys) -> bool:
         return False
     found = session.scalar(select(HrSnapshot.version).where(HrSnapshot.name == SNAPSHOT))
     rebuilt = False
-    if found != wanted.version:
+    if found != wanted.version and session.connection().get_execution_options().get(WRITE_OPTION):
+        # A writing request holds the write lock (SQLite): rebuild in its transaction.
+        rebuild(session, wanted)
+        rebuilt = True
+    elif found != wanted.version:
         with (
             _lock,
             engine.connect().execution_options(**{WRITE_OPTION: True}) as connection,
