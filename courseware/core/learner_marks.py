@@ -205,10 +205,6 @@ def _bulk(state: ORMExecuteState) -> None:
     query = select(key)
     if statement.whereclause is not None:
         query = query.where(statement.whereclause)
-    # The statement writes anyway: take the write lock before reading whose rows it changes.
-    # Otherwise SQLite's read snapshot taken here cannot become a write once another writer
-    # has committed, and the statement fails at once with "database is locked".
-    begin_write(state.session)
     found = state.session.execute(query, execution_options={MARKED: True}).scalars().all()
     if kind is Cohort:
         mark_cohorts(state.session, found)
