@@ -497,7 +497,7 @@ def _restore_sqlite(
                 # One write transaction on the live database: rolled back on failure.
                 origin.backup(
                     raw.driver_connection,  # type: ignore[arg-type]
-                    pages=256,
+                    pages=-1,
                     progress=(lambda _s, remaining, total: progress(total - remaining, total))
                     if progress
                     else None,

@@ -100,6 +100,10 @@ def test_every_migration_keeps_existing_rows(empty_engine: Engine):
             for table in metadata.sorted_tables:
                 if table.name == "alembic_version" or table.name in inserted:
                     continue
+                filled = connection.execute(select(table)).mappings().all()
+                if filled:  # its migration filled it from the rows above (a backfill)
+                    inserted[table.name] = dict(filled[0])
+                    continue
                 row = {c.name: _value(table.name, c) for c in table.columns}
                 connection.execute(table.insert().values(**row))
                 inserted[table.name] = row
