@@ -18,6 +18,7 @@ link, creation, role change and refusal is written to the audit log.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from courseware.accounts.users import NewAccount, create_user
 from courseware.core.audit import record
 from courseware.core.config import ROLES
+from courseware.core.db import begin_write
 from courseware.core.errors import N_
 from courseware.core.models import ExternalIdentity, LearnerContact, User
 
@@ -183,6 +185,7 @@ def sign_in(
     subject = str(claims.get("sub") or "")
     if not subject:
         raise SsoRefused("no_subject", NO_SUBJECT)
+    _one_at_a_time(session, issuer, subject)
     role = mapped_role(rules, claim_values(claims, role_claim))
     identity = session.scalar(
         select(ExternalIdentity).where(
@@ -229,6 +232,17 @@ def sign_in(
     user.last_login_at = now
     record(session, user.id, "account.sso_sign_in", "user", user.id, after={"issuer": issuer})
     return SsoResult(user=user, created=created, linked=linked)
+
+
+def _one_at_a_time(session: Session, issuer: str, subject: str) -> None:
+    """Two first sign-ins of one person at once (two tabs, a double click) must not both
+    create the account: the second waits for the first and then finds its link. SQLite
+    writes one transaction at a time once it holds the write lock; PostgreSQL takes a lock
+    on this (issuer, subject) until the transaction ends."""
+    begin_write(session)
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"{issuer}\0{subject}".encode()).digest()[:8], "big")
+        session.execute(select(func.pg_advisory_xact_lock(key - (1 << 63))))
 
 
 def _who(issuer: str, claims: Mapping[str, Any]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from courseware.accounts.sso import SsoRefused, SsoRules, mapped_role, sign_in
 from courseware.core.models import AuditEvent, ExternalIdentity, LearnerContact, User
+from tests.concurrency import in_threads
 from tests.conftest import make_user
 
 ISSUER = "https://idp.bank.example"
@@ -129,3 +130,20 @@ def test_a_name_taken_here_gets_a_suffix(db: Session):
     make_user(db, "u-1")
     result = sign_in(db, SsoRules(match_field="employee_id"), ISSUER, claims(), "roles", NOW)
     assert result.user.username == "u-1-2"
+
+
+def test_one_person_signing_in_twice_at_once_gets_one_account(app, db: Session):
+    """Two first sign-ins of one person at the same moment (two tabs, a double click on
+    the provider's button): one account, one link, no error."""
+    sessions = app.extensions["courseware.core.db"].sessions
+
+    def first_sign_in() -> int:
+        with sessions() as session:
+            result = sign_in(session, RULES, ISSUER, claims("twin"), "roles", NOW)
+            session.commit()
+            return result.user.id
+
+    ids = in_threads(8, first_sign_in)
+    assert len(set(ids)) == 1
+    assert _count(db, ExternalIdentity) == 1
+    assert db.scalar(select(func.count()).select_from(User).where(User.username == "twin")) == 1
