@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from courseware.core.clock import utcnow
@@ -45,6 +45,9 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 TIMEOUT_SECONDS = 30.0
 MAX_ERROR = 500  # characters of an error kept in last_error
+# A sent statement lives on in the LRS; our copy is kept this long (to answer "was it
+# sent?"), then deleted by the pass, so the table holds what waits and a month of history.
+KEEP_SENT = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Pass:
 
     sent: int = 0
     retried: int = 0
+    pruned: int = 0  # sent statements older than KEEP_SENT, deleted
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -202,15 +206,29 @@ def run_once(
     post: Post = post_statements,
     now: Callable[[], datetime] = utcnow,
 ) -> Pass:
-    """Send every due statement, a batch at a time, until none is due or the LRS is out."""
+    """Send every due statement, a batch at a time, until none is due or the LRS is out;
+    then delete the statements sent more than ``KEEP_SENT`` ago."""
     outcome = Pass()
     while True:
         moment = now()
         rows = _claim(sessions, moment, batch)
-        if not rows:
-            return outcome
-        if not _send(sessions, lrs, rows, post, moment, outcome):
-            return outcome
+        if not rows or not _send(sessions, lrs, rows, post, moment, outcome):
+            break
+    outcome.pruned = prune(sessions, now() - KEEP_SENT)
+    return outcome
+
+
+def prune(sessions: sessionmaker[Session], sent_before: datetime) -> int:
+    """Delete the statements sent before ``sent_before`` (never one still waiting)."""
+    with sessions() as session:
+        begin_write(session)
+        result = session.execute(
+            delete(XapiOutbox)
+            .where(XapiOutbox.sent_at.is_not(None), XapiOutbox.sent_at < sent_before)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def run_forever(
@@ -235,6 +253,8 @@ def run_forever(
 
 def describe(outcome: Pass) -> str:
     text = f"outbox: {outcome.sent} sent, {outcome.retried} to retry"
+    if outcome.pruned:
+        text += f", {outcome.pruned} sent over 30 days ago deleted"
     if outcome.errors:
         text += f"; LRS error: {outcome.errors[-1]}"
     return text

@@ -239,3 +239,31 @@ def test_the_command_sends_once_and_says_what_it_did(app, db):
     assert result.exit_code == 0, result.output
     assert "2 sent, 0 to retry; 0 waiting." in result.output
     assert len(lrs.stored) == 2
+
+
+def test_sent_statements_are_deleted_after_thirty_days_waiting_ones_never(db, sessions):
+    ids = _queue(db, 3)
+    lrs = FakeLrs()
+    with fake_lrs(lrs) as url:
+        assert outbox.run_once(sessions, outbox.Lrs(url), batch=2).sent == 3
+    # Two more wait: the LRS is down when they are queued and for the next month.
+    waiting = _queue_more(db, 2)
+    down = outbox.Lrs(f"http://127.0.0.1:{free_port()}/xAPI", timeout=5)
+    clock.advance(timedelta(days=29))
+    assert outbox.run_once(sessions, down).pruned == 0
+    assert set(_rows(db)) == {*ids, *waiting}
+    clock.advance(timedelta(days=2))
+    later = outbox.run_once(sessions, down)
+    assert later.pruned == 3 and later.failed
+    assert set(_rows(db)) == set(waiting)  # the unsent ones stay, however old
+
+
+def _queue_more(db, count: int) -> list[str]:
+    user = make_user(db, f"learner-{count}-more")
+    ids = []
+    for number in range(count):
+        row = lesson_statement(db, user.id, "experienced", "alpha", f"m{number}", clock.utcnow())
+        assert row is not None
+        ids.append(row.id)
+    db.commit()
+    return ids
