@@ -746,9 +746,7 @@ def seed_load(
     shown: dict[str, str] = {}
     bind = session.get_bind()
     writer = None
-    deferred: list[tuple[str, str]] = []
     if loader.postgres and isinstance(bind, Engine):
-        deferred = _defer_checks(session, [m.__tablename__ for m in COLUMNS])
         writer = _Writers(loader._write, [Session(bind) for _ in range(WRITERS)])
         loader.write = writer
     try:
@@ -763,8 +761,6 @@ def seed_load(
     finally:
         if writer:
             writer.close()
-        if deferred:
-            _restore_checks(session, deferred)
     report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
     report.rows = dict(loader.counts)
     backfill_first_activity(session)
@@ -782,49 +778,6 @@ def seed_load(
             session.execute(text(f"SELECT setval({sequence}, {top})"))
         session.commit()
     return report
-
-
-def _defer_checks(session: Session, tables: list[str]) -> list[tuple[str, str]]:
-    """PostgreSQL: drop the loaded tables' secondary indexes, unique and foreign-key
-    constraints for the load (each COPY row otherwise updates every index and looks its
-    parents up); returns the statements that put them back (``_restore_checks``), which
-    build each index once and check each key in one pass."""
-    constraints = session.execute(
-        text(
-            "SELECT c.conname, c.conrelid::regclass::text, pg_get_constraintdef(c.oid), c.contype"
-            " FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
-            " WHERE t.relname = ANY(:tables) AND c.contype IN ('u', 'f')"
-            " AND t.relnamespace = 'public'::regnamespace"
-        ),
-        {"tables": tables},
-    ).all()
-    indexes = session.execute(
-        text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
-            " AND tablename = ANY(:tables) AND indexname NOT IN"
-            " (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u', 'x'))"
-        ),
-        {"tables": tables},
-    ).all()
-    restore: list[tuple[str, str]] = [("index", row.indexdef) for row in indexes]
-    # Unique constraints before the foreign keys that may rest on them.
-    for name, table, definition, kind in sorted(constraints, key=lambda c: c[3] != "u"):
-        restore.append((kind, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
-    for name, table, _definition, _kind in sorted(constraints, key=lambda c: c[3] == "u"):
-        session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-    for row in indexes:
-        session.execute(text(f'DROP INDEX "{row.indexname}"'))
-    session.commit()
-    return restore
-
-
-def _restore_checks(session: Session, restore: list[tuple[str, str]]) -> None:
-    """Build the indexes and add the constraints ``_defer_checks`` took away."""
-    session.rollback()
-    session.execute(text("SET maintenance_work_mem = '256MB'"))
-    for _kind, statement in restore:
-        session.execute(text(statement))
-    session.commit()
 
 
 def _analyze(session: Session) -> None:
