@@ -30,9 +30,15 @@
         request.result.createObjectStore("meta", { keyPath: "key" });
       };
       request.onsuccess = function () {
-        db = request.result;
-        db.onversionchange = function () { db.close(); db = null; };
-        resolve(db);
+        var handle = request.result;
+        // Another page deleting the store (sign-out) asks this connection to close; by then
+        // this page may have closed or replaced its own, so close the one this handler has.
+        handle.onversionchange = function () {
+          handle.close();
+          if (db === handle) { db = null; }
+        };
+        db = handle;
+        resolve(handle);
       };
       request.onerror = function () { reject(request.error); };
     });
