@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -75,19 +76,23 @@ def empty_all_tables(engine: Engine) -> None:
                 connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - our table names
 
 
+def app_config(database_url: str, folder: Path, **extra: Any) -> dict[str, Any]:
+    """The tests' app settings (the small course in tests/data), with ``extra`` on top."""
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "INSTANCE_PATH": str(folder / "instance"),
+        "CONTENT_DIR": str(DATA / "content"),
+        "QUIZ_DIR": str(DATA / "quizzes"),
+        "CASE_DIR": str(DATA / "case_studies"),
+        **extra,
+    }
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    application = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret-key",
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "CONTENT_DIR": str(DATA / "content"),
-            "QUIZ_DIR": str(DATA / "quizzes"),
-            "CASE_DIR": str(DATA / "case_studies"),
-        }
-    )
+    application = create_app(app_config(database_url, tmp_path))
     engine = application.extensions["courseware.core.db"].engine
     empty_all_tables(engine)
     yield application

@@ -24,7 +24,7 @@ from courseware.core.models import Certificate, QuizAttempt, XapiOutbox
 from courseware.lending.cases import load_case_dir
 from courseware.lending.simulation import evaluate_options
 from tests.assessment.helpers import all_right
-from tests.conftest import DATA, csrf_token, read_lesson
+from tests.conftest import DATA, app_config, csrf_token, read_lesson
 
 BASE_URL = "https://academy.example.tw"
 LESSONS = [("alpha", "first"), ("alpha", "second"), ("beta", "only")]
@@ -45,22 +45,16 @@ def short_path_settings(folder: Path) -> Path:
 
 def lrs_app(database_url: str, folder: Path, lrs_url: str | None, **extra: Any) -> Flask:
     """The tests' app (as tests/conftest.py makes it) with an LRS at ``lrs_url``."""
-    config: dict[str, Any] = {
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-key",
-        "INSTANCE_PATH": str(folder / "instance"),
-        "CONTENT_DIR": str(DATA / "content"),
-        "QUIZ_DIR": str(DATA / "quizzes"),
-        "CASE_DIR": str(DATA / "case_studies"),
-        "SETTINGS_FILE": str(short_path_settings(folder)),
-        "BASE_URL": BASE_URL,
-        "LRS_URL": lrs_url,
-        "LRS_USER": "academy",
-        "LRS_PASSWORD": "lrs-password",
-        **extra,
-    }
-    return create_app(config)
+    config = app_config(
+        database_url,
+        folder,
+        SETTINGS_FILE=str(short_path_settings(folder)),
+        BASE_URL=BASE_URL,
+        LRS_URL=lrs_url,
+        LRS_USER="academy",
+        LRS_PASSWORD="lrs-password",
+    )
+    return create_app({**config, **extra})
 
 
 def read_every_lesson(client: FlaskClient) -> None:

@@ -17,7 +17,7 @@ from courseware import create_app
 from courseware.core import clock
 from courseware.core.models import AuditEvent, User
 from courseware.web.common import sso
-from tests.conftest import DATA, csrf_token, empty_all_tables, free_port, login
+from tests.conftest import app_config, csrf_token, empty_all_tables, free_port, login
 from tests.web.common.test_no_english import english_words, visible_text
 
 
@@ -25,17 +25,12 @@ from tests.web.common.test_no_english import english_words, visible_text
 def down_app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An app whose provider does not answer (nothing listens on its port)."""
     application = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret-key",
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "CONTENT_DIR": str(DATA / "content"),
-            "QUIZ_DIR": str(DATA / "quizzes"),
-            "CASE_DIR": str(DATA / "case_studies"),
-            "OIDC_ISSUER": f"http://127.0.0.1:{free_port()}",
-            "OIDC_CLIENT_ID": "courseware",
-        }
+        app_config(
+            database_url,
+            tmp_path,
+            OIDC_ISSUER=f"http://127.0.0.1:{free_port()}",
+            OIDC_CLIENT_ID="courseware",
+        )
     )
     engine = application.extensions["courseware.core.db"].engine
     empty_all_tables(engine)
