@@ -10,6 +10,7 @@ an older backup comes back migrated with its rows.
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -266,6 +267,11 @@ class Learners:
             with self.lock:
                 self.acked.append(name)
             count += 1
+            # A learner reads between two submits. Without the pause, three threads that
+            # take the write lock back to back starve each other within seconds, with no
+            # backup or restore involved: SQLite's busy wait is not fair (it sleeps and
+            # polls, and a thread that has just released the lock takes it again first).
+            self.stop.wait(random.uniform(0.005, 0.02))
 
     def snapshot(self) -> set[str]:
         with self.lock:
