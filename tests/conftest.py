@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from courseware import create_app
@@ -33,7 +33,34 @@ from courseware.core.models import Base, User
 from courseware.ops import migrate
 
 DATA = Path(__file__).resolve().parent / "data"
-PG_URL = os.environ.get("COURSEWARE_TEST_DATABASE_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """The PostgreSQL database of this pytest-xdist worker (``pytest -n 2``).
+
+    Each worker recreates its schema, so two workers cannot share one database: the
+    first worker (and a run without xdist) uses ``url`` itself, every other worker
+    ``<database>_<worker>``, created on the same server when missing.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if not url or worker == "gw0":
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    server = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("COURSEWARE_TEST_DATABASE_URL"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery"
 

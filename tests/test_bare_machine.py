@@ -18,7 +18,9 @@ FILES = ["tests/browser/test_weight.py", "tests/browser/test_screenshots.py"]
 
 
 def _pytest(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("COURSEWARE_")}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("COURSEWARE_", "PYTEST_"))
+    }
     environment.update(COURSEWARE_CHROMIUM=str(tmp_path / "no-chromium"), **env)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *FILES],
