@@ -130,18 +130,20 @@ class LearnerPage:
         return max(1, -(-self.total // self.query.per_page))
 
 
+def search_condition(q: str, columns: Sequence[Any]) -> ColumnElement[bool]:
+    """``q`` anywhere in one of ``columns``, in any case: ``lower(column) LIKE '%q%'``, the
+    expression PostgreSQL's trigram indexes are built on (migration 0021), so it is answered
+    from them there; SQLite reads the summary table."""
+    needle = q.lower()
+    return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
+
+
 def _filtered(at: Moment, scope: Scope, query: LearnerQuery) -> Any:
     facts = summary_facts(at, scope).subquery("facts")
     conditions: list[ColumnElement[bool]] = []
     if query.q:
-        needle = query.q.lower()
         conditions.append(
-            or_(
-                *(
-                    func.lower(column).contains(needle, autoescape=True)
-                    for column in (facts.c.display_name, facts.c.username, facts.c.employee_id)
-                )
-            )
+            search_condition(query.q, (facts.c.display_name, facts.c.username, facts.c.employee_id))
         )
     if query.branch:
         conditions.append(facts.c.branch == query.branch)
