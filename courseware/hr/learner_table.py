@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from courseware.core.errors import N_
 from courseware.core.models import (
     Cohort,
     CohortMembership,
+    LearnerSummary,
     User,
 )
 from courseware.hr.compliance import (
@@ -35,7 +36,7 @@ from courseware.hr.compliance import (
 )
 from courseware.hr.exports import Cell
 from courseware.hr.keys import CourseKeys
-from courseware.hr.summary import ensure_current, summary_facts
+from courseware.hr.summary import ensure_current, summary_facts, summary_filter
 
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_QUERY_LENGTH = 64
@@ -219,13 +220,29 @@ def iter_learners(
         yield _row(found._mapping)
 
 
+def learner_branches(scope: Scope) -> Select[tuple[str]]:
+    """The branches with learners in scope, in order, by walking the summary's
+    (learner, branch) index one branch at a time (a recursive query: each step takes the
+    next branch after the last one found). ``DISTINCT`` read every learner's row: 30-60 ms at
+    100,000 learners against a few dozen index probes."""
+    s = LearnerSummary
+
+    def after(last: Any) -> Any:
+        found = select(s.branch).where(*summary_filter(scope))
+        if last is not None:
+            found = found.where(s.branch > last)
+        return found.order_by(s.branch).limit(1).scalar_subquery()
+
+    walk = select(after(None).label("branch")).cte("branches", recursive=True)
+    walk = walk.union_all(select(after(walk.c.branch)).where(walk.c.branch.is_not(None)))
+    return select(walk.c.branch).where(walk.c.branch.is_not(None)).order_by(walk.c.branch)
+
+
 def filter_choices(session: Session, scope: Scope) -> tuple[list[str], list[tuple[int, str]]]:
     """The branches that have learners, and the cohorts a reader may filter by: only
     those with a current member among the learners the reader sees (an empty cohort
     would only filter to an empty table)."""
-    branches = session.scalars(
-        select(User.branch).where(*learner_filter(scope)).distinct().order_by(User.branch)
-    ).all()
+    branches = session.scalars(learner_branches(scope)).all()
     members = (
         select(CohortMembership.cohort_id)
         .join(User, User.id == CohortMembership.user_id)

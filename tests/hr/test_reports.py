@@ -387,6 +387,21 @@ def test_cohort_bars_are_worst_first_without_empty_cohorts(db, catalogue):
     ]
 
 
+def test_filter_lists_the_branches_with_learners_in_scope(db):
+    from courseware.hr.learner_table import filter_choices
+
+    for n, branch in enumerate(["台北分行", "台中分行", "台北分行", "高雄分行", "", "台東分行"]):
+        add_learner(db, f"b{n}", branch=branch)
+    add_learner(db, "hr1", branch="花蓮分行", role="hr")  # not a learner
+    add_learner(db, "gone", branch="宜蘭分行", active=False)  # not active
+    db.commit()
+    expected = sorted(["台中分行", "台北分行", "台東分行", "高雄分行"])
+    assert filter_choices(db, Scope())[0] == expected
+    assert filter_choices(db, Scope(branch="台中分行"))[0] == ["台中分行"]
+    assert filter_choices(db, Scope(branch="花蓮分行"))[0] == []
+    assert filter_choices(db, Scope(branch="", nobody=True))[0] == []
+
+
 def test_filter_lists_only_cohorts_with_learners_in_scope(db):
     from courseware.hr.learner_table import filter_choices
 
