@@ -36,7 +36,12 @@ from courseware.hr.compliance import (
 )
 from courseware.hr.exports import Cell
 from courseware.hr.keys import CourseKeys
-from courseware.hr.summary import ensure_current, summary_facts, summary_filter
+from courseware.hr.summary import (
+    ensure_current,
+    summary_facts,
+    summary_filter,
+    summary_status_is,
+)
 
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_QUERY_LENGTH = 64
@@ -140,7 +145,10 @@ def search_condition(q: str, columns: Sequence[Any]) -> ColumnElement[bool]:
 
 
 def _filtered(at: Moment, scope: Scope, query: LearnerQuery) -> Any:
-    facts = summary_facts(at, scope).subquery("facts")
+    rows = summary_facts(at, scope)
+    if query.status:  # on the stored dates, not on the status CASE of every learner
+        rows = rows.where(summary_status_is(query.status, at))
+    facts = rows.subquery("facts")
     conditions: list[ColumnElement[bool]] = []
     if query.q:
         conditions.append(
@@ -150,8 +158,6 @@ def _filtered(at: Moment, scope: Scope, query: LearnerQuery) -> Any:
         conditions.append(facts.c.branch == query.branch)
     if query.cohort:
         conditions.append(facts.c.cohort_id == query.cohort)
-    if query.status:
-        conditions.append(facts.c.status == query.status)
     return facts, conditions
 
 

@@ -25,7 +25,7 @@ from courseware.core.models import (
     QuizAttempt,
     User,
 )
-from courseware.hr.compliance import Moment, Scope, learner_facts, moment, status_of
+from courseware.hr.compliance import STATUSES, Moment, Scope, learner_facts, moment, status_of
 from courseware.hr.learner_table import (
     LearnerQuery,
     iter_learners,
@@ -33,6 +33,7 @@ from courseware.hr.learner_table import (
     search_condition,
 )
 from courseware.hr.reports import course_keys, dashboard
+from courseware.hr.summary import summary_filter, summary_status_is
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Taipei, 1 March
 AT = moment(NOW, "Asia/Taipei", Policy())
@@ -249,6 +250,11 @@ def test_sql_and_python_agree_on_every_combination(db):
         )
     db.commit()
     assert sql_status(db) == expected
+    for status in STATUSES:  # the learner table's filter, on the summary's stored dates
+        filtered = select(LearnerSummary.username).where(
+            *summary_filter(Scope()), summary_status_is(status, AT)
+        )
+        assert set(db.scalars(filtered)) == {n for n, s in expected.items() if s == status}
     assert set(expected.values()) == {
         "revoked",
         "expired",
