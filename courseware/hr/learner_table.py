@@ -48,6 +48,7 @@ MAX_QUERY_LENGTH = 64
 
 
 SORTS = ("name", "username", "employee_id", "branch", "cohort", "due", "status", "expires")
+NULLABLE_SORTS = ("cohort", "due", "expires")  # the others' columns are never NULL
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,12 @@ def _order(facts: Any, query: LearnerQuery) -> list[Any]:
         "expires": facts.c.expires_at,
     }[query.sort]
     ordered = column.desc() if query.descending else column.asc()
-    return [ordered.nulls_last(), facts.c.user_id.desc() if query.descending else facts.c.user_id]
+    if query.sort in NULLABLE_SORTS:
+        ordered = ordered.nulls_last()
+    # A column that is never empty is ordered without NULLS LAST, which would change nothing
+    # but keep PostgreSQL from reading its index backwards for a descending page (it sorted
+    # every learner instead: 80 ms at 100,000).
+    return [ordered, facts.c.user_id.desc() if query.descending else facts.c.user_id]
 
 
 def _row(mapping: Mapping[str, Any]) -> LearnerRow:
