@@ -9,6 +9,7 @@ every row of the filtered table, in the same order (``iter_learners`` streams th
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -137,12 +138,28 @@ class LearnerPage:
         return max(1, -(-self.total // self.query.per_page))
 
 
+TRIGRAM = 3  # PostgreSQL's trigram indexes serve a search text of this length or more
+
+
 def search_condition(q: str, columns: Sequence[Any]) -> ColumnElement[bool]:
     """``q`` anywhere in one of ``columns``, in any case: ``lower(column) LIKE '%q%'``, the
     expression PostgreSQL's trigram indexes are built on (migration 0021), so it is answered
-    from them there; SQLite reads the summary table."""
+    from them there; SQLite reads the summary table.
+
+    A text too short for a trigram (one or two characters: a surname such as 王) is read
+    from every row anyway; when it has no letter with a case (Chinese, digits) lowering each
+    column would change nothing it can match, so the columns are compared as stored, about
+    three times faster than lowering every name, user name and employee id first."""
     needle = q.lower()
+    if len(q) < TRIGRAM and _caseless(q):
+        return or_(*(column.contains(q, autoescape=True) for column in columns))
     return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
+
+
+def _caseless(text: str) -> bool:
+    """No character of ``text`` has another case, and none is a combining mark (lowering
+    İ gives i and a combining dot, which a stored column would not contain)."""
+    return text.lower() == text == text.upper() and not any(unicodedata.combining(c) for c in text)
 
 
 def _filtered(at: Moment, scope: Scope, query: LearnerQuery) -> Any:

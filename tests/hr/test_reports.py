@@ -478,6 +478,10 @@ def test_search_finds_by_name_user_name_or_employee_id_in_any_case(db, catalogue
 
     assert found("陳美玲") == ["Amy.Chen"]  # the name, three characters
     assert found("美") == ["Amy.Chen"]  # one character: no trigram, still found
+    assert found("陳美") == ["Amy.Chen"]  # two, compared as stored (no case to fold)
+    assert found("42") == ["Amy.Chen"]  # digits: no case either
+    assert found("Y.") == ["Amy.Chen"]  # two characters with a case: lowered
+    assert found("LI") == ["bob_lin"]
     assert found("amy.c") == ["Amy.Chen"]  # the user name, another case
     assert found("BOB_") == ["bob_lin"]  # "_" is a character, not LIKE's wildcard
     assert found("bob lin") == ["bob_lin"]  # the name
