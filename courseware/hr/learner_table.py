@@ -249,7 +249,7 @@ def iter_learners(
         yield _row(found._mapping)
 
 
-def learner_branches(scope: Scope) -> Select[tuple[str]]:
+def learner_branches(scope: Scope) -> Select[Any]:
     """The branches with learners in scope, in order, by walking the summary's
     (learner, branch) index one branch at a time (a recursive query: each step takes the
     next branch after the last one found). ``DISTINCT`` read every learner's row: 30-60 ms at
