@@ -75,7 +75,7 @@ class LearnerSummary(Base):
                 f"ix_learner_summary_{column}_trgm",
                 func.lower(text(column)),
                 postgresql_using="gin",
-                postgresql_ops={"lower_1": "gin_trgm_ops"},
+                postgresql_ops={"lower_1": "courseware_ext.gin_trgm_ops"},
                 info={"only_on": "postgresql"},
             ).ddl_if(dialect="postgresql")
             for column in ("display_name", "username", "employee_id")
