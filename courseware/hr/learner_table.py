@@ -9,18 +9,20 @@ every row of the filtered table, in the same order (``iter_learners`` streams th
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from courseware.core.errors import N_
 from courseware.core.models import (
     Cohort,
     CohortMembership,
+    LearnerSummary,
     User,
 )
 from courseware.hr.compliance import (
@@ -35,13 +37,19 @@ from courseware.hr.compliance import (
 )
 from courseware.hr.exports import Cell
 from courseware.hr.keys import CourseKeys
-from courseware.hr.summary import ensure_current, summary_facts
+from courseware.hr.summary import (
+    ensure_current,
+    summary_facts,
+    summary_filter,
+    summary_status_is,
+)
 
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_QUERY_LENGTH = 64
 
 
 SORTS = ("name", "username", "employee_id", "branch", "cohort", "due", "status", "expires")
+NULLABLE_SORTS = ("cohort", "due", "expires")  # the others' columns are never NULL
 
 
 @dataclass(frozen=True)
@@ -130,25 +138,44 @@ class LearnerPage:
         return max(1, -(-self.total // self.query.per_page))
 
 
+TRIGRAM = 3  # PostgreSQL's trigram indexes serve a search text of this length or more
+
+
+def search_condition(q: str, columns: Sequence[Any]) -> ColumnElement[bool]:
+    """``q`` anywhere in one of ``columns``, in any case: ``lower(column) LIKE '%q%'``, the
+    expression PostgreSQL's trigram indexes are built on (migration 0021), so it is answered
+    from them there; SQLite reads the summary table.
+
+    A text too short for a trigram (one or two characters: a surname such as 王) is read
+    from every row anyway; when it has no letter with a case (Chinese, digits) lowering each
+    column would change nothing it can match, so the columns are compared as stored, about
+    three times faster than lowering every name, user name and employee id first."""
+    needle = q.lower()
+    if len(q) < TRIGRAM and _caseless(q):
+        return or_(*(column.contains(q, autoescape=True) for column in columns))
+    return or_(*(func.lower(column).contains(needle, autoescape=True) for column in columns))
+
+
+def _caseless(text: str) -> bool:
+    """No character of ``text`` has another case, and none is a combining mark (lowering
+    İ gives i and a combining dot, which a stored column would not contain)."""
+    return text.lower() == text == text.upper() and not any(unicodedata.combining(c) for c in text)
+
+
 def _filtered(at: Moment, scope: Scope, query: LearnerQuery) -> Any:
-    facts = summary_facts(at, scope).subquery("facts")
+    rows = summary_facts(at, scope)
+    if query.status:  # on the stored dates, not on the status CASE of every learner
+        rows = rows.where(summary_status_is(query.status, at))
+    facts = rows.subquery("facts")
     conditions: list[ColumnElement[bool]] = []
     if query.q:
-        needle = query.q.lower()
         conditions.append(
-            or_(
-                *(
-                    func.lower(column).contains(needle, autoescape=True)
-                    for column in (facts.c.display_name, facts.c.username, facts.c.employee_id)
-                )
-            )
+            search_condition(query.q, (facts.c.display_name, facts.c.username, facts.c.employee_id))
         )
     if query.branch:
         conditions.append(facts.c.branch == query.branch)
     if query.cohort:
         conditions.append(facts.c.cohort_id == query.cohort)
-    if query.status:
-        conditions.append(facts.c.status == query.status)
     return facts, conditions
 
 
@@ -164,7 +191,12 @@ def _order(facts: Any, query: LearnerQuery) -> list[Any]:
         "expires": facts.c.expires_at,
     }[query.sort]
     ordered = column.desc() if query.descending else column.asc()
-    return [ordered.nulls_last(), facts.c.user_id.desc() if query.descending else facts.c.user_id]
+    if query.sort in NULLABLE_SORTS:
+        ordered = ordered.nulls_last()
+    # A column that is never empty is ordered without NULLS LAST, which would change nothing
+    # but keep PostgreSQL from reading its index backwards for a descending page (it sorted
+    # every learner instead: 80 ms at 100,000).
+    return [ordered, facts.c.user_id.desc() if query.descending else facts.c.user_id]
 
 
 def _row(mapping: Mapping[str, Any]) -> LearnerRow:
@@ -217,13 +249,29 @@ def iter_learners(
         yield _row(found._mapping)
 
 
+def learner_branches(scope: Scope) -> Select[Any]:
+    """The branches with learners in scope, in order, by walking the summary's
+    (learner, branch) index one branch at a time (a recursive query: each step takes the
+    next branch after the last one found). ``DISTINCT`` read every learner's row: 30-60 ms at
+    100,000 learners against a few dozen index probes."""
+    s = LearnerSummary
+
+    def after(last: Any) -> Any:
+        found = select(s.branch).where(*summary_filter(scope))
+        if last is not None:
+            found = found.where(s.branch > last)
+        return found.order_by(s.branch).limit(1).scalar_subquery()
+
+    walk = select(after(None).label("branch")).cte("branches", recursive=True)
+    walk = walk.union_all(select(after(walk.c.branch)).where(walk.c.branch.is_not(None)))
+    return select(walk.c.branch).where(walk.c.branch.is_not(None)).order_by(walk.c.branch)
+
+
 def filter_choices(session: Session, scope: Scope) -> tuple[list[str], list[tuple[int, str]]]:
     """The branches that have learners, and the cohorts a reader may filter by: only
     those with a current member among the learners the reader sees (an empty cohort
     would only filter to an empty table)."""
-    branches = session.scalars(
-        select(User.branch).where(*learner_filter(scope)).distinct().order_by(User.branch)
-    ).all()
+    branches = session.scalars(learner_branches(scope)).all()
     members = (
         select(CohortMembership.cohort_id)
         .join(User, User.id == CohortMembership.user_id)

@@ -449,6 +449,29 @@ def summary_status(at: Moment) -> ColumnElement[str]:
     )
 
 
+def summary_status_is(status: str, at: Moment) -> ColumnElement[bool]:
+    """``summary_status(at) == status`` written as plain conditions on the stored columns
+    (each status's branch of the CASE with the earlier branches ruled out), so a filter by
+    status is not a CASE evaluated for every learner and can use the dates' indexes. Tests
+    check it against the CASE for every combination."""
+    s = LearnerSummary
+    certificate, none = s.cert_cycle.is_not(None), s.cert_cycle.is_(None)
+    valid = and_(certificate, s.revoked_at.is_(None))
+    not_late = or_(s.due_date.is_(None), s.due_date >= at.today)
+    end = at.window_end()
+    return {
+        "revoked": and_(certificate, s.revoked_at.is_not(None)),
+        "expired": and_(valid, s.expires_at <= at.now),
+        "overdue": and_(none, s.due_date < at.today),
+        "expiring": and_(valid, s.expires_at > at.now, s.expires_at < end),
+        "certified": and_(
+            valid, or_(s.expires_at.is_(None), and_(s.expires_at > at.now, s.expires_at >= end))
+        ),
+        "in_progress": and_(none, not_late, s.first_active_at.is_not(None)),
+        "not_started": and_(none, not_late, s.first_active_at.is_(None)),
+    }[status]
+
+
 def summary_facts(at: Moment, scope: Scope) -> Select[Any]:
     """One row per learner in scope, as ``compliance.learner_facts`` and the table's counts,
     from the summary alone; the status from the stored dates as of ``at``."""

@@ -76,6 +76,7 @@ MAGIC = b"CWBACKUP"
 FOOTER = struct.Struct(">Q8s")
 MAX_MANIFEST_BYTES = 64 * 1024
 LOCK_TIMEOUT = "60s"
+EXTENSION_SCHEMA = "courseware_ext"  # where migration 0021 puts pg_trgm, outside public
 RESTORE_FAILED = "還原失敗，資料庫未變更 (restore failed, the database is unchanged)"
 CHUNK = 1024 * 1024
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -591,7 +592,13 @@ def _pg_restore_into_schema(engine: Engine, payload: Path, scratch: str, aside: 
         _tool("psql"), "--quiet", "--no-psqlrc", "--set=ON_ERROR_STOP=1",
         f"--dbname={_libpq_url(engine)}",
     ]  # fmt: skip
-    prologue = f"BEGIN;\nALTER SCHEMA public RENAME TO {aside};\nCREATE SCHEMA public;\n"
+    # The extensions the schema's indexes use live outside public (migration 0021) and are
+    # not in the archive: a new database gets them before the tables are restored.
+    prologue = (
+        f"BEGIN;\nCREATE SCHEMA IF NOT EXISTS {EXTENSION_SCHEMA};\n"
+        f"CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA {EXTENSION_SCHEMA};\n"
+        f"ALTER SCHEMA public RENAME TO {aside};\nCREATE SCHEMA public;\n"
+    )
     epilogue = (
         f"\nALTER SCHEMA public RENAME TO {scratch};\nALTER SCHEMA {aside} RENAME TO public;\n"
         "COMMIT;\n"

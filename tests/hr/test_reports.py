@@ -20,13 +20,20 @@ from courseware.core.models import (
     Certificate,
     Cohort,
     CohortMembership,
+    LearnerSummary,
     LessonProgress,
     QuizAttempt,
     User,
 )
-from courseware.hr.compliance import Moment, Scope, learner_facts, moment, status_of
-from courseware.hr.learner_table import LearnerQuery, iter_learners, learner_page
+from courseware.hr.compliance import STATUSES, Moment, Scope, learner_facts, moment, status_of
+from courseware.hr.learner_table import (
+    LearnerQuery,
+    iter_learners,
+    learner_page,
+    search_condition,
+)
 from courseware.hr.reports import course_keys, dashboard
+from courseware.hr.summary import summary_filter, summary_status_is
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Taipei, 1 March
 AT = moment(NOW, "Asia/Taipei", Policy())
@@ -243,6 +250,11 @@ def test_sql_and_python_agree_on_every_combination(db):
         )
     db.commit()
     assert sql_status(db) == expected
+    for status in STATUSES:  # the learner table's filter, on the summary's stored dates
+        filtered = select(LearnerSummary.username).where(
+            *summary_filter(Scope()), summary_status_is(status, AT)
+        )
+        assert set(db.scalars(filtered)) == {n for n, s in expected.items() if s == status}
     assert set(expected.values()) == {
         "revoked",
         "expired",
@@ -381,6 +393,21 @@ def test_cohort_bars_are_worst_first_without_empty_cohorts(db, catalogue):
     ]
 
 
+def test_filter_lists_the_branches_with_learners_in_scope(db):
+    from courseware.hr.learner_table import filter_choices
+
+    for n, branch in enumerate(["台北分行", "台中分行", "台北分行", "高雄分行", "", "台東分行"]):
+        add_learner(db, f"b{n}", branch=branch)
+    add_learner(db, "hr1", branch="花蓮分行", role="hr")  # not a learner
+    add_learner(db, "gone", branch="宜蘭分行", active=False)  # not active
+    db.commit()
+    expected = sorted(["台中分行", "台北分行", "台東分行", "高雄分行"])
+    assert filter_choices(db, Scope())[0] == expected
+    assert filter_choices(db, Scope(branch="台中分行"))[0] == ["台中分行"]
+    assert filter_choices(db, Scope(branch="花蓮分行"))[0] == []
+    assert filter_choices(db, Scope(branch="", nobody=True))[0] == []
+
+
 def test_filter_lists_only_cohorts_with_learners_in_scope(db):
     from courseware.hr.learner_table import filter_choices
 
@@ -435,6 +462,48 @@ def test_table_searches_filters_sorts_and_pages(db, catalogue):
     assert [r.username for r in streamed][: len(by_status.rows)] == [
         r.username for r in by_status.rows
     ]
+
+
+def test_search_finds_by_name_user_name_or_employee_id_in_any_case(db, catalogue):
+    """On both databases (PostgreSQL answers it from the trigram indexes of migration 0021)."""
+    keys = course_keys(catalogue, Policy())
+    add_learner(db, "Amy.Chen", display_name="陳美玲", employee_id="TPE-0042")
+    add_learner(db, "bob_lin", display_name="Bob Lin", employee_id="KHH-0007")
+    add_learner(db, "carol", display_name="王小明", employee_id="TPE-100%")
+    db.commit()
+
+    def found(q: str) -> list[str]:
+        rows = learner_page(db, AT, Scope(), LearnerQuery(q=q, sort="username"), keys).rows
+        return [r.username for r in rows]
+
+    assert found("陳美玲") == ["Amy.Chen"]  # the name, three characters
+    assert found("美") == ["Amy.Chen"]  # one character: no trigram, still found
+    assert found("陳美") == ["Amy.Chen"]  # two, compared as stored (no case to fold)
+    assert found("42") == ["Amy.Chen"]  # digits: no case either
+    assert found("Y.") == ["Amy.Chen"]  # two characters with a case: lowered
+    assert found("LI") == ["bob_lin"]
+    assert found("amy.c") == ["Amy.Chen"]  # the user name, another case
+    assert found("BOB_") == ["bob_lin"]  # "_" is a character, not LIKE's wildcard
+    assert found("bob lin") == ["bob_lin"]  # the name
+    assert found("tpe-00") == ["Amy.Chen"]  # the employee id, another case
+    assert found("100%") == ["carol"]  # "%" is a character too
+    assert found("tpe") == ["Amy.Chen", "carol"]
+    assert found("nobody") == []
+
+
+def test_search_uses_the_trigram_indexes_on_postgresql(db):
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the trigram indexes are PostgreSQL's (SQLite reads the summary table)")
+    s = LearnerSummary
+    condition = search_condition("officer0004", (s.display_name, s.username, s.employee_id))
+    compiled = select(s.user_id).where(condition).compile(db.get_bind())
+    connection = db.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # the test's table is tiny
+    found = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars()
+    plan = "\n".join(found)
+    db.rollback()
+    for column in ("display_name", "username", "employee_id"):
+        assert f"ix_learner_summary_{column}_trgm" in plan, plan
 
 
 def test_query_from_arguments_is_forgiving():

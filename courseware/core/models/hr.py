@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from courseware.core.db import Base, UTCDateTime
@@ -68,6 +68,18 @@ class LearnerSummary(Base):
         Index("ix_learner_summary_cohort_name", "learner", "cohort_name"),
         Index("ix_learner_summary_due", "learner", "due_date"),
         Index("ix_learner_summary_expires", "learner", "expires_at"),
+        # The table's search on PostgreSQL (migration 0021): trigrams of each lower-cased
+        # column, matching ``courseware.hr.learner_table``'s ``lower(column) LIKE``.
+        *(
+            Index(
+                f"ix_learner_summary_{column}_trgm",
+                func.lower(text(column)),
+                postgresql_using="gin",
+                postgresql_ops={"lower_1": "courseware_ext.gin_trgm_ops"},
+                info={"only_on": "postgresql"},
+            ).ddl_if(dialect="postgresql")
+            for column in ("display_name", "username", "employee_id")
+        ),
     )
 
 

@@ -123,5 +123,11 @@ def warm_before_fork(app: Flask, locales: tuple[str, ...]) -> None:
         for lesson in module.lessons:
             for locale in locales:
                 render_markdown(lesson.body, terms, locale)
-    for template in ("base.html", "learner/learn/lesson.html", "learner/learn/_practice.html"):
+    for template in (
+        "base.html",
+        "learner/learn/lesson.html",
+        "learner/learn/_practice.html",
+        "hr/dashboard.html",
+        "hr/learners.html",
+    ):
         app.jinja_env.get_template(template)
