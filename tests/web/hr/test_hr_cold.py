@@ -107,35 +107,3 @@ def test_an_old_funnel_is_shown_with_its_time_then_recounted_after_the_response(
     response.close()  # the server closes the response once sent: the recount runs then
     html = client.get("/hr", headers=EN).get_data(as_text=True)
     assert "10:05" in counted(html)[0] and counted(html)[1] == "3"
-
-
-def test_a_fresh_worker_reads_the_templates_compiled_by_another(app, client, users, course):
-    from pathlib import Path
-
-    from courseware.web.common.template_cache import FOLDER
-
-    login(client, "hr")
-    assert client.get("/hr/learners", headers=EN).status_code == 200
-    folder = Path(app.instance_path) / FOLDER
-    kept = sorted(folder.iterdir())
-    assert kept  # compiled templates, kept beside the instance's other files
-    worker = fresh_worker(app)
-    try:
-        loaded: list[str] = []
-        cache = worker.jinja_env.bytecode_cache
-        assert cache is not None
-        original = cache.load_bytecode
-
-        def load(bucket):  # type: ignore[no-untyped-def]
-            original(bucket)
-            if bucket.code is not None:
-                loaded.append(bucket.key)
-
-        cache.load_bytecode = load  # type: ignore[method-assign]
-        other = worker.test_client()
-        login(other, "hr")
-        assert other.get("/hr/learners", headers=EN).status_code == 200
-        assert loaded  # the other worker's compiled code, not a compilation of its own
-        assert sorted(folder.iterdir()) == kept
-    finally:
-        worker.extensions["courseware.core.db"].engine.dispose()
