@@ -19,7 +19,6 @@ def init_web(app: Flask) -> None:
         requestlog,
         security,
         sso,
-        template_cache,
     )
     from courseware.web.common.auth import bp as auth_bp
     from courseware.web.common.main import bp as main_bp
@@ -47,7 +46,6 @@ def init_web(app: Flask) -> None:
 
     assets.init_app(app)  # first registered, so it compresses after every other hook
     requestlog.init_app(app)
-    template_cache.init_app(app)
     database.init_app(app)
     extensions.init_app(app)
     formats.init_app(app)
