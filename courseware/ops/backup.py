@@ -56,6 +56,7 @@ import sqlite3
 import struct
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
@@ -66,7 +67,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from courseware.core.db import make_engine
 from courseware.ops import migrate
@@ -76,6 +77,8 @@ MAGIC = b"CWBACKUP"
 FOOTER = struct.Struct(">Q8s")
 MAX_MANIFEST_BYTES = 64 * 1024
 LOCK_TIMEOUT = "60s"
+# How long a PostgreSQL restore tries to find public's tables unused for its swap.
+SWAP_WAIT_SECONDS = 60
 EXTENSION_SCHEMA = "courseware_ext"  # where migration 0021 puts pg_trgm, outside public
 RESTORE_FAILED = "還原失敗，資料庫未變更 (restore failed, the database is unchanged)"
 CHUNK = 1024 * 1024
@@ -555,10 +558,7 @@ def _restore_postgresql(
             migrate.upgrade(scratch_engine)
         finally:
             scratch_engine.dispose()
-        with engine.begin() as connection:
-            connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            connection.execute(text(f"ALTER SCHEMA public RENAME TO {aside}"))
-            connection.execute(text(f"ALTER SCHEMA {scratch} RENAME TO public"))
+        _swap_schemas(engine, scratch, aside)
     except BaseException:
         with suppress(SQLAlchemyError), engine.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {scratch} CASCADE"))
@@ -573,6 +573,37 @@ def _restore_postgresql(
             f"transaction held its tables); drop it later with DROP SCHEMA {aside} CASCADE."
         )
     return revision
+
+
+def _swap_schemas(engine: Engine, scratch: str, aside: str) -> None:
+    """Put ``scratch`` in place of ``public`` once no transaction is using public's tables.
+
+    A schema rename takes no lock on the tables in it, so a learner's transaction running
+    across the swap would write its first rows into the old tables and the rest into the
+    new ones (an audit event of an account that is not there: seen in CI). The swap first
+    locks every table of public, without waiting (NOWAIT, so it never holds some locks while
+    waiting for others, which could deadlock with a learner), and tries again shortly while
+    any is in use. A statement that meets the locks waits, then finds the new tables.
+    """
+    deadline = time.monotonic() + SWAP_WAIT_SECONDS
+    while True:
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+                tables = connection.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                ).scalars()
+                names = ", ".join(f'public."{name}"' for name in tables)
+                if names:
+                    connection.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT"))
+                connection.execute(text(f"ALTER SCHEMA public RENAME TO {aside}"))
+                connection.execute(text(f"ALTER SCHEMA {scratch} RENAME TO public"))
+            return
+        except OperationalError as exc:
+            busy = getattr(exc.orig, "sqlstate", None) == "55P03"  # lock_not_available
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _pg_restore_into_schema(engine: Engine, payload: Path, scratch: str, aside: str) -> None:
