@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -76,16 +75,10 @@ def main() -> None:
             print(f"   {took:7.1f} {statement}", file=sys.stderr)
     database.engine.dispose()
     for page, path in PAGES.items():
-        firsts = []
-        for _run in range(args.cold):
-            out = subprocess.run(  # noqa: S603 - this interpreter, the bench module
-                [sys.executable, "-m", "courseware.ops.bench", "--first-request", args.url, path],
-                env={**os.environ, "COURSEWARE_BENCH_DIR": str(directory)},
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            firsts.append(json.loads(out.strip().splitlines()[-1])["ms"])
+        firsts = [
+            bench.first_request_in_new_process(args.url, directory, path)
+            for _run in range(args.cold)
+        ]
         found[f"{page}_cold"] = statistics.median(firsts)
         print(page, "cold", [round(t) for t in firsts], file=sys.stderr)
     found["load"] = os.getloadavg()[0]

@@ -256,18 +256,21 @@ def cold_figures(url: str, directory: Path, runs: int) -> dict[str, float]:
     """Each HR page's first request in a freshly started process (median of ``runs``)."""
     found = {}
     for page, path in HR_PAGES.items():
-        times = []
-        for _run in range(runs):
-            out = subprocess.run(  # noqa: S603 - this interpreter, this module
-                [sys.executable, "-m", "courseware.ops.bench", "--first-request", url, path],
-                env={**os.environ, "COURSEWARE_BENCH_DIR": str(directory)},
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            times.append(json.loads(out.strip().splitlines()[-1])["ms"])
+        times = [first_request_in_new_process(url, directory, path) for _run in range(runs)]
         found[f"hr_{page}_cold_ms"] = statistics.median(times)
     return found
+
+
+def first_request_in_new_process(url: str, directory: Path, path: str) -> float:
+    """Milliseconds of ``path``'s first request in a freshly started interpreter."""
+    out = subprocess.run(  # noqa: S603 - this interpreter, this module
+        [sys.executable, "-m", "courseware.ops.bench", "--first-request", url, path],
+        env={**os.environ, "COURSEWARE_BENCH_DIR": str(directory)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(json.loads(out.strip().splitlines()[-1])["ms"])
 
 
 def first_request(url: str, directory: Path, path: str) -> float:
