@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from courseware import create_app
 from courseware.core import clock
 from courseware.core.models import AuditEvent, ExternalIdentity, LearnerContact, User
-from tests.conftest import DATA, empty_all_tables, make_user, post
+from tests.conftest import app_config, empty_all_tables, make_user, post
 
 HERE = Path(__file__).resolve().parent
 REDIRECT_URI = "http://localhost/login/sso/callback"
@@ -81,20 +81,15 @@ def issuer() -> Iterator[str]:
 
 def make_app(database_url: str, tmp_path: Path, issuer: str) -> Flask:
     return create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret-key",
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "CONTENT_DIR": str(DATA / "content"),
-            "QUIZ_DIR": str(DATA / "quizzes"),
-            "CASE_DIR": str(DATA / "case_studies"),
-            "OIDC_ISSUER": issuer,
-            "OIDC_CLIENT_ID": "courseware",
-            "OIDC_CLIENT_SECRET": "courseware-secret",
-            "OIDC_SCOPES": "openid email profile roles",
-            "OIDC_ROLE_CLAIM": "roles",
-        }
+        app_config(
+            database_url,
+            tmp_path,
+            OIDC_ISSUER=issuer,
+            OIDC_CLIENT_ID="courseware",
+            OIDC_CLIENT_SECRET="courseware-secret",
+            OIDC_SCOPES="openid email profile roles",
+            OIDC_ROLE_CLAIM="roles",
+        )
     )
 
 
