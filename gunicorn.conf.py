@@ -7,10 +7,15 @@ in this folder (or with ``-c gunicorn.conf.py``). Command-line options override 
 - The application is loaded once in the master and forked (``preload_app``): workers start at
   once and share the imported code's memory. Database connections are never shared across the
   fork: each worker drops the pool it inherited (SQLAlchemy's documented recipe).
+- Before each fork the master's objects are moved out of the garbage collector's reach
+  (``gc.freeze``, as Python's documentation advises for a parent that forks): a worker's
+  collections then never walk the application's imported code and warmed caches, so its first
+  requests do not pay for a full collection and the pages it shares with the master stay shared.
 - A worker is replaced after about 5,000 requests, so memory cannot creep up unnoticed.
 - On SIGTERM a worker finishes the request in flight (up to 30 s) before it stops.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -22,6 +27,12 @@ timeout = 60
 graceful_timeout = 30
 max_requests = 5000
 max_requests_jitter = 500
+
+
+def pre_fork(server, worker):
+    """In the master, before each worker is forked: collect once, then freeze what is left."""
+    gc.collect()
+    gc.freeze()
 
 
 def post_fork(server, worker):

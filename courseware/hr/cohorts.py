@@ -66,6 +66,24 @@ def list_cohorts(session: Session, scope: Scope) -> list[CohortSummary]:
     ]
 
 
+@dataclass(frozen=True)
+class CohortChoice:
+    id: int
+    name: str
+    due_date: date
+
+
+def cohort_choices(session: Session, scope: Scope) -> list[CohortChoice]:
+    """The cohorts a reader may put learners in (the learner table's bulk action): as
+    ``list_cohorts`` in the same order, without counting their members."""
+    if scope.nobody:
+        return []
+    query = select(Cohort.id, Cohort.name, Cohort.due_date).order_by(Cohort.due_date, Cohort.name)
+    if scope.branch is not None:
+        query = query.where(Cohort.branch == scope.branch)
+    return [CohortChoice(*row) for row in session.execute(query)]
+
+
 def _check(session: Session, name: str, branch: str, due: date | None, cohort_id: int | None):
     name, branch = name.strip(), branch.strip()
     if not name or len(name) > 100:

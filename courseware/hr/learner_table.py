@@ -272,12 +272,19 @@ def filter_choices(session: Session, scope: Scope) -> tuple[list[str], list[tupl
     those with a current member among the learners the reader sees (an empty cohort
     would only filter to an empty table)."""
     branches = session.scalars(learner_branches(scope)).all()
-    members = (
-        select(CohortMembership.cohort_id)
+    # A cohort qualifies at its first such member: the database walks each cohort's
+    # memberships by its index and stops there, rather than reading every membership.
+    member = (
+        select(CohortMembership.id)
         .join(User, User.id == CohortMembership.user_id)
-        .where(CohortMembership.left_at.is_(None), *learner_filter(scope))
+        .where(
+            CohortMembership.cohort_id == Cohort.id,
+            CohortMembership.left_at.is_(None),
+            *learner_filter(scope),
+        )
+        .exists()
     )
-    cohorts = select(Cohort.id, Cohort.name).where(Cohort.id.in_(members)).order_by(Cohort.name)
+    cohorts = select(Cohort.id, Cohort.name).where(member).order_by(Cohort.name)
     return [b for b in branches if b], [(r.id, r.name) for r in session.execute(cohorts)]
 
 

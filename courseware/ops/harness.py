@@ -31,9 +31,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def gunicorn(
-    app: str, port: int, env: dict[str, str], log: Path, workers: int = 2
+    app: str, port: int, env: dict[str, str], log: Path, workers: int = 2, probe: bool = True
 ) -> Iterator[subprocess.Popen]:
-    """gunicorn with the repository's gunicorn.conf.py, on 127.0.0.1:port, until the block ends."""
+    """gunicorn with the repository's gunicorn.conf.py, on 127.0.0.1:port, until the block ends.
+    It is up when /healthz answers; with ``probe`` false, when its socket accepts (no request
+    has reached a worker: see ``wait_for_workers``)."""
     command = [
         sys.executable,
         "-m",
@@ -49,17 +51,24 @@ def gunicorn(
     with log.open("ab") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
     try:
-        wait_up(port, server)
+        wait_up(port, server, probe=probe)
         yield server
     finally:
         stop(server)
 
 
-def wait_up(port: int, server: subprocess.Popen, seconds: float = 60) -> None:
+def wait_up(port: int, server: subprocess.Popen, seconds: float = 60, probe: bool = True) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        if not probe:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+                continue
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             connection.request("GET", "/healthz")
@@ -80,9 +89,25 @@ def stop(server: subprocess.Popen) -> None:
             server.wait(timeout=10)
 
 
-def worker_rss_mb(master: int) -> list[float]:
-    """Resident memory of each worker process of a gunicorn master (Linux /proc)."""
-    found = []
+def wait_for_workers(
+    master: int, count: int, replacing: int | None = None, seconds: float = 60
+) -> list[int]:
+    """The process ids of a gunicorn master's workers, once ``count`` exist (none of them
+    ``replacing``, a worker told to stop), after half a second for their post_fork and
+    set-up (with preload_app the application was made before the fork)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        workers = [pid for pid in _workers(master) if pid != replacing]
+        if len(workers) >= count and (replacing is None or replacing not in _workers(master)):
+            time.sleep(0.5)
+            return workers
+        time.sleep(0.05)
+    raise RuntimeError("gunicorn's workers did not start")
+
+
+def _workers(master: int) -> dict[int, dict[str, str]]:
+    """A process's children (Linux /proc): their ids and /proc status fields."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -91,9 +116,18 @@ def worker_rss_mb(master: int) -> list[float]:
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
-            found.append(int(fields["VmRSS"].split()[0]) / 1024)
+        if fields.get("PPid", "").strip() == str(master):
+            found[int(entry.name)] = fields
     return found
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    """Resident memory of each worker process of a gunicorn master (Linux /proc)."""
+    return [
+        int(fields["VmRSS"].split()[0]) / 1024
+        for fields in _workers(master).values()
+        if "VmRSS" in fields
+    ]
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

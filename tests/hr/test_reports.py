@@ -7,7 +7,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from courseware.certification.policy import Policy
@@ -420,6 +420,38 @@ def test_filter_lists_only_cohorts_with_learners_in_scope(db):
     names = [name for _id, name in filter_choices(db, Scope())[1]]
     assert names == ["台北梯", "總行梯"]
     assert [n for _id, n in filter_choices(db, Scope(branch="台北分行"))[1]] == ["台北梯"]
+
+
+def test_filter_leaves_out_a_cohort_whose_members_all_left_or_are_staff(db):
+    from courseware.hr.learner_table import filter_choices
+
+    left = add_cohort(db, "離開梯", AT.today, "台北分行")
+    staff = add_cohort(db, "職員梯", AT.today, "台北分行")
+    kept = add_cohort(db, "留下梯", AT.today, "台北分行")
+    join(db, add_learner(db, "t-left"), left)
+    db.execute(
+        update(CohortMembership)
+        .where(CohortMembership.cohort_id == left)
+        .values(left_at=NOW - DAY, current_key=None)
+    )
+    join(db, add_learner(db, "hr-in-cohort", role="hr"), staff)
+    join(db, add_learner(db, "t-kept"), kept)
+    db.commit()
+    assert [n for _id, n in filter_choices(db, Scope())[1]] == ["留下梯"]
+
+
+def test_bulk_target_cohorts_are_the_cohorts_list_in_scope_and_order(db):
+    from courseware.hr.cohorts import cohort_choices, list_cohorts
+
+    add_cohort(db, "晚梯", AT.today + timedelta(days=30), "台北分行")
+    add_cohort(db, "早梯", AT.today, "台中分行")
+    add_cohort(db, "總行梯", AT.today + timedelta(days=5))
+    db.commit()
+    for scope in (Scope(), Scope(branch="台北分行"), Scope(branch="", nobody=True)):
+        listed = [(c.id, c.name, c.due_date) for c in list_cohorts(db, scope)]
+        assert [(c.id, c.name, c.due_date) for c in cohort_choices(db, scope)] == listed
+    assert [c.name for c in cohort_choices(db, Scope())] == ["早梯", "總行梯", "晚梯"]
+    assert [c.name for c in cohort_choices(db, Scope(branch="台北分行"))] == ["晚梯"]
 
 
 # ---------------------------------------------------------------- the learner table

@@ -101,7 +101,8 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def warm_before_fork(app: Flask, locales: tuple[str, ...]) -> None:
     """Under gunicorn (which loads the app once, then forks its workers), build the
-    catalogue and render every lesson in each locale before the fork, so every worker,
+    catalogue, render every lesson in each locale and compile every template before the
+    fork, so every worker,
     and every worker started later to replace one, serves its first page at full speed.
 
     Elsewhere (tests, the command line) it does nothing; a database that cannot answer
@@ -123,11 +124,7 @@ def warm_before_fork(app: Flask, locales: tuple[str, ...]) -> None:
         for lesson in module.lessons:
             for locale in locales:
                 render_markdown(lesson.body, terms, locale)
-    for template in (
-        "base.html",
-        "learner/learn/lesson.html",
-        "learner/learn/_practice.html",
-        "hr/dashboard.html",
-        "hr/learners.html",
-    ):
+    # Every page template compiled once here, with the parts it includes and extends
+    # (a page's first render would otherwise compile them all, in every worker).
+    for template in app.jinja_env.list_templates(extensions=("html",)):
         app.jinja_env.get_template(template)

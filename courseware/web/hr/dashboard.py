@@ -29,7 +29,7 @@ from flask_login import current_user
 
 from courseware.core.clock import utcnow
 from courseware.hr import bulk, compliance, exports, notices
-from courseware.hr.cohorts import list_cohorts
+from courseware.hr.cohorts import cohort_choices
 from courseware.hr.exports import Cell
 from courseware.hr.learner_table import (
     LEARNER_COLUMNS,
@@ -205,7 +205,7 @@ def learners():
         mail_configured=mail_configured(),
         can_remind=current_user.role in EDITORS,
         bulk_actions=bulk.ACTIONS,
-        target_cohorts=list_cohorts(session, scope()),
+        target_cohorts=cohort_choices(session, scope()),
     )
 
 
