@@ -5,9 +5,10 @@ timings (``courseware.ops.bench``) over more pages than its ``HR_PAGES``.
 
 Warm: the median of ``--runs`` requests after one warm-up, in one process (the funnel once
 more with its cache and snapshot forgotten before each request: the first view of each
-minute). Cold: the median of ``--cold`` first requests, each in a freshly started process
-(``python -m courseware.ops.bench --first-request``). The statements are printed to stderr,
-the figures as one JSON line.
+minute). Cold: the median of ``--cold`` first requests, each by a freshly started gunicorn
+worker (``bench.first_requests_of_new_workers``); "bare": each in a fresh interpreter that only
+creates the app (``python -m courseware.ops.bench --first-request``). The statements are
+printed to stderr, the figures as one JSON line.
 """
 
 from __future__ import annotations
@@ -74,13 +75,27 @@ def main() -> None:
         for took, statement in sorted(last, reverse=True)[:4]:
             print(f"   {took:7.1f} {statement}", file=sys.stderr)
     database.engine.dispose()
+    if args.cold:
+        firsts = bench.first_requests_of_new_workers(
+            args.url, directory, list(PAGES.values()), args.cold
+        )
     for page, path in PAGES.items():
-        firsts = [
+        if not args.cold:
+            continue
+        found[f"{page}_cold"] = statistics.median(firsts[path])
+        bare = [
             bench.first_request_in_new_process(args.url, directory, path)
             for _run in range(args.cold)
         ]
-        found[f"{page}_cold"] = statistics.median(firsts)
-        print(page, "cold", [round(t) for t in firsts], file=sys.stderr)
+        found[f"{page}_cold_bare"] = statistics.median(bare)
+        print(
+            page,
+            "cold",
+            [round(t) for t in firsts[path]],
+            "bare",
+            [round(t) for t in bare],
+            file=sys.stderr,
+        )
     found["load"] = os.getloadavg()[0]
     print(json.dumps({k: round(v, 1) for k, v in found.items()}))
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import force_locale, get_translations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,8 +102,8 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def warm_before_fork(app: Flask, locales: tuple[str, ...]) -> None:
     """Under gunicorn (which loads the app once, then forks its workers), build the
-    catalogue, render every lesson in each locale and compile every template before the
-    fork, so every worker,
+    catalogue, render every lesson in each locale, compile every template and read every
+    message catalogue before the fork, so every worker,
     and every worker started later to replace one, serves its first page at full speed.
 
     Elsewhere (tests, the command line) it does nothing; a database that cannot answer
@@ -128,3 +129,8 @@ def warm_before_fork(app: Flask, locales: tuple[str, ...]) -> None:
     # (a page's first render would otherwise compile them all, in every worker).
     for template in app.jinja_env.list_templates(extensions=("html",)):
         app.jinja_env.get_template(template)
+    # And each language's message catalogue parsed (flask_babel keeps them per process).
+    with app.test_request_context():
+        for locale in locales:
+            with force_locale(locale):
+                get_translations()

@@ -4,7 +4,9 @@ practice answers."""
 
 from __future__ import annotations
 
+import gc
 import re
+import runpy
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, template_rendered
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
 from courseware import create_app
@@ -187,5 +190,30 @@ def test_gunicorn_gets_the_course_ready_before_it_forks(
     try:
         kept = master.extensions["courseware.core.db"].catalogue._catalogue
         assert kept is not None and kept.module("alpha") is not None
+        # Every page template compiled, with what it extends and includes, so a worker's
+        # first page of any kind compiles nothing; and each language's messages read.
+        names = master.jinja_env.list_templates(extensions=("html",))
+        assert len(names) > 50
+        cached = {name for (_loader, name) in master.jinja_env.cache}
+        assert cached >= set(names)
+        with master.test_request_context(), force_locale("zh_Hant"):
+            from flask_babel import get_domain
+
+            assert get_domain().cache, "the message catalogues were not read before the fork"
     finally:
         master.extensions["courseware.core.db"].engine.dispose()
+
+
+def test_gunicorn_master_freezes_its_objects_before_each_fork():
+    """gunicorn.conf.py's pre_fork: the master's objects are out of the collector's reach in
+    the workers (their first collections do not walk the application)."""
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[3] / "gunicorn.conf.py"))
+    gc.unfreeze()
+    made_before: list[list[int]] = [[]]  # a list is always tracked by the collector
+    try:
+        settings["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+        assert not any(obj is made_before for obj in gc.get_objects())  # the collector skips it
+    finally:
+        gc.unfreeze()
+    assert any(obj is made_before for obj in gc.get_objects())
