@@ -15,8 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pyld import jsonld
-
 from courseware.certification.signing_keys import (
     Issuer,
     SigningKey,
@@ -58,6 +56,8 @@ def document_loader(url: str, options: Any = None) -> dict[str, Any]:
 
 def canonize(document: dict[str, Any]) -> str:
     """The document's RDFC-1.0 canonical N-Quads."""
+    from pyld import jsonld  # about 10 MB: imported when a credential is signed or checked
+
     try:
         result = jsonld.normalize(
             document,

@@ -18,11 +18,15 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from courseware.certification.qr import QUIET_ZONE, dark_runs, qr_rows
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+# fpdf2 and fontTools (with Pillow and NumPy, about 45 MB in every worker) are imported
+# when a PDF is made, not when the site starts: few requests make one.
 
 PACKAGED_FONT = Path(__file__).resolve().parents[1] / "fonts" / "NotoSansCJKtc-Regular-subset.otf"
 FONT_FAMILY = "CertificateFont"
@@ -73,6 +77,8 @@ def _readable(path: Path) -> str | None:
 def _read_once(path: Path, _mtime_ns: int, _size: int) -> str | None:
     try:
         with path.open("rb") as handle:  # our own handle: closed even when parsing fails
+            from fontTools.ttLib import TTFont
+
             if not TTFont(handle, fontNumber=0).getBestCmap():
                 return "it maps no characters"
     except Exception as exc:  # noqa: BLE001 - fontTools raises many kinds for a non-font
@@ -132,6 +138,8 @@ def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
 
 def render_certificate_pdf(text: CertificateText, font_setting: str | None = None) -> bytes:
     """The certificate as PDF bytes (A4 landscape); raises FontUnavailable on a broken install."""
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from html import escape
 
-import segno
-
 QUIET_ZONE = 4
 
 
 def qr_rows(text: str) -> list[list[bool]]:
     """The QR code's modules, row by row from the top; True is dark."""
+    import segno  # imported when a certificate is drawn
+
     symbol = segno.make(text, error="m", micro=False)
     return [[bool(module) for module in row] for row in symbol.matrix]
 

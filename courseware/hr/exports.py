@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 Cell = str | int | float | date | datetime | None
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 CSV_BATCH = 200
+# The control characters an XLSX cell cannot hold (openpyxl refuses them; the same set as its
+# ILLEGAL_CHARACTERS_RE). openpyxl itself (about 24 MB) is imported when a workbook is made.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def neutralise(value: Any) -> Any:
@@ -67,6 +68,8 @@ def xlsx_file(rows: Iterable[Sequence[Cell]], title: str) -> IO[bytes]:
 
     openpyxl's write-only mode keeps memory flat: each row goes to disk as it is added.
     """
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "Sheet1")
     for row in rows:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from courseware.certification.pdf import BRAND, FONT_FAMILY, PT, _load_fonts
 from courseware.content.catalogue import Guide
+
+if TYPE_CHECKING:
+    from fpdf import FPDF  # imported when a guide is made (see certification.pdf)
 
 LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 MARK_RE = re.compile(r"(\*\*|__|\*|`)")
@@ -123,6 +125,8 @@ def render_guide_pdf(
     font_setting: str | None = None,
 ) -> bytes:
     """The guide as PDF bytes (A4 portrait); raises FontUnavailable on a broken install."""
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)

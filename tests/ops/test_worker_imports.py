@@ -1,0 +1,43 @@
+"""What a web worker carries: the libraries only a few requests need (PDF, XLSX, JSON-LD,
+QR) are imported by those requests, not by every worker at start (about 80 MB of the
+worker's memory, issue 26's worker figure)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY_AND_RARE = ("fpdf", "fontTools", "PIL", "openpyxl", "pyld", "segno")
+
+
+def test_starting_the_site_imports_none_of_the_rarely_needed_libraries(tmp_path):
+    # A fresh interpreter, as gunicorn's master: create the app with its start-up work.
+    program = (
+        "import json, sys\n"
+        "from courseware import create_app\n"
+        f"create_app({{'DATABASE_URL': 'sqlite:///{tmp_path / 'db.sqlite'}', "
+        f"'SECRET_KEY': 'x', 'INSTANCE_PATH': '{tmp_path}'}})\n"
+        f"print(json.dumps([m for m in {HEAVY_AND_RARE!r} if m in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"SERVER_SOFTWARE": "gunicorn/23.0.0", "PATH": ""},
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
+
+
+def test_the_xlsx_cleaner_drops_what_openpyxl_refuses():
+    openpyxl_cell = pytest.importorskip("openpyxl.cell.cell")
+    from courseware.hr.exports import ILLEGAL_CHARACTERS_RE
+
+    assert ILLEGAL_CHARACTERS_RE.pattern == openpyxl_cell.ILLEGAL_CHARACTERS_RE.pattern
+    every = "".join(chr(n) for n in range(0x80))
+    assert ILLEGAL_CHARACTERS_RE.sub("", every) == openpyxl_cell.ILLEGAL_CHARACTERS_RE.sub(
+        "", every
+    )
