@@ -25,9 +25,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -115,11 +117,19 @@ NO_KEYS = SummaryKeys((), {}, ())
 # ---------------------------------------------------------------- counting from raw tables
 
 
-def _only(column: Any, ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
-    return [] if ids is None else [column.in_(list(ids))]
+# Which accounts a count covers: every account (None), these ids, or the ids given when the
+# statement runs (the expanding parameter ``IDS``, so a recount's statements are built once).
+Ids = Sequence[int] | BindParameter[Any] | None
+IDS = bindparam("summary_ids", expanding=True)
 
 
-def raw_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Select[Any]:
+def _only(column: Any, ids: Ids) -> list[ColumnElement[bool]]:
+    if ids is None:
+        return []
+    return [column.in_(ids if isinstance(ids, BindParameter) else list(ids))]
+
+
+def raw_rows(keys: SummaryKeys, ids: Ids = None) -> Select[Any]:
     """Each account's summary row counted from the raw tables (``ids``: only those)."""
     course = keys.course()
     cycles = (
@@ -199,7 +209,7 @@ def raw_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Select[Any]
     return statement
 
 
-def raw_module_rows(keys: SummaryKeys, ids: Sequence[int] | None = None) -> Select[Any]:
+def raw_module_rows(keys: SummaryKeys, ids: Ids = None) -> Select[Any]:
     """Each learner's (module, opened, lessons done, quiz passed), from the raw tables."""
     course = keys.course()
     activity = union_all(
@@ -248,40 +258,59 @@ def module_complete(keys: SummaryKeys, row: Any = LearnerModuleSummary) -> Colum
 
 def _write(session: Session, keys: SummaryKeys, ids: Sequence[int] | None) -> None:
     """Replace the summary rows of ``ids`` (None: every account) by a recount."""
-    options = {MARKED: True}
-    session.execute(
-        delete(LearnerModuleSummary).where(*_only(LearnerModuleSummary.user_id, ids)),
-        execution_options=options,
-    )
-    session.execute(
-        delete(LearnerSummary).where(*_only(LearnerSummary.user_id, ids)),
-        execution_options=options,
-    )
+    if ids is None:
+        statements, params = _statements(keys, None), {}
+    else:
+        statements, params = _recount_statements(keys), {IDS.key: list(ids)}
+    # On the session's connection (its transaction), as Core statements: the ORM's events
+    # (learner marks) and its bulk-insert reading of a parameter dictionary stay out of it.
+    connection = session.connection()
+    for statement in statements:
+        connection.execute(statement, params)
+
+
+def _statements(keys: SummaryKeys, ids: Ids) -> list[Any]:
+    """The recount of ``ids``: delete their rows, count them afresh, count modules done."""
     rows = raw_rows(keys, ids)
-    session.execute(
-        insert(LearnerSummary).from_select([c.key for c in rows.selected_columns], rows),
-        execution_options=options,
-    )
     modules = raw_module_rows(keys, ids)
-    session.execute(
+    statements: list[Any] = [
+        delete(LearnerModuleSummary).where(*_only(LearnerModuleSummary.user_id, ids)),
+        delete(LearnerSummary).where(*_only(LearnerSummary.user_id, ids)),
+        insert(LearnerSummary).from_select([c.key for c in rows.selected_columns], rows),
         insert(LearnerModuleSummary).from_select(
             [c.key for c in modules.selected_columns], modules
         ),
-        execution_options=options,
-    )
-    if not keys.lessons_per_module:
-        return  # no module counts as done (modules_done stays 0)
-    done = (
-        select(func.count())
-        .where(LearnerModuleSummary.user_id == LearnerSummary.user_id, module_complete(keys))
-        .scalar_subquery()
-    )
-    session.execute(
-        update(LearnerSummary)
-        .where(*_only(LearnerSummary.user_id, ids))
-        .values(modules_done=done)
-        .execution_options(synchronize_session=False, **options)
-    )
+    ]
+    if keys.lessons_per_module:  # else no module counts as done (modules_done stays 0)
+        done = (
+            select(func.count())
+            .where(LearnerModuleSummary.user_id == LearnerSummary.user_id, module_complete(keys))
+            .scalar_subquery()
+        )
+        statements.append(
+            update(LearnerSummary)
+            .where(*_only(LearnerSummary.user_id, ids))
+            .values(modules_done=done)
+        )
+    return statements
+
+
+_built: dict[str, list[Any]] = {}
+
+
+def _recount_statements(keys: SummaryKeys) -> list[Any]:
+    """A few learners' recount (every quiz submitted, case decided, lesson done): its
+    statements built once per course keys and worker, the learners bound when they run
+    (building them took longer than running them)."""
+    version = keys.version
+    found = _built.get(version)
+    if found is None:
+        found = _statements(keys, IDS)
+        with _lock:
+            if len(_built) >= 8:  # a few course versions at most; the oldest goes
+                _built.pop(next(iter(_built)))
+            _built[version] = found
+    return found
 
 
 def stored_keys(session: Session) -> SummaryKeys | None:
