@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from courseware.certification.policy import load_policy
 from courseware.content.catalogue import build_catalogue
 from courseware.content.store import read_sources
+from courseware.core import revisions
 from courseware.core.errors import N_, ContentError
 from courseware.ops import migrate
 
@@ -161,7 +161,7 @@ def check_database(target: Target) -> Iterator[Finding]:
 
 def _schema(current: str | None, embedded: bool) -> Iterator[Finding]:
     head = migrate.head_revision()
-    known = {rev.revision for rev in ScriptDirectory(str(migrate.MIGRATIONS_DIR)).walk_revisions()}
+    known = set(revisions.revisions())
     if current == head:
         yield Finding(
             "ok", "schema", N_("The database schema is current (%(rev)s)."), {"rev": head}

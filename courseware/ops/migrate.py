@@ -1,20 +1,26 @@
-"""Schema migrations with Alembic, shipped inside the package."""
+"""Schema migrations with Alembic, shipped inside the package.
+
+Alembic is imported when a migration runs; which revision is the newest and which one a
+database is at are read without it (``courseware.core.revisions``).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+from courseware.core import revisions
+from courseware.core.revisions import MIGRATIONS_DIR
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -22,20 +28,23 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str | None:
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    return script.get_current_head()
+    return revisions.head()
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return revisions.current(connection)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(engine), revision)
 
 

@@ -23,14 +23,12 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from courseware.core.config import PACKAGE_DIR
+from courseware.core import revisions
 from courseware.web.common.database import db_session
 from courseware.web.common.errors import (
     CORRUPT,
@@ -53,7 +51,7 @@ _WROTE = "courseware.health.wrote"
 def schema_head() -> str | None:
     """This version's migration head, read once per process (ops.migrate, which says the
     same, is above the web layer)."""
-    return ScriptDirectory(str(PACKAGE_DIR / "migrations")).get_current_head()
+    return revisions.head()
 
 
 def _code(fault: StorageFault | None) -> str:
@@ -72,7 +70,7 @@ def checks() -> dict[str, str]:
                 found["database"] = "read_only"
         else:
             connection.execute(text("SELECT 1"))
-        current = MigrationContext.configure(connection).get_current_revision()
+        current = revisions.current(connection)
         if current != schema_head():
             found["schema"] = "not_at_head"
     except SQLAlchemyError as exc:
