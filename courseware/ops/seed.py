@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from sqlalchemy import JSON, Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -238,6 +240,32 @@ class _Question:
 
 
 Batch = dict[Any, list[tuple[Any, ...]]]
+JSON_OID = 114  # PostgreSQL's json type
+STAGED = "courseware.seed.staged"  # session.info: the temporary tables are there
+
+
+def _unstage(session: Session) -> None:
+    """Drop the writer's temporary tables (PostgreSQL), if it made them."""
+    session.rollback()
+    if session.info.pop(STAGED, False):
+        session.execute(
+            text("DROP TABLE IF EXISTS pg_temp.seed_case_records, pg_temp.seed_case_decisions")
+        )
+        session.commit()
+
+
+def _json_dumper(encoded: dict[str, bytes]) -> type[Dumper]:
+    """A binary COPY's json column: the text as is (a json value's binary form is its text),
+    from ``encoded`` when it was encoded before."""
+
+    class JsonText(Dumper):
+        format = Format.BINARY
+        oid = JSON_OID
+
+        def dump(self, obj: Any) -> bytes:
+            return encoded.get(obj) or obj.encode()
+
+    return JsonText
 
 
 class _Writers:
@@ -246,8 +274,13 @@ class _Writers:
     to each other and to rows committed before the load). An error surfaces at the next
     hand-over."""
 
-    def __init__(self, write: Callable[[Batch, Session], None], sessions: list[Session]) -> None:
-        self.write, self.error = write, cast(BaseException | None, None)
+    def __init__(
+        self,
+        write: Callable[[Batch, Session], None],
+        sessions: list[Session],
+        finish: Callable[[Session], None],
+    ) -> None:
+        self.write, self.finish, self.error = write, finish, cast(BaseException | None, None)
         self.batches: queue.Queue[Batch | None] = queue.Queue(len(sessions))
         self.threads = [
             threading.Thread(target=self._run, args=(session,), name="seed-writer", daemon=True)
@@ -264,6 +297,10 @@ class _Writers:
                         self.write(batch, session)
                     except BaseException as error:  # noqa: BLE001 - raised again in the caller
                         self.error = error
+            try:
+                self.finish(session)
+            except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                self.error = self.error or error
 
     def __call__(self, batch: Batch) -> None:
         self._check()
@@ -311,6 +348,14 @@ class _Loader:
             slug: [(values, _row(CaseDecision, values), score) for values, score in found]
             for slug, found in self.templates.items()
         }
+        # The JSON the seeder serves again and again (questions, answers, case records), each
+        # encoded once for PostgreSQL's binary COPY.
+        self.encoded: dict[str, bytes] = {
+            value: value.encode()
+            for _values, row, _score in (d for found in self.decisions.values() for d in found)
+            for value in row
+            if isinstance(value, str) and len(value) > 64
+        }
         self.drawn: dict[tuple[str, str], list[list[_Question]]] = {}
         self.questions: dict[str, _Question] = {}
         self.rows: Batch = {model: [] for model in COLUMNS}
@@ -325,7 +370,35 @@ class _Loader:
             )
             or []
         )
+        self.types = self._column_types(session) if self.postgres else {}
+        # PostgreSQL takes a decision's case record (14 kB of JSON, one of a few hundred) from
+        # a temporary table the writer fills once: the row names it by its number.
+        self.record_at = self.columns[CaseDecision].index("record")
+        at = self.record_at - len(COLUMNS[CaseDecision])  # in the case's part of the row
+        self.records = {
+            row[at]: n
+            for n, (_v, row, _s) in enumerate(d for found in self.decisions.values() for d in found)
+        }
+        self.json_dumper = _json_dumper(self.encoded)
         self.write: Callable[[Batch], None] = lambda batch: self._write(batch, session)
+
+    def _column_types(self, session: Session) -> dict[Any, list[int]]:
+        """Each loaded table's column types (oids) in ``self.columns``' order, as the server
+        has them: a binary COPY is read by the column's type, with no casts."""
+        found = {}
+        for model, names in self.columns.items():
+            oids = dict(
+                session.execute(
+                    text(
+                        "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid ="
+                        " CAST(:table AS regclass) AND attnum > 0 AND NOT attisdropped"
+                    ),
+                    {"table": model.__tablename__},
+                ).all()
+            )
+            found[model] = [oids[name] for name in names]
+        session.commit()
+        return found
 
     def take(self, model: Any) -> int:
         self.next_id[model] += 1
@@ -358,14 +431,11 @@ class _Loader:
                 connection.exec_driver_sql("SET LOCAL default_toast_compression = lz4")
         for model, rows in batch.items():
             table, names = model.__table__, self.columns[model]
-            if self.postgres:  # psycopg adapts dates, times and booleans itself
-                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                with (
-                    cursor,
-                    cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as out,
-                ):
-                    for row in rows:
-                        out.write_row(row)
+            if self.postgres and model is CaseDecision:
+                self._copy_decisions(session, rows)
+                continue
+            if self.postgres:  # binary, each value as its column's type; JSON encoded once
+                self._copy(session, table.name, names, self.types[model], rows)
                 continue
             convert = [
                 (i, table.c[name].type.bind_processor(connection.dialect))
@@ -379,6 +449,60 @@ class _Loader:
             statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
             connection.exec_driver_sql(statement, rows)
         session.commit()
+
+    def _copy(self, session: Session, table: str, names: Any, types: Any, rows: Any) -> None:
+        """One binary COPY of ``rows`` into ``table``."""
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.adapters.register_dumper(None, self.json_dumper)
+        with (
+            cursor,
+            cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as out,
+        ):
+            out.set_types(types)
+            for row in rows:
+                out.write_row(row)
+
+    def _copy_decisions(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
+        """Decisions without their case record into a temporary table, then into
+        case_decisions with the record joined in on the server (PostgreSQL)."""
+        at, names, types = self.record_at, self.columns[CaseDecision], self.types[CaseDecision]
+        others = names[:at] + names[at + 1 :]
+        if not session.info.get(STAGED):
+            session.execute(
+                text(
+                    "CREATE TEMPORARY TABLE pg_temp.seed_case_records"
+                    " (n integer PRIMARY KEY, record json NOT NULL)"
+                )
+            )
+            stage = (
+                "CREATE TEMPORARY TABLE pg_temp.seed_case_decisions ON COMMIT DELETE ROWS"  # noqa: S608
+                f" AS SELECT {', '.join(others)}, 0 AS n FROM case_decisions WITH NO DATA"
+            )
+            session.execute(text(stage))
+            self._copy(
+                session,
+                "pg_temp.seed_case_records",
+                ("n", "record"),
+                ["int4", JSON_OID],
+                [(n, record) for record, n in self.records.items()],
+            )
+            session.info[STAGED] = True
+        self._copy(
+            session,
+            "pg_temp.seed_case_decisions",
+            (*others, "n"),
+            [*types[:at], *types[at + 1 :], "int4"],
+            [(*row[:at], *row[at + 1 :], self.records[row[at]]) for row in rows],
+        )
+        listed = ", ".join(others)
+        added = session.execute(
+            text(
+                f"INSERT INTO case_decisions ({listed}, record) SELECT {listed}, r.record"  # noqa: S608
+                " FROM pg_temp.seed_case_decisions JOIN pg_temp.seed_case_records r USING (n)"
+            )
+        ).rowcount
+        if added != len(rows):
+            raise RuntimeError(f"{len(rows)} case decisions staged, {added} inserted")
 
     def user(
         self, username: str, role: str, branch: str, created: datetime, active: bool = True
@@ -500,6 +624,12 @@ class _Loader:
                     question = self.questions.get(item.question.id)
                     if question is None:
                         question = self.questions[item.question.id] = _Question.of(item, rng)
+                        for value in (
+                            question.definition,
+                            *question.shown,
+                            *(answer[0] for answer in (question.right, *question.wrong)),
+                        ):
+                            self.encoded[value] = value.encode()
                     drawn.append(question)
                 found.append(drawn)
         return found
@@ -746,8 +876,11 @@ def seed_load(
     shown: dict[str, str] = {}
     bind = session.get_bind()
     writer = None
+    connections = []
     if loader.postgres and isinstance(bind, Engine):
-        writer = _Writers(loader._write, [Session(bind) for _ in range(WRITERS)])
+        # each writer keeps its connection (and its temporary tables) for the whole load
+        connections = [bind.connect() for _ in range(WRITERS)]
+        writer = _Writers(loader._write, [Session(c) for c in connections], _unstage)
         loader.write = writer
     try:
         for start in range(0, learners, CHUNK):
@@ -759,8 +892,13 @@ def seed_load(
             if progress:
                 progress(min(learners, start + CHUNK) - start)
     finally:
-        if writer:
-            writer.close()
+        try:
+            if writer:
+                writer.close()
+        finally:
+            for connection in connections:
+                connection.close()
+            _unstage(session)
     report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
     report.rows = dict(loader.counts)
     backfill_first_activity(session)
