@@ -27,9 +27,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any, cast
 
 from psycopg.adapt import Dumper
+from psycopg.errors import ForeignKeyViolation
 from psycopg.pq import Format
 from sqlalchemy import JSON, Engine, func, insert, select, text
 from sqlalchemy.orm import Session
@@ -241,16 +243,32 @@ class _Question:
 
 Batch = dict[Any, list[tuple[Any, ...]]]
 JSON_OID = 114  # PostgreSQL's json type
-STAGED = "courseware.seed.staged"  # session.info: the temporary tables are there
+STAGED = "courseware.seed.staged"  # session.info: its temporary tables, values copied in each
 
 
-def _unstage(session: Session) -> None:
+@dataclass
+class _Shared:
+    """JSON columns whose values a few hundred or thousand rows share, numbered in the order
+    the seeder met them; on PostgreSQL each writer keeps them in a temporary table."""
+
+    table: str
+    columns: tuple[str, ...]
+    values: list[tuple[str, ...]] = field(default_factory=list)
+    number: dict[Any, int] = field(default_factory=dict)
+
+    def add(self, *value: str) -> None:
+        key = value if len(value) > 1 else value[0]  # as itemgetter gives it
+        if key not in self.number:
+            self.number[key] = len(self.values)
+            self.values.append(value)
+
+
+def _unstage(session: Session, shared: list[_Shared]) -> None:
     """Drop the writer's temporary tables (PostgreSQL), if it made them."""
     session.rollback()
-    if session.info.pop(STAGED, False):
-        session.execute(
-            text("DROP TABLE IF EXISTS pg_temp.seed_case_records, pg_temp.seed_case_decisions")
-        )
+    if session.info.pop(STAGED, None):
+        tables = ", ".join(f"{s.table}, {s.table}_rows" for s in shared)
+        session.execute(text(f"DROP TABLE IF EXISTS {tables}"))
         session.commit()
 
 
@@ -371,14 +389,22 @@ class _Loader:
             or []
         )
         self.types = self._column_types(session) if self.postgres else {}
-        # PostgreSQL takes a decision's case record (14 kB of JSON, one of a few hundred) from
-        # a temporary table the writer fills once: the row names it by its number.
-        self.record_at = self.columns[CaseDecision].index("record")
-        at = self.record_at - len(COLUMNS[CaseDecision])  # in the case's part of the row
-        self.records = {
-            row[at]: n
-            for n, (_v, row, _s) in enumerate(d for found in self.decisions.values() for d in found)
+        # A superuser's writers leave out the foreign keys' per-row triggers (as pg_restore
+        # --disable-triggers does) and check each batch's references with one query a key.
+        self.batch_checks = self.postgres and (
+            session.scalar(text("SELECT current_setting('is_superuser')")) == "on"
+        )
+        session.commit()
+        # PostgreSQL takes a decision's case record (14 kB of JSON, one of a few hundred) and
+        # a served question's definition and shuffle from temporary tables each writer fills
+        # once: the row names them by their number.
+        self.shared = {
+            CaseDecision: _Shared("pg_temp.seed_case_records", ("record",)),
+            AttemptQuestion: _Shared("pg_temp.seed_questions", ("served", "definition")),
         }
+        at = self.columns[CaseDecision].index("record") - len(COLUMNS[CaseDecision])
+        for _values, row, _score in (d for found in self.decisions.values() for d in found):
+            self.shared[CaseDecision].add(row[at])
         self.json_dumper = _json_dumper(self.encoded)
         self.write: Callable[[Batch], None] = lambda batch: self._write(batch, session)
 
@@ -429,10 +455,12 @@ class _Loader:
             connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             if self.lz4:
                 connection.exec_driver_sql("SET LOCAL default_toast_compression = lz4")
+            if self.batch_checks:
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for model, rows in batch.items():
             table, names = model.__table__, self.columns[model]
-            if self.postgres and model is CaseDecision:
-                self._copy_decisions(session, rows)
+            if self.postgres and model in self.shared:
+                self._copy_shared(session, model, rows)
                 continue
             if self.postgres:  # binary, each value as its column's type; JSON encoded once
                 self._copy(session, table.name, names, self.types[model], rows)
@@ -448,7 +476,37 @@ class _Loader:
             marks = ", ".join("?" * len(names))
             statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
             connection.exec_driver_sql(statement, rows)
+        if self.batch_checks:
+            self._check_references(session, batch)
         session.commit()
+
+    def _check_references(self, session: Session, batch: Batch) -> None:
+        """What the foreign keys' triggers would have checked, a key and a batch at a time:
+        every value the batch's rows refer to is there (in this transaction)."""
+        dialect = session.get_bind().dialect
+        for model, rows in batch.items():
+            names = self.columns[model]
+            for key in sorted(model.__table__.foreign_keys, key=lambda k: k.parent.name):
+                if key.parent.name not in names:
+                    continue
+                at = names.index(key.parent.name)
+                values = sorted({row[at] for row in rows} - {None})
+                if not values:
+                    continue
+                target, kind = key.column, key.parent.type.compile(dialect)
+                missing = session.execute(
+                    text(
+                        f"SELECT v FROM unnest(CAST(:values AS {kind}[])) AS v"  # noqa: S608
+                        f" WHERE NOT EXISTS (SELECT 1 FROM {target.table.name} t"
+                        f" WHERE t.{target.name} = v) LIMIT 1"
+                    ),
+                    {"values": values},
+                ).scalar()
+                if missing is not None:
+                    raise ForeignKeyViolation(
+                        f"{model.__tablename__}.{key.parent.name} = {missing}: no such"
+                        f" {target.table.name}.{target.name}"
+                    )
 
     def _copy(self, session: Session, table: str, names: Any, types: Any, rows: Any) -> None:
         """One binary COPY of ``rows`` into ``table``."""
@@ -462,47 +520,56 @@ class _Loader:
             for row in rows:
                 out.write_row(row)
 
-    def _copy_decisions(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
-        """Decisions without their case record into a temporary table, then into
-        case_decisions with the record joined in on the server (PostgreSQL)."""
-        at, names, types = self.record_at, self.columns[CaseDecision], self.types[CaseDecision]
-        others = names[:at] + names[at + 1 :]
-        if not session.info.get(STAGED):
+    def _copy_shared(self, session: Session, model: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Rows without the JSON they share into a temporary table, then into their table with
+        that JSON joined in on the server from the writer's own copy of it (PostgreSQL)."""
+        shared, names, types = self.shared[model], self.columns[model], self.types[model]
+        at = [names.index(name) for name in shared.columns]
+        keep = [i for i in range(len(names)) if i not in at]
+        others = [names[i] for i in keep]
+        table, values, stage = model.__tablename__, shared.table, f"{shared.table}_rows"
+        known = session.info.setdefault(STAGED, {})
+        if table not in known:
+            columns = ", ".join(f"{name} json NOT NULL" for name in shared.columns)
+            session.execute(
+                text(f"CREATE TEMPORARY TABLE {values} (n integer PRIMARY KEY, {columns})")
+            )
             session.execute(
                 text(
-                    "CREATE TEMPORARY TABLE pg_temp.seed_case_records"
-                    " (n integer PRIMARY KEY, record json NOT NULL)"
+                    f"CREATE TEMPORARY TABLE {stage} ON COMMIT DELETE ROWS"  # noqa: S608
+                    f" AS SELECT {', '.join(others)}, 0 AS n FROM {table} WITH NO DATA"
                 )
             )
-            stage = (
-                "CREATE TEMPORARY TABLE pg_temp.seed_case_decisions ON COMMIT DELETE ROWS"  # noqa: S608
-                f" AS SELECT {', '.join(others)}, 0 AS n FROM case_decisions WITH NO DATA"
-            )
-            session.execute(text(stage))
+            known[table] = 0
+        if known[table] < len(shared.values):  # values first met since this writer's last batch
+            added = shared.values[known[table] :]
             self._copy(
                 session,
-                "pg_temp.seed_case_records",
-                ("n", "record"),
-                ["int4", JSON_OID],
-                [(n, record) for record, n in self.records.items()],
+                values,
+                ("n", *shared.columns),
+                ["int4", *[JSON_OID] * len(shared.columns)],
+                [(known[table] + k, *value) for k, value in enumerate(added)],
             )
-            session.info[STAGED] = True
+            known[table] += len(added)
+        number = shared.number
+        key = itemgetter(*at)
         self._copy(
             session,
-            "pg_temp.seed_case_decisions",
+            stage,
             (*others, "n"),
-            [*types[:at], *types[at + 1 :], "int4"],
-            [(*row[:at], *row[at + 1 :], self.records[row[at]]) for row in rows],
+            [*(types[i] for i in keep), "int4"],
+            [(*(row[i] for i in keep), number[key(row)]) for row in rows],
         )
         listed = ", ".join(others)
-        added = session.execute(
+        joined = ", ".join(f"v.{name}" for name in shared.columns)
+        inserted = session.execute(
             text(
-                f"INSERT INTO case_decisions ({listed}, record) SELECT {listed}, r.record"  # noqa: S608
-                " FROM pg_temp.seed_case_decisions JOIN pg_temp.seed_case_records r USING (n)"
+                f"INSERT INTO {table} ({listed}, {', '.join(shared.columns)})"  # noqa: S608
+                f" SELECT {listed}, {joined} FROM {stage} JOIN {values} v USING (n)"
             )
         ).rowcount
-        if added != len(rows):
-            raise RuntimeError(f"{len(rows)} case decisions staged, {added} inserted")
+        if inserted != len(rows):
+            raise RuntimeError(f"{table}: {len(rows)} rows staged, {inserted} inserted")
 
     def user(
         self, username: str, role: str, branch: str, created: datetime, active: bool = True
@@ -630,6 +697,8 @@ class _Loader:
                             *(answer[0] for answer in (question.right, *question.wrong)),
                         ):
                             self.encoded[value] = value.encode()
+                        for shown in question.shown:
+                            self.shared[AttemptQuestion].add(shown, question.definition)
                     drawn.append(question)
                 found.append(drawn)
         return found
@@ -880,7 +949,11 @@ def seed_load(
     if loader.postgres and isinstance(bind, Engine):
         # each writer keeps its connection (and its temporary tables) for the whole load
         connections = [bind.connect() for _ in range(WRITERS)]
-        writer = _Writers(loader._write, [Session(c) for c in connections], _unstage)
+        writer = _Writers(
+            loader._write,
+            [Session(c) for c in connections],
+            lambda s: _unstage(s, list(loader.shared.values())),
+        )
         loader.write = writer
     try:
         for start in range(0, learners, CHUNK):
@@ -898,7 +971,7 @@ def seed_load(
         finally:
             for connection in connections:
                 connection.close()
-            _unstage(session)
+            _unstage(session, list(loader.shared.values()))
     report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
     report.rows = dict(loader.counts)
     backfill_first_activity(session)
