@@ -6,9 +6,14 @@ served questions and definitions stored as the engine stores them, answers grade
 engine's own rules), case decisions scored and recorded by the case engine, certificates
 earned, renewed, expired and revoked with their evidence, reminders and audit events.
 
-Rows are generated as tuples a few hundred learners at a time and go in with one COPY a table
-on PostgreSQL (two writer threads, each with its own session, take the chunks while the next
-learners are generated), one prepared INSERT run over the rows on SQLite. What the engines
+Rows are generated as tuples a few hundred learners at a time and go in with one binary COPY
+a table on PostgreSQL (two writer threads, each with its own connection, take the chunks while
+the next learners are generated), one prepared INSERT run over the rows on SQLite. On
+PostgreSQL the large JSON many rows share (a decision's case record, a served question's
+shuffle and definition) is copied once into each writer's temporary table and joined in on the
+server, the rows naming it by number; a superuser's writers leave out the foreign keys' per-row
+triggers (``session_replication_role = replica``, as pg_restore does) and check each batch's
+references with one query a key before it commits. Unique keys and indexes stay. What the engines
 compute is computed once and reused: each case's decisions are scored and recorded on three
 variants, each bank's question sets are drawn ahead (a pool per quiz, so learners share sets as
 they share questions), each question is served in a few shuffles and every answer the seeder
