@@ -6,9 +6,14 @@ served questions and definitions stored as the engine stores them, answers grade
 engine's own rules), case decisions scored and recorded by the case engine, certificates
 earned, renewed, expired and revoked with their evidence, reminders and audit events.
 
-Rows are generated as tuples a few hundred learners at a time and go in with one COPY a table
-on PostgreSQL (two writer threads, each with its own session, take the chunks while the next
-learners are generated), one prepared INSERT run over the rows on SQLite. What the engines
+Rows are generated as tuples a few hundred learners at a time and go in with one binary COPY
+a table on PostgreSQL (two writer threads, each with its own connection, take the chunks while
+the next learners are generated), one prepared INSERT run over the rows on SQLite. On
+PostgreSQL the large JSON many rows share (a decision's case record, a served question's
+shuffle and definition) is copied once into each writer's temporary table and joined in on the
+server, the rows naming it by number; a superuser's writers leave out the foreign keys' per-row
+triggers (``session_replication_role = replica``, as pg_restore does) and check each batch's
+references with one query a key before it commits. Unique keys and indexes stay. What the engines
 compute is computed once and reused: each case's decisions are scored and recorded on three
 variants, each bank's question sets are drawn ahead (a pool per quiz, so learners share sets as
 they share questions), each question is served in a few shuffles and every answer the seeder
@@ -27,8 +32,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any, cast
 
+from psycopg.adapt import Dumper
+from psycopg.errors import ForeignKeyViolation
+from psycopg.pq import Format
 from sqlalchemy import JSON, Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -51,6 +60,8 @@ from courseware.core.models import (
     Cohort,
     CohortMembership,
     LearnerContact,
+    LearnerModuleSummary,
+    LearnerSummary,
     LessonProgress,
     QuizAttempt,
     Reminder,
@@ -238,6 +249,48 @@ class _Question:
 
 
 Batch = dict[Any, list[tuple[Any, ...]]]
+JSON_OID = 114  # PostgreSQL's json type
+STAGED = "courseware.seed.staged"  # session.info: its temporary tables, values copied in each
+
+
+@dataclass
+class _Shared:
+    """JSON columns whose values a few hundred or thousand rows share, numbered in the order
+    the seeder met them; on PostgreSQL each writer keeps them in a temporary table."""
+
+    table: str
+    columns: tuple[str, ...]
+    values: list[tuple[str, ...]] = field(default_factory=list)
+    number: dict[Any, int] = field(default_factory=dict)
+
+    def add(self, *value: str) -> None:
+        key = value if len(value) > 1 else value[0]  # as itemgetter gives it
+        if key not in self.number:
+            self.number[key] = len(self.values)
+            self.values.append(value)
+
+
+def _unstage(session: Session, shared: list[_Shared]) -> None:
+    """Drop the writer's temporary tables (PostgreSQL), if it made them."""
+    session.rollback()
+    if session.info.pop(STAGED, None):
+        tables = ", ".join(f"{s.table}, {s.table}_rows" for s in shared)
+        session.execute(text(f"DROP TABLE IF EXISTS {tables}"))
+        session.commit()
+
+
+def _json_dumper(encoded: dict[str, bytes]) -> type[Dumper]:
+    """A binary COPY's json column: the text as is (a json value's binary form is its text),
+    from ``encoded`` when it was encoded before."""
+
+    class JsonText(Dumper):
+        format = Format.BINARY
+        oid = JSON_OID
+
+        def dump(self, obj: Any) -> bytes:
+            return encoded.get(obj) or obj.encode()
+
+    return JsonText
 
 
 class _Writers:
@@ -246,8 +299,13 @@ class _Writers:
     to each other and to rows committed before the load). An error surfaces at the next
     hand-over."""
 
-    def __init__(self, write: Callable[[Batch, Session], None], sessions: list[Session]) -> None:
-        self.write, self.error = write, cast(BaseException | None, None)
+    def __init__(
+        self,
+        write: Callable[[Batch, Session], None],
+        sessions: list[Session],
+        finish: Callable[[Session], None],
+    ) -> None:
+        self.write, self.finish, self.error = write, finish, cast(BaseException | None, None)
         self.batches: queue.Queue[Batch | None] = queue.Queue(len(sessions))
         self.threads = [
             threading.Thread(target=self._run, args=(session,), name="seed-writer", daemon=True)
@@ -264,6 +322,10 @@ class _Writers:
                         self.write(batch, session)
                     except BaseException as error:  # noqa: BLE001 - raised again in the caller
                         self.error = error
+            try:
+                self.finish(session)
+            except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                self.error = self.error or error
 
     def __call__(self, batch: Batch) -> None:
         self._check()
@@ -311,6 +373,14 @@ class _Loader:
             slug: [(values, _row(CaseDecision, values), score) for values, score in found]
             for slug, found in self.templates.items()
         }
+        # The JSON the seeder serves again and again (questions, answers, case records), each
+        # encoded once for PostgreSQL's binary COPY.
+        self.encoded: dict[str, bytes] = {
+            value: value.encode()
+            for _values, row, _score in (d for found in self.decisions.values() for d in found)
+            for value in row
+            if isinstance(value, str) and len(value) > 64
+        }
         self.drawn: dict[tuple[str, str], list[list[_Question]]] = {}
         self.questions: dict[str, _Question] = {}
         self.rows: Batch = {model: [] for model in COLUMNS}
@@ -325,7 +395,43 @@ class _Loader:
             )
             or []
         )
+        self.types = self._column_types(session) if self.postgres else {}
+        # A superuser's writers leave out the foreign keys' per-row triggers (as pg_restore
+        # --disable-triggers does) and check each batch's references with one query a key.
+        self.batch_checks = self.postgres and (
+            session.scalar(text("SELECT current_setting('is_superuser')")) == "on"
+        )
+        session.commit()
+        # PostgreSQL takes a decision's case record (14 kB of JSON, one of a few hundred) and
+        # a served question's definition and shuffle from temporary tables each writer fills
+        # once: the row names them by their number.
+        self.shared = {
+            CaseDecision: _Shared("pg_temp.seed_case_records", ("record",)),
+            AttemptQuestion: _Shared("pg_temp.seed_questions", ("served", "definition")),
+        }
+        at = self.columns[CaseDecision].index("record") - len(COLUMNS[CaseDecision])
+        for _values, row, _score in (d for found in self.decisions.values() for d in found):
+            self.shared[CaseDecision].add(row[at])
+        self.json_dumper = _json_dumper(self.encoded)
         self.write: Callable[[Batch], None] = lambda batch: self._write(batch, session)
+
+    def _column_types(self, session: Session) -> dict[Any, list[int]]:
+        """Each loaded table's column types (oids) in ``self.columns``' order, as the server
+        has them: a binary COPY is read by the column's type, with no casts."""
+        found = {}
+        for model, names in self.columns.items():
+            oids = dict(
+                session.execute(
+                    text(
+                        "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid ="
+                        " CAST(:table AS regclass) AND attnum > 0 AND NOT attisdropped"
+                    ),
+                    {"table": model.__tablename__},
+                ).all()
+            )
+            found[model] = [oids[name] for name in names]
+        session.commit()
+        return found
 
     def take(self, model: Any) -> int:
         self.next_id[model] += 1
@@ -356,16 +462,15 @@ class _Loader:
             connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             if self.lz4:
                 connection.exec_driver_sql("SET LOCAL default_toast_compression = lz4")
+            if self.batch_checks:
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for model, rows in batch.items():
             table, names = model.__table__, self.columns[model]
-            if self.postgres:  # psycopg adapts dates, times and booleans itself
-                cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                with (
-                    cursor,
-                    cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as out,
-                ):
-                    for row in rows:
-                        out.write_row(row)
+            if self.postgres and model in self.shared:
+                self._copy_shared(session, model, rows)
+                continue
+            if self.postgres:  # binary, each value as its column's type; JSON encoded once
+                self._copy(session, table.name, names, self.types[model], rows)
                 continue
             convert = [
                 (i, table.c[name].type.bind_processor(connection.dialect))
@@ -378,7 +483,99 @@ class _Loader:
             marks = ", ".join("?" * len(names))
             statement = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608
             connection.exec_driver_sql(statement, rows)
+        if self.batch_checks:
+            self._check_references(session, batch)
         session.commit()
+
+    def _check_references(self, session: Session, batch: Batch) -> None:
+        """What the foreign keys' triggers would have checked, a key and a batch at a time:
+        every value the batch's rows refer to is there (in this transaction)."""
+        dialect = session.get_bind().dialect
+        for model, rows in batch.items():
+            names = self.columns[model]
+            for key in sorted(model.__table__.foreign_keys, key=lambda k: k.parent.name):
+                if key.parent.name not in names:
+                    continue
+                at = names.index(key.parent.name)
+                values = sorted({row[at] for row in rows} - {None})
+                if not values:
+                    continue
+                target, kind = key.column, key.parent.type.compile(dialect)
+                missing = session.execute(
+                    text(
+                        f"SELECT v FROM unnest(CAST(:values AS {kind}[])) AS v"  # noqa: S608
+                        f" WHERE NOT EXISTS (SELECT 1 FROM {target.table.name} t"
+                        f" WHERE t.{target.name} = v) LIMIT 1"
+                    ),
+                    {"values": values},
+                ).scalar()
+                if missing is not None:
+                    raise ForeignKeyViolation(
+                        f"{model.__tablename__}.{key.parent.name} = {missing}: no such"
+                        f" {target.table.name}.{target.name}"
+                    )
+
+    def _copy(self, session: Session, table: str, names: Any, types: Any, rows: Any) -> None:
+        """One binary COPY of ``rows`` into ``table``."""
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.adapters.register_dumper(None, self.json_dumper)
+        with (
+            cursor,
+            cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as out,
+        ):
+            out.set_types(types)
+            for row in rows:
+                out.write_row(row)
+
+    def _copy_shared(self, session: Session, model: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Rows without the JSON they share into a temporary table, then into their table with
+        that JSON joined in on the server from the writer's own copy of it (PostgreSQL)."""
+        shared, names, types = self.shared[model], self.columns[model], self.types[model]
+        at = [names.index(name) for name in shared.columns]
+        keep = [i for i in range(len(names)) if i not in at]
+        others = [names[i] for i in keep]
+        table, values, stage = model.__tablename__, shared.table, f"{shared.table}_rows"
+        known = session.info.setdefault(STAGED, {})
+        if table not in known:
+            columns = ", ".join(f"{name} json NOT NULL" for name in shared.columns)
+            session.execute(
+                text(f"CREATE TEMPORARY TABLE {values} (n integer PRIMARY KEY, {columns})")
+            )
+            session.execute(
+                text(
+                    f"CREATE TEMPORARY TABLE {stage} ON COMMIT DELETE ROWS"  # noqa: S608
+                    f" AS SELECT {', '.join(others)}, 0 AS n FROM {table} WITH NO DATA"
+                )
+            )
+            known[table] = 0
+        if known[table] < len(shared.values):  # values first met since this writer's last batch
+            added = shared.values[known[table] :]
+            self._copy(
+                session,
+                values,
+                ("n", *shared.columns),
+                ["int4", *[JSON_OID] * len(shared.columns)],
+                [(known[table] + k, *value) for k, value in enumerate(added)],
+            )
+            known[table] += len(added)
+        number, key, rest = shared.number, itemgetter(*at), itemgetter(*keep)
+        self._copy(
+            session,
+            stage,
+            (*others, "n"),
+            [*(types[i] for i in keep), "int4"],
+            [(*rest(row), number[key(row)]) for row in rows],
+        )
+        listed = ", ".join(others)
+        joined = ", ".join(f"v.{name}" for name in shared.columns)
+        inserted = session.execute(
+            text(
+                f"INSERT INTO {table} ({listed}, {', '.join(shared.columns)})"  # noqa: S608
+                f" SELECT {listed}, {joined} FROM {stage} JOIN {values} v USING (n)"
+            )
+        ).rowcount
+        if inserted != len(rows):
+            raise RuntimeError(f"{table}: {len(rows)} rows staged, {inserted} inserted")
 
     def user(
         self, username: str, role: str, branch: str, created: datetime, active: bool = True
@@ -500,6 +697,14 @@ class _Loader:
                     question = self.questions.get(item.question.id)
                     if question is None:
                         question = self.questions[item.question.id] = _Question.of(item, rng)
+                        for value in (
+                            question.definition,
+                            *question.shown,
+                            *(answer[0] for answer in (question.right, *question.wrong)),
+                        ):
+                            self.encoded[value] = value.encode()
+                        for shown in question.shown:
+                            self.shared[AttemptQuestion].add(shown, question.definition)
                     drawn.append(question)
                 found.append(drawn)
         return found
@@ -524,9 +729,11 @@ class _Loader:
             still_open = submitted >= self.now
             drawn = rng.choice(self.question_sets(kind, key, banks, count))
             p_right, add = min(0.99, skill + 0.08 * tries), self.rows[AttemptQuestion].append
+            uniform = rng.random  # indexes drawn from it: random.choice costs more, 8.5M times
             for position, question in enumerate(drawn, 1):
+                wrong = question.wrong
                 answer, points, correct = (
-                    question.right if rng.random() < p_right else rng.choice(question.wrong)
+                    question.right if uniform() < p_right else wrong[int(uniform() * len(wrong))]
                 )
                 score += 0.0 if still_open else points
                 add(
@@ -534,7 +741,7 @@ class _Loader:
                         aid,
                         position,
                         *question.columns,
-                        rng.choice(question.shown),
+                        question.shown[int(uniform() * SHUFFLES)],
                         question.definition,
                         answer,
                         t + ASKED[position],
@@ -746,8 +953,15 @@ def seed_load(
     shown: dict[str, str] = {}
     bind = session.get_bind()
     writer = None
+    connections = []
     if loader.postgres and isinstance(bind, Engine):
-        writer = _Writers(loader._write, [Session(bind) for _ in range(WRITERS)])
+        # each writer keeps its connection (and its temporary tables) for the whole load
+        connections = [bind.connect() for _ in range(WRITERS)]
+        writer = _Writers(
+            loader._write,
+            [Session(c) for c in connections],
+            lambda s: _unstage(s, list(loader.shared.values())),
+        )
         loader.write = writer
     try:
         for start in range(0, learners, CHUNK):
@@ -759,8 +973,13 @@ def seed_load(
             if progress:
                 progress(min(learners, start + CHUNK) - start)
     finally:
-        if writer:
-            writer.close()
+        try:
+            if writer:
+                writer.close()
+        finally:
+            for connection in connections:
+                connection.close()
+            _unstage(session, list(loader.shared.values()))
     report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
     report.rows = dict(loader.counts)
     backfill_first_activity(session)
@@ -769,7 +988,7 @@ def seed_load(
     # The HR summary, counted once from the loaded rows (the COPY bypassed the session).
     summary.rebuild(session, summary.SummaryKeys.of(course_keys(catalogue, policy)))
     session.commit()
-    _analyze(session)
+    _analyze(session, LearnerSummary, LearnerModuleSummary)  # the rest was analysed above
     if session.get_bind().dialect.name == "postgresql":  # sequences continue after our ids
         for model in (User, QuizAttempt, CaseDecision):
             table = model.__tablename__
@@ -780,10 +999,14 @@ def seed_load(
     return report
 
 
-def _analyze(session: Session) -> None:
+def _analyze(session: Session, *models: Any) -> None:
     """Fresh planner statistics after a bulk load (PostgreSQL's autovacuum would get there in
-    time; SQLite keeps none until asked), so the first reports are planned on real sizes."""
+    time; SQLite keeps none until asked), so the first reports are planned on real sizes:
+    of ``models``' tables, or of every table."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("PRAGMA analysis_limit=1000"))
-    session.execute(text("ANALYZE"))
+    if not models:
+        session.execute(text("ANALYZE"))
+    for model in models:
+        session.execute(text(f"ANALYZE {model.__tablename__}"))
     session.commit()

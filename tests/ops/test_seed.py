@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,9 +29,10 @@ from courseware.core.models import (
     CohortMembership,
     LessonProgress,
     QuizAttempt,
+    Reminder,
     User,
 )
-from courseware.ops import migrate
+from courseware.ops import migrate, seed
 from courseware.ops.seed import COLUMNS, seed_load
 from tests.conftest import DATA
 from tests.test_cli import _env
@@ -147,6 +148,34 @@ def test_a_row_the_database_refuses_fails_the_load(app, db, course):
         _seed(db, 5, seed=1)
     db.rollback()
     assert db.scalars(select(User.username).where(User.role == "trainee")).all() == ["officer00003"]
+
+
+def test_a_row_pointing_at_nothing_fails_the_load(app, db, course, monkeypatch):
+    # On PostgreSQL a superuser's writers leave the foreign keys' row triggers out and check
+    # each batch's references at once: a reminder sent by no account is still refused, and
+    # nothing of its chunk stays.
+    def remind(loader, uid, number, state):
+        loader.add(Reminder, uid, loader.now, 999_999, "overdue", "x@bank.example", "sent", "")
+
+    monkeypatch.setattr(seed._Loader, "remind", remind)
+    with pytest.raises((IntegrityError, psycopg.errors.ForeignKeyViolation)):
+        _seed(db, 5, seed=1)
+    db.rollback()
+    assert _count(db, Reminder) == 0
+    assert db.scalars(select(User.username).where(User.role == "trainee")).all() == []
+
+
+def test_the_load_leaves_no_temporary_tables_behind(app, db, course):
+    # The PostgreSQL writers keep the JSON rows share in temporary tables for the load.
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's writers only")
+    _seed(db, 20, seed=2)
+    left = db.scalars(
+        text("SELECT relname FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'seed%'")
+    ).all()
+    assert left == []
+    assert db.scalar(text("SHOW session_replication_role")) == "origin"
+    assert _count(db, CaseDecision) > 0
 
 
 def _loaded_rows(session: Session) -> dict[str, list[tuple]]:
