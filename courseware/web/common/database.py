@@ -54,9 +54,32 @@ def writes(view: F) -> F:
     return view
 
 
+def reads(view: F) -> F:
+    """Mark a POST view that changes nothing (e.g. a preview): its transaction is a reader's.
+
+    On SQLite a writer's transaction holds the database's one write lock until it ends; a
+    view that only reads, and may work for a while, would make every other request that
+    writes wait, and answer 503 once its busy timeout ran out.
+    """
+    view._courseware_reads = True  # type: ignore[attr-defined]
+    return view
+
+
+def reading_from_here() -> None:
+    """This request writes nothing more: end its writer's transaction now (committing what it
+    wrote, if anything), so what it still does (a preview, a page) reads without holding
+    SQLite's write lock. For a view whose form may save or only show (the studio's Preview
+    button): call it once the view knows it will not save."""
+    session = db_session()
+    if session.in_transaction():
+        session.commit()
+
+
 def _begin_writes() -> None:
     """Requests that change data start their transaction as writers."""
     view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "_courseware_reads", False):
+        return
     if request.method not in SAFE_METHODS or getattr(view, "_courseware_writes", False):
         begin_write(db_session())
 

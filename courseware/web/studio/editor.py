@@ -27,7 +27,7 @@ from courseware.studio.review import reviews_of
 from courseware.studio.validation import check_texts, lesson_paths, module_of, preview_errors
 from courseware.web.common.access import roles_required
 from courseware.web.common.case_text import LABELS
-from courseware.web.common.database import catalogue, db_session
+from courseware.web.common.database import catalogue, db_session, reading_from_here, reads
 from courseware.web.common.lesson_html import preview_html
 from courseware.web.common.policy import policy
 from courseware.web.studio.forms import MAX_TEXT, TYPE_LABELS, BaseForm, EditForm
@@ -190,20 +190,28 @@ def _base(form: BaseForm | EditForm) -> int:
         abort(400)
 
 
+SAVING_ACTIONS = ("draft", "publish", "publish_module")
+
+
 @bp.post("/<int:document_id>")
 @roles_required(*TRAINERS)
 def save(document_id: int):
+    action = request.form.get("action", "preview")
+    if action not in SAVING_ACTIONS:
+        # A preview or a calibration: the full check builds the whole course (seconds under
+        # load), which must not hold SQLite's write lock (every learner's write would wait).
+        reading_from_here()
     copy = copy_or_404(document_id)
     form = EditForm()
     if not form.validate():
         return render_editor(copy, form, 400)
-    action = request.form.get("action", "preview")
     text = form.text.data or ""
     if action == "calibrate" and is_case_file(copy.path):
         return render_editor(copy, form, calibrated=calibrate_text(published(), copy.path, text))
     if action == "publish_module" and module_drafts(copy):
         return _publish_module(copy, form, text)
     if action not in ("draft", "publish"):
+        reading_from_here()  # "publish_module" without module drafts: a preview, as above
         return render_editor(copy, form, preview=preview_of(copy.path, text, quick=False))
     saved, refusal = _try_save(
         copy,
@@ -319,6 +327,7 @@ def outcome_message(saved: docs.Saved) -> str:
 
 @bp.post("/<int:document_id>/preview")
 @roles_required(*TRAINERS)
+@reads
 def live_preview(document_id: int):
     """The sanitized preview for the editor's script (JSON with the preview's HTML)."""
     copy = copy_or_404(document_id)

@@ -19,7 +19,7 @@ from courseware.studio import documents as docs
 from courseware.studio import question_rows as qrows
 from courseware.studio import questions as qedit
 from courseware.web.common.access import roles_required
-from courseware.web.common.database import catalogue
+from courseware.web.common.database import catalogue, reading_from_here
 from courseware.web.common.extensions import error_message
 from courseware.web.studio.editor import (
     TRAINERS,
@@ -183,6 +183,8 @@ def question(document_id: int, question_id: str | None = None):
         while len(rows) < 2:
             rows.append(_new_row(rows))
         return _question_page(document_id, question_id, form=form, rows=rows)
+    if request.form.get("action", "") not in ("draft", "publish"):
+        reading_from_here()  # a preview or a row added: no write lock while the page is built
     form = _form(lessons, request.form.get("lesson", ""))
     rows = _posted_rows()
     if not form.validate():
