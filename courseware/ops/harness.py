@@ -51,7 +51,7 @@ def gunicorn(
     with log.open("ab") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
     try:
-        wait_up(port, server, probe=probe)
+        wait_up(port, server, seconds=180, probe=probe)  # start checks read a big SQLite file whole
         yield server
     finally:
         stop(server)
