@@ -274,6 +274,16 @@ def cold_figures(url: str, directory: Path, runs: int, bare_runs: int = 1) -> di
     return result
 
 
+def _hr_reader(url: str) -> User:
+    """An HR account, looked up on a connection of its own (not the measured app's)."""
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            return _user(session, "hr")
+    finally:
+        engine.dispose()
+
+
 def _server_env(url: str, directory: Path) -> dict[str, str]:
     """The environment the bench's gunicorn servers run in."""
     return {
@@ -295,12 +305,7 @@ def first_requests_of_new_workers(
     reaches the new worker before the timed request, not even a sign-in: the HR reader's
     session cookie is signed here with the servers' key.
     """
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            hr = _user(session, "hr")
-    finally:
-        engine.dispose()
+    hr = _hr_reader(url)
     signer = Flask("signer")
     signer.secret_key = SECRET
     serializer = signer.session_interface.get_signing_serializer(signer)  # type: ignore[attr-defined]
@@ -341,12 +346,7 @@ def first_request_in_new_process(url: str, directory: Path, path: str) -> float:
 def first_request(url: str, directory: Path, path: str) -> float:
     """In this (fresh) process: create the app, then time its first request of ``path``
     by an HR reader (the reader is looked up on a connection of its own, not the app's)."""
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine)() as session:
-            hr = _user(session, "hr")
-    finally:
-        engine.dispose()
+    hr = _hr_reader(url)
     app = _app(url, directory)
     client = _signed_in(app, hr)
     started = time.perf_counter()
