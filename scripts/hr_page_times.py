@@ -75,27 +75,20 @@ def main() -> None:
         for took, statement in sorted(last, reverse=True)[:4]:
             print(f"   {took:7.1f} {statement}", file=sys.stderr)
     database.engine.dispose()
+    firsts = {}
     if args.cold:
         firsts = bench.first_requests_of_new_workers(
             args.url, directory, list(PAGES.values()), args.cold
         )
-    for page, path in PAGES.items():
-        if not args.cold:
-            continue
+    for page, path in PAGES.items() if args.cold else ():
         found[f"{page}_cold"] = statistics.median(firsts[path])
         bare = [
             bench.first_request_in_new_process(args.url, directory, path)
             for _run in range(args.cold)
         ]
         found[f"{page}_cold_bare"] = statistics.median(bare)
-        print(
-            page,
-            "cold",
-            [round(t) for t in firsts[path]],
-            "bare",
-            [round(t) for t in bare],
-            file=sys.stderr,
-        )
+        print(page, "cold", [round(t) for t in firsts[path]], file=sys.stderr)
+        print(page, "bare", [round(t) for t in bare], file=sys.stderr)
     found["load"] = os.getloadavg()[0]
     print(json.dumps({k: round(v, 1) for k, v in found.items()}))
 

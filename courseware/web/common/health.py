@@ -19,7 +19,6 @@ short queries and two statvfs calls: nothing is scanned.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +46,6 @@ CODES = {DISK_FULL: "disk_full", READ_ONLY: "read_only", CORRUPT: "corrupt"}
 _WROTE = "courseware.health.wrote"
 
 
-@functools.cache
-def schema_head() -> str | None:
-    """This version's migration head, read once per process (ops.migrate, which says the
-    same, is above the web layer)."""
-    return revisions.head()
-
-
 def _code(fault: StorageFault | None) -> str:
     return CODES[fault] if fault is not None else OK
 
@@ -71,7 +63,7 @@ def checks() -> dict[str, str]:
         else:
             connection.execute(text("SELECT 1"))
         current = revisions.current(connection)
-        if current != schema_head():
+        if current != revisions.head():  # read once per process
             found["schema"] = "not_at_head"
     except SQLAlchemyError as exc:
         fault = storage_fault(exc, url)
