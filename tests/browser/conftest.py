@@ -31,6 +31,7 @@ from courseware.content.store import import_sources, read_sources
 from courseware.core import clock
 from courseware.core.db import make_engine
 from courseware.ops import migrate
+from tests.browser.inflight import InFlight
 from tests.browser.site import LiveSite, Watch, sign_in
 from tests.conftest import PASSWORD
 
@@ -52,6 +53,8 @@ SIZES = {
         "device_scale_factor": 2,
     },
 }
+# The live site's requests in progress, for the report of a failed test.
+SERVING: InFlight | None = None
 # Policy for the browser server: the shipped rules, with the case work a journey can
 # finish in one sitting (the shipped course still needs every lesson and quiz).
 SETTINGS = """\
@@ -93,6 +96,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     .ci/run sets) a skipped browser test is a failure instead."""
     outcome = yield
     report = outcome.get_result()
+    if report.failed and SERVING is not None:
+        waiting = SERVING.report()
+        if waiting:  # a page that never came: where the server is with it
+            report.sections.append(("live site: requests not yet answered", waiting))
     if not report.skipped or hasattr(report, "wasxfail"):
         return
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
@@ -152,7 +159,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     with app.extensions["courseware.core.db"].sessions() as session:
         import_sources(session, sources)
         session.commit()
-    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
+    global SERVING
+    SERVING = InFlight(_buffered(app))
+    server = make_server("127.0.0.1", 0, SERVING, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-site", daemon=True)
     thread.start()
     site = LiveSite(f"http://127.0.0.1:{server.server_port}", app, PASSWORD)
