@@ -6,7 +6,8 @@ in this folder (or with ``-c gunicorn.conf.py``). Command-line options override 
   queueing behind a slow request. ``WEB_CONCURRENCY`` sets the number.
 - The application is loaded once in the master and forked (``preload_app``): workers start at
   once and share the imported code's memory. Database connections are never shared across the
-  fork: each worker drops the pool it inherited (SQLAlchemy's documented recipe).
+  fork: each worker drops the pool it inherited (SQLAlchemy's documented recipe) and opens its
+  first connection as it starts.
 - Before each fork the master's objects are moved out of the garbage collector's reach
   (``gc.freeze``, as Python's documentation advises for a parent that forks): a worker's
   collections then never walk the application's imported code and warmed caches, so its first
@@ -36,11 +37,18 @@ def pre_fork(server, worker):
 
 
 def post_fork(server, worker):
-    """Each worker opens its own database connections (never the master's)."""
+    """Each worker opens its own database connections (never the master's), the first one
+    as it starts rather than on its first request. A database that does not answer yet
+    only leaves that to the first request."""
     app = worker.app.wsgi()
     database = getattr(app, "extensions", {}).get("courseware.core.db")
     if database is not None:
         database.engine.dispose(close=False)
+        try:
+            with database.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except Exception as exc:  # noqa: BLE001 - the site's own pages report a database error
+            server.log.warning("worker %s: no database connection yet (%s)", worker.pid, exc)
 
 
 def on_starting(server):

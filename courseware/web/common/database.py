@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,6 +18,7 @@ from courseware.content.render import render_markdown
 from courseware.content.store import CatalogueCache, content_version
 from courseware.core.db import begin_write, make_engine, make_session_factory
 from courseware.core.xapi import SESSION_KEY, site_from_settings
+from courseware.web.common import formats
 
 log = logging.getLogger("courseware.web")
 
@@ -123,7 +124,11 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
-def warm_before_fork(app: Flask, locales: tuple[str, ...]) -> None:
+def warm_before_fork(
+    app: Flask,
+    locales: tuple[str, ...],
+    also: Iterable[Callable[[Flask, Catalogue], None]] = (),
+) -> None:
     """Under gunicorn (which loads the app once, then forks its workers), build the
     catalogue, render every lesson in each locale, compile every template and read every
     message catalogue before the fork, so every worker,
@@ -153,7 +158,12 @@ def warm_before_fork(app: Flask, locales: tuple[str, ...]) -> None:
     for template in app.jinja_env.list_templates(extensions=("html",)):
         app.jinja_env.get_template(template)
     # And each language's message catalogue parsed (flask_babel keeps them per process).
+    # And each language's message catalogue parsed and its CLDR data (dates, numbers) read
+    # (flask_babel and Babel keep them per process).
     with app.test_request_context():
         for locale in locales:
             with force_locale(locale):
                 get_translations()
+                formats.warm()
+        for warm in also:  # what other parts keep of the published course (HR's course keys)
+            warm(app, cat)

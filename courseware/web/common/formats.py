@@ -58,6 +58,20 @@ def datetime(value: datetime_type | None, style: str = "short") -> str:
     return MISSING if value is None else format_datetime(value, style)
 
 
+def warm() -> None:
+    """Format one of each kind in the current locale, so its CLDR data is read and its
+    patterns parsed (before gunicorn forks: not on each worker's first page)."""
+    moment = datetime_type(2026, 1, 2, 3, 4)
+    number(1234.5)
+    number(72.5, 1)
+    money(24000)
+    percent(0.8)
+    percent(0.825, 1)
+    for style in ("short", "medium", "long"):
+        date(moment.date(), style)
+        datetime(moment, style)
+
+
 def cell(value: object) -> str:
     """A table cell of a report on the page (the CSV keeps ISO dates): a naive datetime is
     already local time, as the reports write it for spreadsheets."""

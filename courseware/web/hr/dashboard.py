@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     abort,
     after_this_request,
@@ -27,6 +28,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from courseware.content.catalogue import Catalogue
 from courseware.core.clock import utcnow
 from courseware.hr import bulk, compliance, exports, notices
 from courseware.hr.cohorts import cohort_choices
@@ -97,7 +99,7 @@ def keys() -> CourseKeys:
         return course_keys(g.catalogue, policy())
     session = db_session()
     version = current_content_version()
-    cache = current_app.extensions.setdefault("courseware.hr_course_keys", {})
+    cache = current_app.extensions.setdefault(COURSE_KEYS, {})
     found = cache.get(version)
     if found is None:
 
@@ -111,6 +113,16 @@ def keys() -> CourseKeys:
         cache.clear()
         cache[version] = found
     return found
+
+
+COURSE_KEYS = "courseware.hr_course_keys"
+
+
+def keep_course_keys(app: Flask, published: Catalogue) -> None:
+    """Before gunicorn forks its workers: the course keys of the catalogue the master has
+    built, so that no worker's first HR page reads them (``keys``)."""
+    with app.app_context():
+        app.extensions[COURSE_KEYS] = {published.version: course_keys(published, policy())}
 
 
 def after_response(task: Recount) -> None:

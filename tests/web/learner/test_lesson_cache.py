@@ -9,13 +9,16 @@ import re
 import runpy
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 from flask_babel import force_locale
+from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 
 from courseware import create_app
@@ -204,10 +207,82 @@ def test_gunicorn_gets_the_course_ready_before_it_forks(
         master.extensions["courseware.core.db"].engine.dispose()
 
 
+def test_a_workers_first_hr_page_does_not_read_the_course_keys(
+    app: Flask, course, db: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """The master keeps HR's course keys of the course it built: no worker's first HR page
+    reads them from the shared snapshot (``tests/ops/test_worker_imports.py`` checks the
+    master's locale data, which needs a new interpreter)."""
+    make_user(db, "hr-first", role="hr")
+    db.commit()
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/23.0.0")
+    master = create_app(dict(app.config))
+    try:
+        kept = master.extensions["courseware.core.db"].catalogue._catalogue
+        assert set(master.extensions["courseware.hr_course_keys"]) == {kept.version}
+        client = master.test_client()
+        assert login(client, "hr-first").status_code == 302
+        statements: list[str] = []
+        engine = master.extensions["courseware.core.db"].engine
+        with _statements_of(engine, statements):
+            assert client.get("/hr/learners").status_code == 200
+        assert statements and not [s for s in statements if "hr_snapshots.body" in s]
+    finally:
+        master.extensions["courseware.core.db"].engine.dispose()
+
+
+@contextmanager
+def _statements_of(engine, into: list[str]) -> Iterator[None]:
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        into.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def _gunicorn_settings() -> dict:
+    return runpy.run_path(str(Path(__file__).resolve().parents[3] / "gunicorn.conf.py"))
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+
+    def warning(self, message: str, *args: object) -> None:
+        self.warnings.append(message % args)
+
+
+def _worker_of(app: Flask) -> SimpleNamespace:
+    return SimpleNamespace(pid=4242, app=SimpleNamespace(wsgi=lambda: app))
+
+
+def test_a_new_worker_connects_to_the_database_before_its_first_request(app: Flask):
+    engine = app.extensions["courseware.core.db"].engine
+    engine.dispose()
+    server = SimpleNamespace(log=_Log())
+    _gunicorn_settings()["post_fork"](server, _worker_of(app))
+    assert engine.pool.checkedin() == 1 and engine.pool.checkedout() == 0
+    assert server.log.warnings == []
+
+
+def test_a_worker_starts_while_the_database_does_not_answer(app: Flask):
+    """No connection at start: a warning in the log, and the worker still starts."""
+    down = create_app({**app.config, "DATABASE_URL": f"sqlite:///{app.instance_path}/no/such/x"})
+    database = down.extensions["courseware.core.db"]
+    database.engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    server = SimpleNamespace(log=_Log())
+    _gunicorn_settings()["post_fork"](server, _worker_of(down))
+    assert len(server.log.warnings) == 1 and "no database connection yet" in server.log.warnings[0]
+    database.engine.dispose()
+
+
 def test_gunicorn_master_freezes_its_objects_before_each_fork():
     """gunicorn.conf.py's pre_fork: the master's objects are out of the collector's reach in
     the workers (their first collections do not walk the application)."""
-    settings = runpy.run_path(str(Path(__file__).resolve().parents[3] / "gunicorn.conf.py"))
+    settings = _gunicorn_settings()
     gc.unfreeze()
     made_before: list[list[int]] = [[]]  # a list is always tracked by the collector
     try:
