@@ -39,6 +39,7 @@ from courseware.hr.exports import Cell
 from courseware.hr.keys import CourseKeys
 from courseware.hr.summary import (
     ensure_current,
+    stored_version,
     summary_facts,
     summary_filter,
     summary_status_is,
@@ -209,19 +210,37 @@ def learner_page(
 ) -> LearnerPage:
     """One page of the filtered, sorted table: a count and the page."""
     ensure_current(session, keys)
-    facts, conditions = _filtered(at, scope, query)
-    total = session.scalar(select(func.count()).select_from(facts).where(*conditions)) or 0
+    count, page = _page_statements(at, scope, query)
+    total = session.scalar(count) or 0
     pages = max(1, -(-total // query.per_page))
     query = replace(query, page=min(query.page, pages))
     found = session.execute(
-        select(facts)
-        .where(*conditions)
-        .order_by(*_order(facts, query))
-        .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
+        page.limit(query.per_page).offset((query.page - 1) * query.per_page)
     ).all()
     rows = [_row(r._mapping) for r in found]
     return LearnerPage(rows, total, query)
+
+
+def _page_statements(at: Moment, scope: Scope, query: LearnerQuery) -> tuple[Any, Any]:
+    """The count of the filtered table, and its rows in order (to be limited to a page)."""
+    facts, conditions = _filtered(at, scope, query)
+    count = select(func.count()).select_from(facts).where(*conditions)
+    return count, select(facts).where(*conditions).order_by(*_order(facts, query))
+
+
+def compile_statements(session: Session, at: Moment) -> None:
+    """Run the table's statements once for the pages HR opens first (the whole organisation
+    in name order; a search), dropping what they find, so that the session's engine has
+    them compiled (gunicorn's master, before it forks: a worker's first table page then
+    compiles none of them). Nothing is counted into a cache and nothing is written."""
+    stored_version(session)  # ensure_current's check
+    # Twice: SQLAlchemy's first use of these ORM columns in a process changes what their
+    # statements' cache keys look like, and a worker's requests build the later kind.
+    for query in (LearnerQuery(), LearnerQuery(q="compile")) * 2:
+        count, page = _page_statements(at, Scope(), query)
+        session.scalar(count)
+        session.execute(page.limit(query.per_page).offset(0)).all()
+    filter_choices(session, Scope())
 
 
 def iter_learners(

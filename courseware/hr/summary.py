@@ -423,7 +423,7 @@ def ensure_current(session: Session, keys: CourseKeys) -> bool:
     seen = _checked.setdefault(engine, set())  # type: ignore[arg-type]
     if wanted.version in seen:
         return False
-    found = session.scalar(select(HrSnapshot.version).where(HrSnapshot.name == SNAPSHOT))
+    found = stored_version(session)
     rebuilt = False
     if found != wanted.version and session.connection().get_execution_options().get(WRITE_OPTION):
         # A writing request holds the write lock (SQLite): rebuild in its transaction.
@@ -436,7 +436,7 @@ def ensure_current(session: Session, keys: CourseKeys) -> bool:
             Session(bind=connection) as writer,
         ):
             writer.begin()
-            again = writer.scalar(select(HrSnapshot.version).where(HrSnapshot.name == SNAPSHOT))
+            again = stored_version(writer)
             if again != wanted.version:
                 count = rebuild(writer, wanted)
                 log.info("HR summary rebuilt for %d accounts", count)
@@ -445,6 +445,14 @@ def ensure_current(session: Session, keys: CourseKeys) -> bool:
         session.commit()  # a new snapshot of the database for the rest of the request
     seen.add(wanted.version)
     return rebuilt
+
+
+def stored_version(session: Session) -> str | None:
+    """The version of the course keys the summary was last counted over."""
+    return session.scalar(_STORED_VERSION)
+
+
+_STORED_VERSION = select(HrSnapshot.version).where(HrSnapshot.name == SNAPSHOT)
 
 
 def forget_checks() -> None:

@@ -26,7 +26,7 @@ def init_web(app: Flask) -> None:
     from courseware.web.hr.audit import bp as hr_audit_bp
     from courseware.web.hr.cohorts import bp as hr_cohorts_bp
     from courseware.web.hr.dashboard import bp as hr_bp
-    from courseware.web.hr.dashboard import keep_course_keys
+    from courseware.web.hr.dashboard import prepare_workers as prepare_hr_workers
     from courseware.web.hr.people import bp as people_bp
     from courseware.web.learner.cases import bp as cases_bp
     from courseware.web.learner.certificates import bp as certificates_bp
@@ -83,5 +83,9 @@ def init_web(app: Flask) -> None:
         studio_reports_bp,
     ):
         app.register_blueprint(blueprint)
-    database.warm_before_fork(app, extensions.SUPPORTED_LOCALES, also=(keep_course_keys,))
+    database.warm_before_fork(
+        app,
+        extensions.SUPPORTED_LOCALES,
+        also=(extensions.compile_user_statement, prepare_hr_workers),
+    )
     install_lesson_fast_path(app)

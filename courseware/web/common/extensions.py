@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, g, request, session
 from flask_babel import Babel, get_locale, gettext
 from flask_limiter import Limiter
@@ -21,6 +23,7 @@ SUPPORTED_LOCALES = ("zh_Hant", "en")
 LANGUAGE_NAMES = {"zh_Hant": "繁體中文", "en": "English"}
 
 csrf = CSRFProtect()
+log = logging.getLogger("courseware.web")
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -73,6 +76,19 @@ _USER_AND_COURSE = select(
     select(ContentState.version).where(ContentState.id == 1).scalar_subquery(),
     notices.unread_of(User.id),
 ).where(User.id == bindparam("user_id"))
+
+
+def compile_user_statement(app: Flask, _published: object = None) -> None:
+    """Before gunicorn forks its workers: have the signed-in user's statement compiled (it
+    runs on nearly every page), by asking for an account that cannot exist."""
+    database = app.extensions["courseware.core.db"]
+    try:
+        with database.sessions() as session:
+            session.execute(_USER_AND_COURSE, {"user_id": 0}).first()
+    except SQLAlchemyError:
+        log.warning("the user statement was not compiled before the fork", exc_info=True)
+    finally:
+        database.engine.dispose()
 
 
 def error_message(error: ContentError) -> str:

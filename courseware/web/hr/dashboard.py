@@ -27,17 +27,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from courseware.content.catalogue import Catalogue
 from courseware.core.clock import utcnow
 from courseware.hr import bulk, compliance, exports, notices
 from courseware.hr.cohorts import cohort_choices
+from courseware.hr.compliance import Scope
 from courseware.hr.exports import Cell
 from courseware.hr.learner_table import (
     LEARNER_COLUMNS,
     PER_PAGE_CHOICES,
     SORTS,
     LearnerQuery,
+    compile_statements,
     filter_choices,
     iter_learners,
     learner_cells,
@@ -118,11 +121,23 @@ def keys() -> CourseKeys:
 COURSE_KEYS = "courseware.hr_course_keys"
 
 
-def keep_course_keys(app: Flask, published: Catalogue) -> None:
-    """Before gunicorn forks its workers: the course keys of the catalogue the master has
-    built, so that no worker's first HR page reads them (``keys``)."""
+def prepare_workers(app: Flask, published: Catalogue) -> None:
+    """Before gunicorn forks its workers: keep the course keys of the catalogue the master
+    has built, so that no worker's first HR page reads them (``keys``); and have the
+    learner table's statements compiled (``learner_table.compile_statements``). A database
+    that cannot answer leaves the statements to the first page."""
     with app.app_context():
         app.extensions[COURSE_KEYS] = {published.version: course_keys(published, policy())}
+        sessions = database().sessions
+        try:
+            with sessions() as session:
+                compile_statements(session, moment())
+                cohort_choices(session, Scope())
+                session.rollback()
+        except SQLAlchemyError:
+            current_app.logger.warning("HR statements not compiled before the fork", exc_info=True)
+        finally:
+            database().engine.dispose()
 
 
 def after_response(task: Recount) -> None:

@@ -19,6 +19,7 @@ from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 from sqlalchemy import create_engine, event
+from sqlalchemy.engine.default import CACHE_MISS
 from sqlalchemy.orm import Session
 
 from courseware import create_app
@@ -229,6 +230,40 @@ def test_a_workers_first_hr_page_does_not_read_the_course_keys(
         assert statements and not [s for s in statements if "hr_snapshots.body" in s]
     finally:
         master.extensions["courseware.core.db"].engine.dispose()
+
+
+def test_a_workers_first_hr_table_pages_compile_no_statement(
+    app: Flask, course, db: Session, monkeypatch: pytest.MonkeyPatch
+):
+    """The master compiled the statements of HR's first table pages (whole organisation,
+    and a search) and the signed-in user's: a worker's first such pages find them all in
+    the engine's cache."""
+    make_user(db, "hr-compiled", role="hr")
+    db.commit()
+    counted = app.test_client()  # a first HR page counts the summary for the course
+    assert login(counted, "hr-compiled").status_code == 302
+    assert counted.get("/hr/learners").status_code == 200
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/23.0.0")
+    master = create_app(dict(app.config))
+    engine = master.extensions["courseware.core.db"].engine
+    try:
+        client = master.test_client()
+        assert login(client, "hr-compiled").status_code == 302
+        missed: list[str] = []
+
+        def note(_conn, _cursor, statement, _params, context, _many) -> None:
+            if context.compiled is not None and context.cache_hit == CACHE_MISS:
+                missed.append(" ".join(statement.split())[:120])
+
+        for path in ("/hr/learners", "/hr/learners?q=Learner&page=2"):
+            event.listen(engine, "before_cursor_execute", note)
+            try:
+                assert client.get(path).status_code == 200
+            finally:
+                event.remove(engine, "before_cursor_execute", note)
+            assert missed == [], path
+    finally:
+        engine.dispose()
 
 
 @contextmanager
