@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from courseware import create_app
 from courseware.cli import import_course
+from courseware.core.db import make_engine
 from courseware.core.models import Notice
+from courseware.ops import migrate
 from courseware.web.common.page_cache import CSRF_SLOT, NAME_SLOT
 from tests.conftest import DATA, csrf_token, login, make_user, post
 from tests.studio.helpers import doc_id, editor_form, sign_in
@@ -264,6 +266,23 @@ def test_a_workers_first_hr_table_pages_compile_no_statement(
             assert missed == [], path
     finally:
         engine.dispose()
+
+
+def test_the_site_starts_when_the_master_cannot_compile_the_hr_statements(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """A database the statements fail on (here: without the HR summary table) costs the
+    workers their compiled statements, not the start."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE learner_summary")
+    engine.dispose()
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/23.0.0")
+    master = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)})
+    master.extensions["courseware.core.db"].engine.dispose()
+    assert "HR statements not compiled before the fork" in caplog.text
 
 
 @contextmanager
