@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -406,12 +408,13 @@ def load_case_sources(
     errors = model_errors + flag_errors
     if catalogue is None or model is None:
         return {}, catalogue, model, errors
+    shared = (files[by_name[MODEL_FILE]], files[by_name[RED_FLAGS_FILE]])
     cases: dict[str, Case] = {}
     for path in sorted(files):
         stem = PurePosixPath(path).stem
         if PurePosixPath(path).name in (MODEL_FILE, RED_FLAGS_FILE):
             continue
-        case, case_errors = parse_case(path, files[path], catalogue, model)
+        case, case_errors = _parsed(path, files[path], shared, catalogue, model)
         if case is not None and case.slug != stem:
             case, case_errors = (
                 None,
@@ -427,6 +430,45 @@ def load_case_sources(
         if case is not None:
             cases[case.slug] = case
     return cases, catalogue, model, errors
+
+
+# Parsed case files by (path, text, shared files' texts): a case depends on nothing else, and
+# a Case is frozen. Checking a studio edit, a publish and each worker's catalogue rebuild
+# build the whole course; each then parses only the case files that changed (a case file
+# takes 20-70 ms: its variants are drawn and checked).
+PARSED_KEEP = 256
+_parsed_cases: OrderedDict[tuple[str, str, tuple[str, str]], tuple[Case | None, list[ContentError]]]
+_parsed_cases = OrderedDict()
+_parsed_lock = threading.Lock()
+
+
+def _parsed(
+    path: str,
+    text: str,
+    shared: tuple[str, str],
+    catalogue: RedFlagCatalogue,
+    model: ModelParams,
+) -> tuple[Case | None, list[ContentError]]:
+    """``parse_case`` of ``text``, kept for the next build of the same text."""
+    key = (path, text, shared)
+    with _parsed_lock:
+        found = _parsed_cases.get(key)
+        if found is not None:
+            _parsed_cases.move_to_end(key)
+    if found is None:
+        found = parse_case(path, text, catalogue, model)
+        with _parsed_lock:
+            _parsed_cases[key] = found
+            while len(_parsed_cases) > PARSED_KEEP:
+                _parsed_cases.popitem(last=False)
+    case, errors = found
+    return case, list(errors)
+
+
+def forget_parsed_cases() -> None:
+    """Parse every case file afresh on the next build (tests)."""
+    with _parsed_lock:
+        _parsed_cases.clear()
 
 
 def load_shared(

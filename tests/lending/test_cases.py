@@ -183,3 +183,59 @@ def test_missing_shared_files_are_reported(tmp_path: Path) -> None:
     cases, errors = load_case_dir(tmp_path)
     assert cases == {}
     assert {Path(e.path).name for e in errors} == {"model.yaml", "red_flags.yaml"}
+
+
+def _case_folder() -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(CASE_DIR.glob("*.yaml"))}
+
+
+def test_a_rebuild_parses_only_the_case_files_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Checking an edit builds the whole course; a case file whose text (and the shared
+    model and red flags) did not change is not parsed again, and the result is the same."""
+    from courseware.lending import cases as case_module
+
+    parsed: list[str] = []
+    real = case_module.parse_case
+
+    def counted(path: str, *args: Any) -> Any:
+        parsed.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(case_module, "parse_case", counted)
+    case_module.forget_parsed_cases()
+    files = _case_folder()
+    every = [p for p in files if p not in (case_module.MODEL_FILE, case_module.RED_FLAGS_FILE)]
+    first, _c, _m, errors = case_module.load_case_sources(files)
+    assert sorted(parsed) == sorted(every) and errors == []
+
+    parsed.clear()
+    again, _c, _m, errors = case_module.load_case_sources(files)
+    assert parsed == [] and errors == []
+    assert {slug: c.content_hash for slug, c in again.items()} == {
+        slug: c.content_hash for slug, c in first.items()
+    }
+
+    # One case edited: that file alone is parsed, and the edit shows.
+    edited = yaml.safe_load(files["grocery-kiosk.yaml"])
+    edited["title"] = "改過的標題"
+    changed = {**files, "grocery-kiosk.yaml": yaml.safe_dump(edited, allow_unicode=True)}
+    parsed.clear()
+    third, _c, _m, errors = case_module.load_case_sources(changed)
+    assert parsed == ["grocery-kiosk.yaml"] and errors == []
+    assert third["grocery-kiosk"].title == "改過的標題"
+
+    # A broken file is reported on every build, not only on the one that parsed it.
+    broken = {**files, "grocery-kiosk.yaml": "slug: [unclosed"}
+    for _build in range(2):
+        cases, _c, _m, errors = case_module.load_case_sources(broken)
+        assert "grocery-kiosk" not in cases
+        assert [e.path for e in errors] == ["grocery-kiosk.yaml"]
+
+    # The shared model changes what every case is: all are parsed again.
+    model = yaml.safe_load(files[case_module.MODEL_FILE])
+    shared = {**files, case_module.MODEL_FILE: yaml.safe_dump(model) + "\n# touched\n"}
+    parsed.clear()
+    case_module.load_case_sources(shared)
+    assert sorted(parsed) == sorted(every)
