@@ -436,7 +436,7 @@ def load_case_sources(
 # a Case is frozen. Checking a studio edit, a publish and each worker's catalogue rebuild
 # build the whole course; each then parses only the case files that changed (a case file
 # takes 20-70 ms: its variants are drawn and checked).
-PARSED_KEEP = 256
+PARSED_KEEP = 64  # about 150 KB each: the shipped course has 25 case files
 _parsed_cases: OrderedDict[tuple[str, str, tuple[str, str]], tuple[Case | None, list[ContentError]]]
 _parsed_cases = OrderedDict()
 _parsed_lock = threading.Lock()
