@@ -91,6 +91,8 @@ _STATE = (
     .where(User.id == bindparam("user_id"))
 )
 
+PARAMS = ("user_id", "module_slug", "lesson_slug", "since", "now")  # what each call gives
+
 StartResponse = Callable[..., Any]
 
 
@@ -278,6 +280,10 @@ class StateReader:
         self._compiled = compiled
         self._sql = str(compiled)
         self._positions = compiled.positiontup
+        # The statement's fixed values (the course version's row id); the rest come with
+        # each call.
+        self._defaults = compiled.construct_params(dict.fromkeys(PARAMS))
+        self._postgres = engine.dialect.name == "postgresql"
         self._time = UTCDateTime().bind_processor(engine.dialect)
         self._errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error,)
         self.statements = 0  # run by this reader (the query-count pins add them)
@@ -288,7 +294,7 @@ class StateReader:
 
     def row(self, params: dict[str, Any]) -> tuple[Any, ...] | None:
         """The statement's row for ``params``; None when there is none or on any error."""
-        values = self._compiled.construct_params(params)
+        values = {**self._defaults, **params}
         if self._time is not None:
             values["since"] = self._time(values["since"])
             values["now"] = self._time(values["now"])
@@ -296,36 +302,38 @@ class StateReader:
         if self._positions is not None:
             bound = tuple(values[name] for name in self._positions)
         try:
-            connection = self._connection()
-            cursor = connection.cursor()
-            try:
-                self.statements += 1
+            cursor = self._cursor()
+            self.statements += 1
+            if self._postgres:  # a server-side prepared statement from the first run on
+                cursor.execute(self._sql, bound, prepare=True)
+            else:
                 cursor.execute(self._sql, bound)
-                found = cursor.fetchone()
-            finally:
-                cursor.close()
+            found = cursor.fetchone()
         except (SQLAlchemyError, *self._errors):
             self._discard()
             return None
         return tuple(found) if found is not None else None
 
-    def _connection(self) -> Any:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
+    def _cursor(self) -> Any:
+        """This thread's cursor on its own connection (one cursor, reused: a statement
+        costs no cursor made and closed)."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
             fairy = self.engine.raw_connection()
             fairy.detach()  # ours alone, until we close it
             connection = fairy.dbapi_connection
-            if self.engine.dialect.name == "postgresql":
+            if self._postgres:
                 connection.rollback()  # the checkout's ping may have opened a transaction
                 connection.autocommit = True
             with self._lock:
                 self._open.append(connection)
             self._local.connection = connection
-        return connection
+            self._local.cursor = cursor = connection.cursor()
+        return cursor
 
     def _discard(self) -> None:
         connection = getattr(self._local, "connection", None)
-        self._local.connection = None
+        self._local.connection = self._local.cursor = None
         if connection is not None:
             with self._lock:
                 if connection in self._open:

@@ -206,3 +206,17 @@ def test_gzip_and_the_log_line(app, as_trainee, caplog):
     fields = line.fields  # type: ignore[attr-defined]
     assert fields["path"] == LESSON and fields["status"] == 200 and fields["user_id"]
     assert fields["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_a_lost_database_connection_costs_one_full_page_then_the_fast_path_is_back(app, as_trainee):
+    """The fast path keeps one connection and cursor per thread: when the connection is
+    gone (a database restart), that request is answered by the full path, and the next one
+    by the fast path on a new connection."""
+    _steady(app, as_trainee)
+    _fast(app, as_trainee)
+    reader = fast_path(app)._reader
+    lost = reader._local.connection
+    lost.close()
+    assert _full(app, as_trainee).status_code == 200
+    _fast(app, as_trainee)
+    assert reader._local.connection is not lost
