@@ -575,7 +575,7 @@ def reminders_run() -> None:
                     )
             else:
                 outcome = notices.run_reminders(session, policy, timezone, now=utcnow())
-            session.commit()
+            # run_reminders committed: the notices, then the emails' outcomes in batches.
     kinds = ", ".join(f"{k} {outcome.by_kind.get(k, 0)}" for k in notices.KINDS)
     mail = (
         f"emailed {outcome.emailed}, failed {outcome.email_failed}, "

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from courseware.certification.policy import Policy
 from courseware.core.audit import record
 from courseware.core.clock import utcnow
+from courseware.core.db import begin_write
 from courseware.core.errors import N_
 from courseware.core.mail import MailError, Message
 from courseware.core.models import LearnerContact, Notice, Reminder, User
@@ -61,6 +62,11 @@ NOTICE_TEXTS = {
 # A notice whose email failed (the mail server was down) is emailed again by the runs
 # within this long after it was written; after that it stays in the app only.
 RETRY_FOR = timedelta(days=2)
+# A notice whose email is still ``pending`` this long after it was written was left by a
+# sender that stopped (a crash between the commit and the sending): the runs email it.
+PENDING_FOR = timedelta(minutes=15)
+# Emails whose outcomes are written in one short transaction.
+EMAIL_BATCH = 50
 REMINDER_KIND = {
     "due_soon": "due",
     "overdue": "overdue",
@@ -218,26 +224,59 @@ def deliver(
     now: datetime,
     actor_id: int | None = None,
     outcome: Outcome | None = None,
+    retry: Sequence[Email] = (),
 ) -> Outcome:
     """The one place a reminder is sent: write each item's notice unless its key is on
-    record, email it when a mailer is given (each email recorded as a ``Reminder`` sent
-    by ``actor_id``) and audit the lot (``reminder.run`` for the scheduled run,
-    ``reminder.send`` for HR). The caller commits."""
+    record and audit the lot (``reminder.run`` for the scheduled run, ``reminder.send``
+    for HR), then email the notices (and ``retry``) when a mailer is given, each email
+    recorded as a ``Reminder`` sent by ``actor_id``.
+
+    Commits, in steps: the notices first (with whatever else the session holds: the
+    caller's earlier writes go with them), an email's notice being ``pending`` until it
+    is sent; then the emails go out with no transaction open (on SQLite no write lock is
+    held while the mail server is talked to), and their outcomes (the notice's
+    ``email_status``, the ``Reminder``) are written in short transactions of their own,
+    EMAIL_BATCH emails each, the audit record (append-only, so written once, with the
+    counts) with the last. Without emails to send, notices and audit are one commit. A
+    crash after the first commit leaves notices ``pending``: the next run emails them
+    (``emails_to_retry``). The caller commits what it writes after."""
     outcome = outcome or Outcome()
+    mailing = mailer is not None and compose is not None
     existing = _existing_keys(session, [d.key for d in items])
     fresh = list({d.key: d for d in items if d.key not in existing}.values())
     outcome.already += len(items) - len(fresh)
-    addresses = _addresses(session, [d.user_id for d in fresh]) if mailer else {}
+    addresses = _addresses(session, [d.user_id for d in fresh]) if mailing else {}
+    written: list[tuple[Notice, Due, str]] = []
     for item in fresh:
         notice = Notice(user_id=item.user_id, kind=item.kind, day=item.day, key=item.key)
         notice.created_at = now
         notice.email_status = "none"
         outcome.notices += 1
         outcome.by_kind[item.kind] = outcome.by_kind.get(item.kind, 0) + 1
-        if mailer is not None and compose is not None:
+        if mailing:
             address = addresses.get(item.user_id)
-            _email(session, mailer, compose, item, address, notice, outcome, now, actor_id)
+            if address:
+                notice.email_status = "pending"
+                written.append((notice, item, address))
+            else:
+                notice.email_status = "no_address"
+                outcome.no_address += 1
         session.add(notice)
+    session.flush()
+    emails = [*retry, *(Email(n.id, item, address) for n, item, address in written)]
+    if not (mailing and emails):
+        _audit(session, actor_id, outcome)
+        session.commit()
+        return outcome
+    session.commit()
+    assert mailer is not None and compose is not None
+    _send(session, mailer, compose, emails, outcome, now, actor_id)
+    return outcome
+
+
+def _audit(session: Session, actor_id: int | None, outcome: Outcome) -> None:
+    """The audit record of a run (``reminder.run``) or of HR's reminder (``reminder.send``),
+    with what became of the emails: written once they are sent."""
     if outcome.notices or outcome.retried:
         record(
             session,
@@ -252,7 +291,6 @@ def deliver(
                 "retried": outcome.retried,
             },
         )
-    return outcome
 
 
 def run_reminders(
@@ -264,13 +302,16 @@ def run_reminders(
     now: datetime | None = None,
 ) -> Outcome:
     """The scheduled run: every notice that is due and not written yet, emailed when a
-    mailer is given, and the emails a mail outage lost sent again. The caller commits."""
+    mailer is given, and the emails a mail outage (or a crash before they went out) lost
+    sent again. Commits as ``deliver`` does: the notices first, the emails after them."""
     now = now or utcnow()
     due = find_due(session, policy, timezone, now)
     outcome = Outcome(learners=len(due))
+    retry: list[Email] = []
     if mailer is not None and compose is not None:
-        _retry_failed(session, mailer, compose, outcome, now)
-    return deliver(session, due, mailer, compose, now, None, outcome)
+        retry = emails_to_retry(session, now)
+        outcome.retried = len(retry)
+    return deliver(session, due, mailer, compose, now, None, outcome, retry)
 
 
 def remind(
@@ -284,7 +325,7 @@ def remind(
 ) -> Outcome:
     """HR reminds the chosen learners: each who needs it gets a notice in the app and,
     with a mailer, an email; one told the same thing today (by HR or by the run) is
-    skipped. The caller commits."""
+    skipped. Commits as ``deliver`` does: the notices first, the emails after them."""
     now = now or utcnow()
     today = now.astimezone(ZoneInfo(timezone)).date()
     outcome = Outcome()
@@ -303,48 +344,107 @@ def remind(
     return deliver(session, fresh, mailer, compose, now, actor_id, outcome)
 
 
-def _retry_failed(
-    session: Session,
-    mailer: Sender,
-    compose: Compose,
-    outcome: Outcome,
-    now: datetime,
-) -> None:
-    """Email again the notices whose email failed in the last RETRY_FOR (a mail outage)."""
+@dataclass(frozen=True)
+class Email:
+    """A notice's email to send: plain values, so sending reads nothing from the database."""
+
+    notice_id: int
+    item: Due
+    address: str | None
+
+
+def emails_to_retry(session: Session, now: datetime) -> list[Email]:
+    """The notices to email again: those whose email failed in the last RETRY_FOR (a mail
+    outage), and those left ``pending`` for over PENDING_FOR (the sender stopped between
+    writing the notice and sending its email; a younger one may be on its way now)."""
     rows = session.execute(
         select(Notice, User.display_name, LearnerContact.email)
         .join(User, User.id == Notice.user_id)
         .outerjoin(LearnerContact, LearnerContact.user_id == Notice.user_id)
-        .where(Notice.email_status == "failed", Notice.created_at > now - RETRY_FOR)
+        .where(
+            Notice.created_at > now - RETRY_FOR,
+            (Notice.email_status == "failed")
+            | ((Notice.email_status == "pending") & (Notice.created_at < now - PENDING_FOR)),
+        )
         .order_by(Notice.id)
     ).all()
-    for notice, name, address in rows:
-        if outcome.error:
-            break
-        item = Due(notice.user_id, notice.kind, notice.key.split(":")[1], notice.day, name)
-        outcome.retried += 1
-        _email(session, mailer, compose, item, address, notice, outcome, now, None)
+    return [
+        Email(
+            notice.id,
+            Due(notice.user_id, notice.kind, notice.key.split(":")[1], notice.day, name),
+            address,
+        )
+        for notice, name, address in rows
+    ]
 
 
-def _email(
+@dataclass
+class _Sent:
+    notice_id: int
+    status: str
+    reminder: Reminder | None = None
+
+
+def _send(
     session: Session,
     mailer: Sender,
     compose: Compose,
-    item: Due,
-    address: str | None,
-    notice: Notice,
+    emails: Sequence[Email],
     outcome: Outcome,
     now: datetime,
     actor_id: int | None,
 ) -> None:
+    """Email each notice, no transaction open while the mail server is talked to; write
+    the outcomes EMAIL_BATCH at a time, and the audit record with the last."""
+    done: list[_Sent] = []
+    for email in emails:
+        done.append(_email(mailer, compose, email, outcome, now, actor_id))
+        if len(done) >= EMAIL_BATCH:
+            _write(session, done)
+            done = []
+    _write(session, done, (actor_id, outcome))
+
+
+def _write(
+    session: Session,
+    done: Sequence[_Sent],
+    audit: tuple[int | None, Outcome] | None = None,
+) -> None:
+    """One short transaction: the outcome of ``done`` (and, last, the audit record)."""
+    if session.in_transaction():  # a read begun meanwhile: end it, start as a writer
+        session.commit()
+    begin_write(session)
+    by_status: dict[str, list[int]] = {}
+    for sent in done:
+        by_status.setdefault(sent.status, []).append(sent.notice_id)
+        if sent.reminder is not None:
+            session.add(sent.reminder)
+    for status, ids in by_status.items():
+        for chunk in _chunks(ids):
+            session.execute(
+                update(Notice).where(Notice.id.in_(chunk)).values(email_status=status),
+                execution_options={"synchronize_session": False},
+            )
+    if audit is not None:
+        _audit(session, *audit)
+    session.commit()
+
+
+def _email(
+    mailer: Sender,
+    compose: Compose,
+    email: Email,
+    outcome: Outcome,
+    now: datetime,
+    actor_id: int | None,
+) -> _Sent:
+    item, address = email.item, email.address
     if not address:
-        notice.email_status = "no_address"
         outcome.no_address += 1
-        return
+        return _Sent(email.notice_id, "no_address")
     if outcome.error:  # the server is gone: not tried now, emailed again by the next run
-        notice.email_status = "failed"
         outcome.email_failed += 1
-        return
+        return _Sent(email.notice_id, "failed")
     status, detail = "sent", ""
     try:
         mailer.send(compose(item, address))
@@ -352,22 +452,20 @@ def _email(
         status, detail = "failed", str(exc)[:500]
         if exc.fatal:
             outcome.error = detail
-    notice.email_status = status
     if status == "sent":
         outcome.emailed += 1
     else:
         outcome.email_failed += 1
-    session.add(
-        Reminder(
-            user_id=item.user_id,
-            sent_at=now,
-            sent_by=actor_id,
-            kind=REMINDER_KIND[item.kind],
-            address=address,
-            status=status,
-            detail=detail,
-        )
+    reminder = Reminder(
+        user_id=item.user_id,
+        sent_at=now,
+        sent_by=actor_id,
+        kind=REMINDER_KIND[item.kind],
+        address=address,
+        status=status,
+        detail=detail,
     )
+    return _Sent(email.notice_id, status, reminder)
 
 
 def compose_email(

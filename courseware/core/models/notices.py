@@ -30,7 +30,8 @@ class Notice(Base):
     key: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # none | sent | failed | no_address: what became of the email copy.
+    # none | pending | sent | failed | no_address: what became of the email copy
+    # (pending: written, its email not sent yet; see ``courseware.hr.notices.deliver``).
     email_status: Mapped[str] = mapped_column(String(16), default="none")
 
 

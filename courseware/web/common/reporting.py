@@ -75,7 +75,11 @@ def compose(item: notices.Due, address: str) -> Message:
 
 def remind(session: Session, rows: Iterable[LearnerRow]) -> notices.Outcome:
     """The signed-in reader reminds ``rows``: in the app, and by email when mail is
-    configured (``notices.remind``, the same path as ``courseware reminders run``)."""
+    configured (``notices.remind``, the same path as ``courseware reminders run``).
+
+    Commits: the notices (with what the request wrote before), then, with no transaction
+    open while the mail server is talked to, the emails' outcomes and the audit record;
+    on SQLite the request's write lock is not held while the emails go out."""
     config = current_app.config
     if not mail_configured():
         return notices.remind(session, rows, timezone(), current_user.id, now=utcnow())

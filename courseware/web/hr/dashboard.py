@@ -257,13 +257,13 @@ def send_reminders():
     query = LearnerQuery.from_args(request.form)
     session = db_session()
     rows = list(iter_learners(session, moment(), scope(), query, keys()))
-    _remind(session, rows)
-    session.commit()
+    _remind(session, rows)  # commits: the notices, then each batch of emails
     return redirect(url_for("hr.learners", **query.args()))
 
 
 def _remind(session, rows: list) -> notices.Outcome:
-    """Remind ``rows`` in the app and by email (``reporting.remind``); say how it went."""
+    """Remind ``rows`` in the app and by email (``reporting.remind``: it commits the notices
+    before the emails go out, and their outcomes after); say how it went."""
     outcome = remind(session, rows)
     flash(
         _(
@@ -352,7 +352,7 @@ def bulk_action():
             "success",
         )
     elif action == "remind":
-        outcome = _remind(session, rows)
+        outcome = _remind(session, rows)  # committed; the bulk record below is a new one
         details = {
             "notices": outcome.notices,
             "emailed": outcome.emailed,

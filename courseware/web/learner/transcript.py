@@ -142,8 +142,7 @@ def remind(user_id: int):
         for row in iter_learners(session, moment(), scope(), LearnerQuery(q=user.username), keys())
         if row.user_id == user.id
     ]
-    outcome = remind_learners(session, rows)
-    session.commit()
+    outcome = remind_learners(session, rows)  # commits: the notice, then the email's outcome
     if outcome.emailed:
         flash(_("Reminder sent."), "success")
     elif outcome.notices and outcome.email_failed:
