@@ -71,6 +71,18 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={WRITE_OPTION: True})
 
 
+def end_reading(session: Session) -> None:
+    """Before a unit of work whose first statement claims a row (``UPDATE ... WHERE`` it is
+    still open): on SQLite, commit what the request read so far, so that statement starts a
+    transaction of its own (a reader's transaction cannot reliably become a writer's: its
+    snapshot may be out of date by then); on PostgreSQL nothing, the transaction goes on (a
+    statement sees what was committed before it started, and an UPDATE waits for the row's
+    lock, then checks its condition again), which spares a COMMIT, a BEGIN and the pool's
+    check-out (with its ping) of the next transaction."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+
+
 def default_sqlite_url(instance_path: str | Path) -> str:
     return f"sqlite:///{Path(instance_path).resolve() / 'courseware.db'}"
 

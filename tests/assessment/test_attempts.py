@@ -6,12 +6,13 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from courseware.assessment import attempts as engine
 from courseware.assessment.services import quiz_standings
 from courseware.core import clock
+from courseware.core.learner_marks import pending
 from courseware.core.models import AttemptQuestion, QuizAttempt
 from tests.assessment.helpers import all_right, all_wrong, form_for
 from tests.concurrency import in_threads
@@ -202,6 +203,37 @@ def test_an_expired_attempt_is_closed_when_next_seen(db, banks, learner, fixed_c
     old = db.get(QuizAttempt, attempt.id)
     db.refresh(old)
     assert old.status == "expired" and old.score == 0 and not old.passed
+
+
+def test_closing_an_attempt_marks_its_learner_without_looking_the_owner_up(
+    db, banks, learner, fixed_clock
+):
+    """A submission and an expiry mark the learner for the HR summary's recount at commit
+    themselves: no statement looks up the attempt's owner (one round trip each on
+    PostgreSQL, twice per submission)."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(" ".join(statement.split()))
+
+    attempt, questions = _start(db, learner, banks["alpha"])
+    expiring, _questions = _start(db, learner, banks["beta"])
+    engine_ = db.get_bind()
+    event.listen(engine_, "before_cursor_execute", note)
+    try:
+        outcome = engine.submit_attempt(
+            db, learner.id, attempt.id, attempt.token, all_right(questions)
+        )
+        assert outcome.result == "submitted"
+        assert pending(db)[0] == {learner.id}
+        db.commit()
+        clock.advance(timedelta(minutes=6))
+        assert engine.close_if_expired(db, db.get(QuizAttempt, expiring.id))
+        assert pending(db)[0] == {learner.id}
+        db.commit()
+    finally:
+        event.remove(engine_, "before_cursor_execute", note)
+    assert not [s for s in seen if s.startswith("SELECT quiz_attempts.user_id FROM")]
 
 
 def test_twenty_threads_submitting_one_attempt_record_one_submission(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from courseware import cli
@@ -25,6 +25,7 @@ from courseware.certification.issuing import (
 from courseware.certification.policy import Policy
 from courseware.content.catalogue import Catalogue, build_catalogue
 from courseware.content.store import import_sources, published_sources, read_sources
+from courseware.core.learner_marks import Marks
 from courseware.core.models import (
     CaseDecision,
     Certificate,
@@ -106,9 +107,20 @@ def modules_done_by_hand(db: Session, catalogue: Catalogue) -> dict[int, int]:
     return done
 
 
+def account_rows(db: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The per-account recount (what a write runs) of ``ids``."""
+    keys = summary.stored_keys(db)
+    assert keys is not None
+    found = summary.account_rows(keys, ids).subquery()
+    return {r.user_id: _plain(r._asdict()) for r in db.execute(select(found)).all()}
+
+
 def assert_summary_is_a_recount(db: Session, catalogue: Catalogue, at_day: int = 0) -> None:
     db.expire_all()
-    assert summary_rows(db) == recounted_rows(db)
+    recounted = recounted_rows(db)
+    assert summary_rows(db) == recounted
+    # The recount on write counts each account as the whole recount does.
+    assert account_rows(db, list(recounted)) == recounted
     assert module_rows(db, raw=False) == module_rows(db, raw=True)
     stored = dict(db.execute(select(LearnerSummary.user_id, LearnerSummary.modules_done)).all())
     assert stored == modules_done_by_hand(db, catalogue)
@@ -256,6 +268,52 @@ def test_a_first_view_and_a_first_activity_are_small_writes(db, catalogue):
     assert row is not None and row.first_active_at == NOW
     opened = db.get(LearnerModuleSummary, (learner, lesson.module_slug))
     assert opened is not None and opened.opened and opened.lessons_done == 0
+    assert_summary_is_a_recount(db, catalogue)
+
+
+def _row_writes(db: Session) -> tuple[int, ...]:
+    """PostgreSQL's counts of learner_summary rows inserted, deleted, updated and HOT-updated
+    by this connection and not yet reported (they include this transaction's so far)."""
+    found = db.execute(
+        text(
+            "SELECT n_tup_ins, n_tup_del, n_tup_upd, n_tup_hot_upd"
+            " FROM pg_stat_xact_user_tables WHERE relname = 'learner_summary'"
+        )
+    ).one_or_none()
+    return tuple(found) if found else (0, 0, 0, 0)
+
+
+def test_a_recount_updates_the_account_row_in_place(db, catalogue):
+    """A passed quiz's recount rewrites the account's row in place: no delete, no new row;
+    on PostgreSQL a HOT update (no index entry written: no indexed column changed)."""
+    keys = course_keys(catalogue, Policy())
+    learner = add_learner(db, "inplace")
+    db.commit()
+    summary.forget_checks()
+    summary.ensure_current(db, keys)
+    _quiz(db, learner, keys.quiz_modules[0], True, 1)
+    db.flush()
+    postgres = db.get_bind().dialect.name == "postgresql"
+    before = _row_writes(db) if postgres else None
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        summary.refresh(db, Marks(users={learner}))  # what the commit runs
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert not [s for s in seen if s.startswith("DELETE FROM learner_summary")]
+    written = [s for s in seen if s.startswith("INSERT INTO learner_summary ")]
+    assert len(written) == 1 and "ON CONFLICT (user_id) DO UPDATE" in written[0]
+    if before is not None:
+        after = _row_writes(db)
+        assert tuple(a - b for a, b in zip(after, before, strict=True)) == (0, 0, 1, 1)
+    db.commit()
+    assert db.get(LearnerSummary, learner).quizzes_passed == 1  # type: ignore[union-attr]
     assert_summary_is_a_recount(db, catalogue)
 
 

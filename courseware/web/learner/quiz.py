@@ -15,6 +15,7 @@ from courseware.assessment import attempts as engine
 from courseware.assessment.pages import attempt_page, review_page
 from courseware.assessment.quizzes import RENEWAL, Quiz, module_quiz, renewal_quiz
 from courseware.content.catalogue import Module
+from courseware.core.db import end_reading
 from courseware.core.errors import N_
 from courseware.core.models import QuizAttempt
 from courseware.web.common.certify import certify_if_earned
@@ -160,13 +161,13 @@ def _apply_answers(
 ) -> engine.Outcome | ResponseReturnValue:
     """Run ``apply`` (save or submit) on the posted answers; an Outcome or a response.
 
-    The claim on the attempt must open its own transaction (SQLite), so whatever the
-    request read so far is committed first. With ``commit`` False the caller commits
-    (a submit, together with the certificate it may earn).
+    The claim on the attempt must open its own transaction on SQLite, so whatever the
+    request read so far is committed first there (``end_reading``). With ``commit`` False
+    the caller commits (a submit, together with the certificate it may earn).
     """
     _attempt_or_404(module, attempt_id)
     session = db_session()
-    session.commit()
+    end_reading(session)
     form = request.form.to_dict(flat=False)
     try:
         outcome = apply(session, current_user.id, attempt_id, request.form.get("token", ""), form)

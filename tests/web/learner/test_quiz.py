@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from courseware.assessment import attempts as engine
@@ -250,6 +250,34 @@ def test_a_double_submit_records_one_attempt(trainee, db):
     assert db.scalar(select(func.count()).select_from(QuizAttempt)) == 1
     forged = _send(trainee, db, attempt_id, {**form, "token": "nope"})
     assert forged.status_code == 400
+
+
+def test_a_submission_on_postgresql_is_one_transaction(trainee, db, app):
+    """The answers, the grade, the summary and the certificate check commit together; on
+    SQLite the request's reads are committed first (the claim must start a writer's
+    transaction there), on PostgreSQL the request keeps its one transaction: a BEGIN, a
+    COMMIT and a pool check-out fewer."""
+    attempt_id = _start(trainee)
+    attempt = _attempt(db, attempt_id)
+    payload = {
+        "token": attempt.token,
+        "csrf_token": csrf_token(trainee, "/"),
+        **all_right(_questions(db, attempt_id)),
+    }
+    engine_ = app.extensions["courseware.core.db"].engine
+    begun: list[object] = []
+
+    def note(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(engine_, "begin", note)
+    try:
+        answer = trainee.post(f"/quiz/alpha/attempts/{attempt_id}/submit", data=payload)
+    finally:
+        event.remove(engine_, "begin", note)
+    assert answer.status_code == 303
+    assert _attempt(db, attempt_id).passed
+    assert len(begun) == (1 if engine_.dialect.name == "postgresql" else 2)
 
 
 def test_submitting_after_the_time_limit_is_refused(trainee, db):
