@@ -13,7 +13,9 @@ PostgreSQL the large JSON many rows share (a decision's case record, a served qu
 shuffle and definition) is copied once into each writer's temporary table and joined in on the
 server, the rows naming it by number; a superuser's writers leave out the foreign keys' per-row
 triggers (``session_replication_role = replica``, as pg_restore does) and check each batch's
-references with one query a key before it commits. Unique keys and indexes stay. What the engines
+references with one query a key before it commits. Unique keys (and so what a chunk must be
+refused for) stay; the other indexes of the loaded tables are dropped for the load and built
+once from its rows at the end (also when the load fails). What the engines
 compute is computed once and reused: each case's decisions are scored and recorded on three
 variants, each bank's question sets are drawn ahead (a pool per quiz, so learners share sets as
 they share questions), each question is served in a few shuffles and every answer the seeder
@@ -954,16 +956,20 @@ def seed_load(
     bind = session.get_bind()
     writer = None
     connections = []
-    if loader.postgres and isinstance(bind, Engine):
-        # each writer keeps its connection (and its temporary tables) for the whole load
-        connections = [bind.connect() for _ in range(WRITERS)]
-        writer = _Writers(
-            loader._write,
-            [Session(c) for c in connections],
-            lambda s: _unstage(s, list(loader.shared.values())),
-        )
-        loader.write = writer
+    # Secondary indexes are built once from the loaded rows instead of kept up to date row
+    # by row; unique keys and foreign keys stay, so a refused row still fails its chunk.
+    postgres_engine = loader.postgres and isinstance(bind, Engine)
+    dropped = _drop_secondary_indexes(session) if postgres_engine else []
     try:
+        if loader.postgres and isinstance(bind, Engine):
+            # each writer keeps its connection (and its temporary tables) for the whole load
+            connections = [bind.connect() for _ in range(WRITERS)]
+            writer = _Writers(
+                loader._write,
+                [Session(c) for c in connections],
+                lambda s: _unstage(s, list(loader.shared.values())),
+            )
+            loader.write = writer
         for start in range(0, learners, CHUNK):
             for n in range(start, min(learners, start + CHUNK)):
                 state, uid = loader.learner(loader.tag + n)
@@ -980,6 +986,8 @@ def seed_load(
             for connection in connections:
                 connection.close()
             _unstage(session, list(loader.shared.values()))
+            if dropped:
+                _build_indexes(bind, dropped)
     report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
     report.rows = dict(loader.counts)
     backfill_first_activity(session)
@@ -997,6 +1005,64 @@ def seed_load(
             session.execute(text(f"SELECT setval({sequence}, {top})"))
         session.commit()
     return report
+
+
+def _drop_secondary_indexes(session: Session) -> list[str]:
+    """Drop the loaded tables' indexes that neither enforce a unique key nor back a
+    constraint (PostgreSQL), committed; returns their definitions to build again."""
+    tables = [model.__tablename__ for model in COLUMNS]
+    found = session.execute(
+        text(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+            " FROM pg_index i WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))"
+            " AND NOT i.indisunique AND NOT i.indisprimary AND NOT EXISTS"
+            " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+            " ORDER BY 1"
+        ),
+        {"tables": tables},
+    ).all()
+    for name, _definition in found:
+        session.execute(text(f"DROP INDEX {name}"))
+    session.commit()
+    return [definition for _name, definition in found]
+
+
+def _build_indexes(bind: Any, definitions: list[str]) -> None:
+    """Build ``definitions`` on ``WRITERS`` connections side by side, each committed as it
+    is built, with a larger sort memory for these sessions only."""
+    pending = queue.SimpleQueue[str]()
+    for definition in sorted(definitions, key=_index_weight, reverse=True):
+        pending.put(definition)
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            with bind.connect() as connection:
+                connection.exec_driver_sql("SET maintenance_work_mem = '256MB'")
+                while True:
+                    try:
+                        definition = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    connection.exec_driver_sql(definition)
+                    connection.commit()
+        except BaseException as error:  # noqa: BLE001 - raised again below
+            errors.append(error)
+
+    builders = [threading.Thread(target=build, name="seed-index") for _ in range(WRITERS)]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join()
+    if errors:
+        raise errors[0]
+
+
+def _index_weight(definition: str) -> int:
+    """The largest tables' indexes first, so the two builders end together."""
+    order = ["attempt_questions", "lesson_progress", "case_decisions", "case_tickets"]
+    table = definition.split(" ON ")[1].split()[0].removeprefix("public.")
+    return len(order) - order.index(table) if table in order else 0
 
 
 def _analyze(session: Session, *models: Any) -> None:
