@@ -7,8 +7,11 @@ engine's own rules), case decisions scored and recorded by the case engine, cert
 earned, renewed, expired and revoked with their evidence, reminders and audit events.
 
 Rows are generated as tuples a few hundred learners at a time and go in with one binary COPY
-a table on PostgreSQL (two writer threads, each with its own connection, take the chunks while
-the next learners are generated), one prepared INSERT run over the rows on SQLite. On
+a table on PostgreSQL (two forked processes each generate every other chunk, and a writer
+thread of each writes its chunks through the process's own connection while it generates the
+next), one prepared INSERT run over the rows on SQLite. Each chunk draws from its own random
+stream and numbers its attempts and decisions from its own block of ids (``BLOCK``; the ids
+are not dense), so the rows are the same whichever process makes a chunk. On
 PostgreSQL the large JSON many rows share (a decision's case record, a served question's
 shuffle and definition) is copied once into each writer's temporary table and joined in on the
 server, the rows naming it by number; a superuser's writers leave out the foreign keys' per-row
@@ -28,6 +31,8 @@ offline job: run it while nothing else writes to the database.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import pickle
 import queue
 import random
 import threading
@@ -89,7 +94,8 @@ SEEDS = 500  # the seeds every option is graded on (courseware.casework.SEEDS)
 CHUNK = 250  # learners generated and inserted together
 DRAWS = 120  # question sets drawn ahead for each quiz
 SHUFFLES = 12  # ways each question is served (its choices or steps shuffled)
-WRITERS = 2  # PostgreSQL sessions writing chunks side by side
+WRITERS = 2  # PostgreSQL processes generating and writing chunks side by side
+BLOCK = CHUNK * 40  # attempt and decision ids a chunk may take (one block each)
 ASKED = tuple(timedelta(seconds=40 * position) for position in range(200))
 
 # Each table's columns in the order the generator writes its rows (tuples keep this short).
@@ -365,6 +371,8 @@ class _Loader:
             for m in (User, QuizAttempt, CaseDecision)
         }
         self.tag = self.next_id[User]  # keeps names, tokens and codes unique across loads
+        self.first_learner: int | None = None  # the learners' first id, after the staff's
+        self.blocks: dict[Any, int] = {}  # where the chunks' blocks of ids start
         self.rng = random.Random(f"{seed}:{self.tag}")  # noqa: S311 - synthetic data
         self.lessons = [lesson for m in catalogue.modules for lesson in m.lessons]
         self.quiz_after = {m.lessons[-1].slug: m.slug for m in catalogue.modules if m.lessons}
@@ -629,6 +637,32 @@ class _Loader:
                 ).scalar_one()
                 self.cohorts.setdefault(branch, []).append((cohort_id, row["due_date"], opens))
         self.session.commit()
+        return shown
+
+    def chunk(self, index: int, learners: int) -> dict[str, int]:
+        """Generate chunk ``index`` of ``learners`` and hand it to the writer; returns each
+        stage reached and its first learner's number.
+
+        A chunk draws from its own random stream, and its attempts and decisions are
+        numbered from its own block of ids, so it comes out the same whichever process
+        makes it, and in whatever order.
+        """
+        if self.first_learner is None:  # the staff took theirs
+            self.first_learner, self.blocks = self.next_id[User], dict(self.next_id)
+        first = index * CHUNK
+        self.rng = random.Random(f"{self.seed}:{self.tag}:{index}")  # noqa: S311
+        self.next_id[User] = self.first_learner + first
+        for model in (QuizAttempt, CaseDecision):
+            self.next_id[model] = self.blocks[model] + index * BLOCK
+        shown: dict[str, int] = {}
+        for n in range(first, min(learners, first + CHUNK)):
+            state, uid = self.learner(self.tag + n)
+            self.remind(uid, self.tag + n, state)
+            shown.setdefault(state, self.tag + n)
+        for model in (QuizAttempt, CaseDecision):
+            if self.next_id[model] > self.blocks[model] + (index + 1) * BLOCK:
+                raise RuntimeError(f"chunk {index}: more {model.__tablename__} than BLOCK ids")
+        self.flush()
         return shown
 
     def learner(self, number: int) -> tuple[str, int]:
@@ -952,44 +986,40 @@ def seed_load(
         session, catalogue, policy, (now or utcnow()).astimezone(UTC), seed, password_hash
     )
     report = SeedReport(learners, accounts=loader.staff_and_cohorts())
-    shown: dict[str, str] = {}
+    shown: dict[str, int] = {}
+    counts, loader.counts = loader.counts, {}  # the staff's; the chunks count their own
     bind = session.get_bind()
-    writer = None
-    connections = []
+    chunks = range((learners + CHUNK - 1) // CHUNK)
     # Secondary indexes are built once from the loaded rows instead of kept up to date row
     # by row; unique keys and foreign keys stay, so a refused row still fails its chunk.
     postgres_engine = loader.postgres and isinstance(bind, Engine)
     dropped = _drop_secondary_indexes(session) if postgres_engine else []
     try:
-        if loader.postgres and isinstance(bind, Engine):
-            # each writer keeps its connection (and its temporary tables) for the whole load
-            connections = [bind.connect() for _ in range(WRITERS)]
-            writer = _Writers(
-                loader._write,
-                [Session(c) for c in connections],
-                lambda s: _unstage(s, list(loader.shared.values())),
-            )
-            loader.write = writer
-        for start in range(0, learners, CHUNK):
-            for n in range(start, min(learners, start + CHUNK)):
-                state, uid = loader.learner(loader.tag + n)
-                loader.remind(uid, loader.tag + n, state)
-                shown.setdefault(state, f"officer{loader.tag + n:05d}")
-            loader.flush()
-            if progress:
-                progress(min(learners, start + CHUNK) - start)
+        if postgres_engine:
+            parts = _generate_in_processes(loader, bind, learners, progress)
+        else:
+            parts = []
+            for index in chunks:
+                parts.append((loader.chunk(index, learners), {}))
+                if progress:
+                    progress(min(learners, (index + 1) * CHUNK) - index * CHUNK)
+            parts.append(({}, loader.counts))
     finally:
         try:
-            if writer:
-                writer.close()
-        finally:
-            for connection in connections:
-                connection.close()
             _unstage(session, list(loader.shared.values()))
+        finally:
             if dropped:
                 _build_indexes(bind, dropped)
-    report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
-    report.rows = dict(loader.counts)
+    for part_shown, part_counts in parts:
+        for state, number in part_shown.items():
+            shown[state] = min(number, shown.get(state, number))
+        for table, count in part_counts.items():
+            counts[table] = counts.get(table, 0) + count
+    report.accounts += [
+        (f"trainee ({state})", f"officer{number:05d}") for state, number in sorted(shown.items())
+    ]
+    tables = [model.__tablename__ for model in COLUMNS]
+    report.rows = {table: counts[table] for table in tables if table in counts}
     backfill_first_activity(session)
     session.commit()
     _analyze(session)
@@ -1005,6 +1035,100 @@ def seed_load(
             session.execute(text(f"SELECT setval({sequence}, {top})"))
         session.commit()
     return report
+
+
+Part = tuple[dict[str, int], dict[str, int]]  # stages reached (first number), rows per table
+
+
+def _generate_in_processes(
+    loader: _Loader, bind: Engine, learners: int, progress: Callable[[int], None] | None
+) -> list[Part]:
+    """Generate and write the chunks in ``WRITERS`` forked processes, chunk k in process
+    k % WRITERS, each writing through its own connection (PostgreSQL) while it generates
+    the next; returns what each chunk and process reported. A process that fails stops the
+    others at their next chunk, and its error is raised here once all have stopped (the
+    chunks committed before stay, as on one process)."""
+    context = multiprocessing.get_context("fork")
+    messages = context.Queue()
+    stop = context.Event()
+    processes = [
+        context.Process(
+            target=_generate_part,
+            args=(loader, bind, part, learners, messages, stop),
+            name=f"seed-{part}",
+            daemon=True,
+        )
+        for part in range(WRITERS)
+    ]
+    for process in processes:
+        process.start()
+    parts: list[Part] = []
+    error: BaseException | None = None
+    running = len(processes)
+    try:
+        while running:
+            try:
+                kind, value = messages.get(timeout=1)
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in processes):
+                    error = error or RuntimeError("a seeding process ended without a word")
+                    break
+                continue
+            if kind == "chunk":
+                done, shown = value
+                parts.append((shown, {}))
+                if progress:
+                    progress(done)
+            elif kind == "done":
+                parts.append(({}, value))
+                running -= 1
+            else:
+                error, running = error or value, running - 1
+                stop.set()
+    finally:
+        stop.set()
+        for process in processes:
+            process.join()
+    if error is not None:
+        raise error
+    return parts
+
+
+def _generate_part(
+    loader: _Loader,
+    bind: Engine,
+    part: int,
+    learners: int,
+    messages: Any,
+    stop: Any,
+) -> None:
+    """One seeding process: its chunks, written on a thread through its own connection."""
+    try:
+        bind.dispose(close=False)  # the parent's pooled connections stay the parent's
+        chunks = range(part, (learners + CHUNK - 1) // CHUNK, WRITERS)
+        with bind.connect() as connection:
+            writer = _Writers(
+                loader._write,
+                [Session(connection)],
+                lambda s: _unstage(s, list(loader.shared.values())),
+            )
+            loader.write = writer
+            try:
+                for index in chunks:
+                    if stop.is_set():
+                        break
+                    shown = loader.chunk(index, learners)
+                    done = min(learners, (index + 1) * CHUNK) - index * CHUNK
+                    messages.put(("chunk", (done, shown)))
+            finally:
+                writer.close()
+        messages.put(("done", loader.counts))
+    except BaseException as error:  # noqa: BLE001 - raised again in the parent
+        try:
+            pickle.dumps(error)
+        except Exception:  # noqa: BLE001 - the error's text is what is left to tell
+            error = RuntimeError(repr(error))
+        messages.put(("error", error))
 
 
 def _drop_secondary_indexes(session: Session) -> list[str]:
