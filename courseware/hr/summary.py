@@ -270,29 +270,29 @@ def _write(session: Session, keys: SummaryKeys, ids: Sequence[int] | None) -> No
 
 
 def _statements(keys: SummaryKeys, ids: Ids) -> list[Any]:
-    """The recount of ``ids``: delete their rows, count them afresh, count modules done."""
+    """The recount of ``ids``: delete their rows, count modules afresh, then the accounts
+    with the modules they have done (one insert each: an UPDATE afterwards would write
+    every summary row and its indexes twice)."""
     rows = raw_rows(keys, ids)
     modules = raw_module_rows(keys, ids)
-    statements: list[Any] = [
+    if keys.lessons_per_module:  # else no module counts as done (modules_done stays 0)
+        done = (
+            select(LearnerModuleSummary.user_id, func.count().label("n"))
+            .where(module_complete(keys), *_only(LearnerModuleSummary.user_id, ids))
+            .group_by(LearnerModuleSummary.user_id)
+            .subquery("modules_done_part")
+        )
+        rows = rows.outerjoin(done, done.c.user_id == User.id).add_columns(
+            func.coalesce(done.c.n, 0).label("modules_done")
+        )
+    return [
         delete(LearnerModuleSummary).where(*_only(LearnerModuleSummary.user_id, ids)),
         delete(LearnerSummary).where(*_only(LearnerSummary.user_id, ids)),
-        insert(LearnerSummary).from_select([c.key for c in rows.selected_columns], rows),
         insert(LearnerModuleSummary).from_select(
             [c.key for c in modules.selected_columns], modules
         ),
+        insert(LearnerSummary).from_select([c.key for c in rows.selected_columns], rows),
     ]
-    if keys.lessons_per_module:  # else no module counts as done (modules_done stays 0)
-        done = (
-            select(func.count())
-            .where(LearnerModuleSummary.user_id == LearnerSummary.user_id, module_complete(keys))
-            .scalar_subquery()
-        )
-        statements.append(
-            update(LearnerSummary)
-            .where(*_only(LearnerSummary.user_id, ids))
-            .values(modules_done=done)
-        )
-    return statements
 
 
 _built: dict[str, list[Any]] = {}
