@@ -994,6 +994,7 @@ def seed_load(
     # by row; unique keys and foreign keys stay, so a refused row still fails its chunk.
     postgres_engine = loader.postgres and isinstance(bind, Engine)
     dropped = _drop_secondary_indexes(session) if postgres_engine else []
+    loaded = False
     try:
         if postgres_engine:
             parts = _generate_in_processes(loader, bind, learners, progress)
@@ -1004,12 +1005,13 @@ def seed_load(
                 if progress:
                     progress(min(learners, (index + 1) * CHUNK) - index * CHUNK)
             parts.append(({}, loader.counts))
+        loaded = True
     finally:
         try:
             _unstage(session, list(loader.shared.values()))
         finally:
-            if dropped:
-                _build_indexes(bind, dropped)
+            if postgres_engine:  # and the loaded tables' statistics, if they were loaded
+                _build_indexes(bind, dropped, analyze=loaded)
     for part_shown, part_counts in parts:
         for state, number in part_shown.items():
             shown[state] = min(number, shown.get(state, number))
@@ -1022,7 +1024,10 @@ def seed_load(
     report.rows = {table: counts[table] for table in tables if table in counts}
     backfill_first_activity(session)
     session.commit()
-    _analyze(session)
+    if postgres_engine:  # the loaded tables were analysed with their indexes
+        _analyze(session, User, Cohort)
+    else:
+        _analyze(session)
     # The HR summary, counted once from the loaded rows (the COPY bypassed the session).
     summary.rebuild(session, summary.SummaryKeys.of(course_keys(catalogue, policy)))
     session.commit()
@@ -1151,25 +1156,45 @@ def _drop_secondary_indexes(session: Session) -> list[str]:
     return [definition for _name, definition in found]
 
 
-def _build_indexes(bind: Any, definitions: list[str]) -> None:
-    """Build ``definitions`` on ``WRITERS`` connections side by side, each committed as it
-    is built, with a larger sort memory for these sessions only."""
-    pending = queue.SimpleQueue[str]()
-    for definition in sorted(definitions, key=_index_weight, reverse=True):
-        pending.put(definition)
+def _build_indexes(bind: Any, definitions: list[str], analyze: bool) -> None:
+    """Build ``definitions`` on ``WRITERS`` connections side by side, a table's indexes one
+    after the other (and then, if ``analyze``, its planner statistics taken), each committed
+    as it is built, with a larger sort memory for these sessions only. The largest tables
+    go first, so the connections end together."""
+    tables = [model.__tablename__ for model in COLUMNS] if analyze else []
+    work: dict[str, list[str]] = {table: [] for table in tables}
+    for definition in definitions:
+        table = definition.split(" ON ")[1].split()[0].removeprefix("public.")
+        work.setdefault(table, []).append(definition)
+    with bind.connect() as connection:
+        sizes = dict(
+            connection.execute(
+                text(
+                    "SELECT relname, pg_relation_size(oid) FROM pg_class"
+                    " WHERE oid = ANY(CAST(:tables AS regclass[]))"
+                ),
+                {"tables": list(work)},
+            ).all()
+        )
+    pending = queue.SimpleQueue[tuple[str, list[str]]]()
+    for table in sorted(work, key=lambda t: sizes.get(t, 0), reverse=True):
+        pending.put((table, work[table]))
     errors: list[BaseException] = []
 
     def build() -> None:
         try:
             with bind.connect() as connection:
-                connection.exec_driver_sql("SET maintenance_work_mem = '256MB'")
+                # two builders already keep both cores busy: no parallel workers besides
+                connection.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+                connection.exec_driver_sql("SET max_parallel_maintenance_workers = 0")
                 while True:
                     try:
-                        definition = pending.get_nowait()
+                        table, statements = pending.get_nowait()
                     except queue.Empty:
                         return
-                    connection.exec_driver_sql(definition)
-                    connection.commit()
+                    for statement in statements + ([f"ANALYZE {table}"] if analyze else []):
+                        connection.exec_driver_sql(statement)
+                        connection.commit()
         except BaseException as error:  # noqa: BLE001 - raised again below
             errors.append(error)
 
@@ -1180,13 +1205,6 @@ def _build_indexes(bind: Any, definitions: list[str]) -> None:
         builder.join()
     if errors:
         raise errors[0]
-
-
-def _index_weight(definition: str) -> int:
-    """The largest tables' indexes first, so the two builders end together."""
-    order = ["attempt_questions", "lesson_progress", "case_decisions", "case_tickets"]
-    table = definition.split(" ON ")[1].split()[0].removeprefix("public.")
-    return len(order) - order.index(table) if table in order else 0
 
 
 def _analyze(session: Session, *models: Any) -> None:
