@@ -37,9 +37,8 @@ import queue
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from operator import itemgetter
 from typing import Any, cast
 
 from psycopg.adapt import Dumper
@@ -236,6 +235,7 @@ class _Question:
     shown: tuple[str, ...]
     right: tuple[str, float, bool]  # answer, points, correct
     wrong: tuple[tuple[str, float, bool], ...]
+    numbers: tuple[int, ...] = ()  # each shuffle's (and the definition's) shared number
 
     @classmethod
     def of(cls, item: Any, rng: random.Random) -> _Question:
@@ -271,11 +271,28 @@ class _Shared:
     values: list[tuple[str, ...]] = field(default_factory=list)
     number: dict[Any, int] = field(default_factory=dict)
 
-    def add(self, *value: str) -> None:
-        key = value if len(value) > 1 else value[0]  # as itemgetter gives it
+    def add(self, *value: str) -> int:
+        """The value's number (a new one if it is new)."""
+        key = value if len(value) > 1 else value[0]
         if key not in self.number:
             self.number[key] = len(self.values)
             self.values.append(value)
+        return self.number[key]
+
+    def others(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """A generated row's columns: ``names`` without the shared ones, then the number."""
+        return (*(name for name in names if name not in self.columns), "n")
+
+    def expand(self, rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """Generated rows as rows of ``names``, the shared values put back in (SQLite)."""
+        others = self.others(names)
+        picks = [
+            (others.index(name), -1) if name in others else (-1, self.columns.index(name))
+            for name in names
+        ]
+        return [
+            tuple(row[i] if i >= 0 else self.values[row[-1]][j] for i, j in picks) for row in rows
+        ]
 
 
 def _unstage(session: Session, shared: list[_Shared]) -> None:
@@ -419,9 +436,19 @@ class _Loader:
             CaseDecision: _Shared("pg_temp.seed_case_records", ("record",)),
             AttemptQuestion: _Shared("pg_temp.seed_questions", ("served", "definition")),
         }
+        # The rows are generated with the shared values' numbers in their place (last).
+        self.row_names = {
+            model: self.shared[model].others(names) if model in self.shared else names
+            for model, names in self.columns.items()
+        }
         at = self.columns[CaseDecision].index("record") - len(COLUMNS[CaseDecision])
-        for _values, row, _score in (d for found in self.decisions.values() for d in found):
-            self.shared[CaseDecision].add(row[at])
+        self.decisions = {
+            slug: [
+                (values, (*row[:at], *row[at + 1 :], self.shared[CaseDecision].add(row[at])), score)
+                for values, row, score in found
+            ]
+            for slug, found in self.decisions.items()
+        }
         self.json_dumper = _json_dumper(self.encoded)
         self.write: Callable[[Batch], None] = lambda batch: self._write(batch, session)
 
@@ -479,6 +506,8 @@ class _Loader:
             if self.postgres and model in self.shared:
                 self._copy_shared(session, model, rows)
                 continue
+            if model in self.shared:
+                rows = self.shared[model].expand(rows, names)
             if self.postgres:  # binary, each value as its column's type; JSON encoded once
                 self._copy(session, table.name, names, self.types[model], rows)
                 continue
@@ -502,7 +531,7 @@ class _Loader:
         every value the batch's rows refer to is there (in this transaction)."""
         dialect = session.get_bind().dialect
         for model, rows in batch.items():
-            names = self.columns[model]
+            names = self.row_names[model]
             for key in sorted(model.__table__.foreign_keys, key=lambda k: k.parent.name):
                 if key.parent.name not in names:
                     continue
@@ -568,14 +597,7 @@ class _Loader:
                 [(known[table] + k, *value) for k, value in enumerate(added)],
             )
             known[table] += len(added)
-        number, key, rest = shared.number, itemgetter(*at), itemgetter(*keep)
-        self._copy(
-            session,
-            stage,
-            (*others, "n"),
-            [*(types[i] for i in keep), "int4"],
-            [(*rest(row), number[key(row)]) for row in rows],
-        )
+        self._copy(session, stage, (*others, "n"), [*(types[i] for i in keep), "int4"], rows)
         listed = ", ".join(others)
         joined = ", ".join(f"v.{name}" for name in shared.columns)
         inserted = session.execute(
@@ -739,8 +761,13 @@ class _Loader:
                             *(answer[0] for answer in (question.right, *question.wrong)),
                         ):
                             self.encoded[value] = value.encode()
-                        for shown in question.shown:
-                            self.shared[AttemptQuestion].add(shown, question.definition)
+                        question = self.questions[item.question.id] = replace(
+                            question,
+                            numbers=tuple(
+                                self.shared[AttemptQuestion].add(shown, question.definition)
+                                for shown in question.shown
+                            ),
+                        )
                     drawn.append(question)
                 found.append(drawn)
         return found
@@ -777,13 +804,12 @@ class _Loader:
                         aid,
                         position,
                         *question.columns,
-                        question.shown[int(uniform() * SHUFFLES)],
-                        question.definition,
                         answer,
                         t + ASKED[position],
                         None if still_open else points,
                         1.0,
                         None if still_open else correct,
+                        question.numbers[int(uniform() * SHUFFLES)],  # served, definition
                     )
                 )
             passed = not still_open and score >= pass_mark * len(drawn) - 1e-9
@@ -1164,15 +1190,11 @@ def _drop_secondary_indexes(session: Session) -> list[str]:
 
 
 def _build_indexes(bind: Any, definitions: list[str], analyze: bool) -> None:
-    """Build ``definitions`` on ``WRITERS`` connections side by side, a table's indexes one
-    after the other (and then, if ``analyze``, its planner statistics taken), each committed
-    as it is built, with a larger sort memory for these sessions only. The largest tables
-    go first, so the connections end together."""
-    tables = [model.__tablename__ for model in COLUMNS] if analyze else []
-    work: dict[str, list[str]] = {table: [] for table in tables}
-    for definition in definitions:
-        table = definition.split(" ON ")[1].split()[0].removeprefix("public.")
-        work.setdefault(table, []).append(definition)
+    """Build ``definitions`` on ``WRITERS`` connections side by side (the largest tables'
+    first: the two indexes of the served questions are built at once, their scans of the
+    table shared), each committed as it is built, with a larger sort memory for these
+    sessions only; then, if ``analyze``, take the loaded tables' planner statistics."""
+    tables = [model.__tablename__ for model in COLUMNS]
     with bind.connect() as connection:
         sizes = dict(
             connection.execute(
@@ -1180,12 +1202,18 @@ def _build_indexes(bind: Any, definitions: list[str], analyze: bool) -> None:
                     "SELECT relname, pg_relation_size(oid) FROM pg_class"
                     " WHERE oid = ANY(CAST(:tables AS regclass[]))"
                 ),
-                {"tables": list(work)},
+                {"tables": tables},
             ).all()
         )
-    pending = queue.SimpleQueue[tuple[str, list[str]]]()
-    for table in sorted(work, key=lambda t: sizes.get(t, 0), reverse=True):
-        pending.put((table, work[table]))
+
+    def size(statement: str) -> int:
+        return sizes.get(statement.split(" ON ")[1].split()[0].removeprefix("public."), 0)
+
+    pending = queue.SimpleQueue[str]()
+    for statement in sorted(definitions, key=size, reverse=True):
+        pending.put(statement)
+    for table in sorted(tables, key=lambda t: sizes.get(t, 0), reverse=True) if analyze else []:
+        pending.put(f"ANALYZE {table}")  # waits for the table's index builds, if any
     errors: list[BaseException] = []
 
     def build() -> None:
@@ -1196,12 +1224,11 @@ def _build_indexes(bind: Any, definitions: list[str], analyze: bool) -> None:
                 connection.exec_driver_sql("SET max_parallel_maintenance_workers = 0")
                 while True:
                     try:
-                        table, statements = pending.get_nowait()
+                        statement = pending.get_nowait()
                     except queue.Empty:
                         return
-                    for statement in statements + ([f"ANALYZE {table}"] if analyze else []):
-                        connection.exec_driver_sql(statement)
-                        connection.commit()
+                    connection.exec_driver_sql(statement)
+                    connection.commit()
         except BaseException as error:  # noqa: BLE001 - raised again below
             errors.append(error)
 
