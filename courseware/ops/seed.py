@@ -6,26 +6,26 @@ served questions and definitions stored as the engine stores them, answers grade
 engine's own rules), case decisions scored and recorded by the case engine, certificates
 earned, renewed, expired and revoked with their evidence, reminders and audit events.
 
-Rows are generated as tuples a few hundred learners at a time and go in with one binary COPY
-a table on PostgreSQL (two forked processes each generate every other chunk, and a writer
-thread of each writes its chunks through the process's own connection while it generates the
-next), one prepared INSERT run over the rows on SQLite. Each chunk draws from its own random
-stream and numbers its attempts and decisions from its own block of ids (``BLOCK``; the ids
-are not dense), so the rows are the same whichever process makes a chunk. On
-PostgreSQL the large JSON many rows share (a decision's case record, a served question's
-shuffle and definition) is copied once into each writer's temporary table and joined in on the
-server, the rows naming it by number; a superuser's writers leave out the foreign keys' per-row
-triggers (``session_replication_role = replica``, as pg_restore does) and check each batch's
-references with one query a key before it commits. Unique keys (and so what a chunk must be
-refused for) stay; the other indexes of the loaded tables but the served questions' are
-dropped for the load and built once from its rows at the end (also when the load fails). What the engines
-compute is computed once and reused: each case's decisions are scored and recorded on three
-variants, each bank's question sets are drawn ahead (a pool per quiz, so learners share sets as
-they share questions), each question is served in a few shuffles and every answer the seeder
-gives is graded once by the question type's own rule. The primary keys other rows point at
-(users, attempts, decisions) are assigned here, so no row needs a round trip; PostgreSQL's
-sequences are moved past them at the end. Seeding is an
-offline job: run it while nothing else writes to the database.
+Rows are generated as tuples a few hundred learners at a time and go in with one binary COPY a
+table on PostgreSQL (two forked processes each generate every other chunk, and a writer thread
+of each writes its chunks through the process's own connection while it generates the next),
+one prepared INSERT run over the rows on SQLite. Each chunk draws from its own random stream
+and numbers its attempts and decisions from its own block of ids (``BLOCK``; the ids are not
+dense), so the rows are the same whichever process makes a chunk. On PostgreSQL the large JSON
+many rows share (a decision's case record, a served question's shuffle and definition) is
+copied once into each writer's temporary table and joined in on the server, the rows naming it
+by number; a superuser's writers leave out the foreign keys' per-row triggers
+(``session_replication_role = replica``, as pg_restore does) and check each batch's references
+with one query a key before it commits. Unique keys (and so what a chunk must be refused for)
+stay; the other indexes of the loaded tables but the served questions' are dropped for the load
+and built once from its rows at the end (also when the load fails). What the engines compute is
+computed once and reused: each case's decisions are scored and recorded on three variants, each
+bank's question sets are drawn ahead (a pool per quiz, so learners share sets as they share
+questions), each question is served in a few shuffles and every answer the seeder gives is
+graded once by the question type's own rule. The primary keys other rows point at (users,
+attempts, decisions) are assigned here, so no row needs a round trip; PostgreSQL's sequences
+are moved past them at the end. Seeding is an offline job: run it while nothing else writes to
+the database.
 """
 
 from __future__ import annotations
