@@ -6,33 +6,39 @@ served questions and definitions stored as the engine stores them, answers grade
 engine's own rules), case decisions scored and recorded by the case engine, certificates
 earned, renewed, expired and revoked with their evidence, reminders and audit events.
 
-Rows are generated as tuples a few hundred learners at a time and go in with one binary COPY
-a table on PostgreSQL (two writer threads, each with its own connection, take the chunks while
-the next learners are generated), one prepared INSERT run over the rows on SQLite. On
-PostgreSQL the large JSON many rows share (a decision's case record, a served question's
-shuffle and definition) is copied once into each writer's temporary table and joined in on the
-server, the rows naming it by number; a superuser's writers leave out the foreign keys' per-row
-triggers (``session_replication_role = replica``, as pg_restore does) and check each batch's
-references with one query a key before it commits. Unique keys and indexes stay. What the engines
-compute is computed once and reused: each case's decisions are scored and recorded on three
-variants, each bank's question sets are drawn ahead (a pool per quiz, so learners share sets as
-they share questions), each question is served in a few shuffles and every answer the seeder
-gives is graded once by the question type's own rule. The primary keys other rows point at
-(users, attempts, decisions) are assigned here, so no row needs a round trip; PostgreSQL's
-sequences are moved past them at the end. Seeding is an
-offline job: run it while nothing else writes to the database.
+Rows are generated as tuples a few hundred learners at a time and go in with one binary COPY a
+table on PostgreSQL (two forked processes each generate every other chunk, and a writer thread
+of each writes its chunks through the process's own connection while it generates the next),
+one prepared INSERT run over the rows on SQLite. Each chunk draws from its own random stream
+and numbers its attempts and decisions from its own block of ids (``BLOCK``; the ids are not
+dense), so the rows are the same whichever process makes a chunk. On PostgreSQL the large JSON
+many rows share (a decision's case record, a served question's shuffle and definition) is
+copied once into each writer's temporary table and joined in on the server, the rows naming it
+by number; a superuser's writers leave out the foreign keys' per-row triggers
+(``session_replication_role = replica``, as pg_restore does) and check each batch's references
+with one query a key before it commits. Unique keys (and so what a chunk must be refused for)
+stay; the other indexes of the loaded tables but the served questions' are dropped for the load
+and built once from its rows at the end (also when the load fails). What the engines compute is
+computed once and reused: each case's decisions are scored and recorded on three variants, each
+bank's question sets are drawn ahead (a pool per quiz, so learners share sets as they share
+questions), each question is served in a few shuffles and every answer the seeder gives is
+graded once by the question type's own rule. The primary keys other rows point at (users,
+attempts, decisions) are assigned here, so no row needs a round trip; PostgreSQL's sequences
+are moved past them at the end. Seeding is an offline job: run it while nothing else writes to
+the database.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import pickle
 import queue
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from operator import itemgetter
 from typing import Any, cast
 
 from psycopg.adapt import Dumper
@@ -87,7 +93,8 @@ SEEDS = 500  # the seeds every option is graded on (courseware.casework.SEEDS)
 CHUNK = 250  # learners generated and inserted together
 DRAWS = 120  # question sets drawn ahead for each quiz
 SHUFFLES = 12  # ways each question is served (its choices or steps shuffled)
-WRITERS = 2  # PostgreSQL sessions writing chunks side by side
+WRITERS = 2  # PostgreSQL processes generating and writing chunks side by side
+BLOCK = CHUNK * 40  # attempt and decision ids a chunk may take (one block each)
 ASKED = tuple(timedelta(seconds=40 * position) for position in range(200))
 
 # Each table's columns in the order the generator writes its rows (tuples keep this short).
@@ -228,6 +235,7 @@ class _Question:
     shown: tuple[str, ...]
     right: tuple[str, float, bool]  # answer, points, correct
     wrong: tuple[tuple[str, float, bool], ...]
+    numbers: tuple[int, ...] = ()  # each shuffle's (and the definition's) shared number
 
     @classmethod
     def of(cls, item: Any, rng: random.Random) -> _Question:
@@ -263,11 +271,28 @@ class _Shared:
     values: list[tuple[str, ...]] = field(default_factory=list)
     number: dict[Any, int] = field(default_factory=dict)
 
-    def add(self, *value: str) -> None:
-        key = value if len(value) > 1 else value[0]  # as itemgetter gives it
+    def add(self, *value: str) -> int:
+        """The value's number (a new one if it is new)."""
+        key = value if len(value) > 1 else value[0]
         if key not in self.number:
             self.number[key] = len(self.values)
             self.values.append(value)
+        return self.number[key]
+
+    def others(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """A generated row's columns: ``names`` without the shared ones, then the number."""
+        return (*(name for name in names if name not in self.columns), "n")
+
+    def expand(self, rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """Generated rows as rows of ``names``, the shared values put back in (SQLite)."""
+        others = self.others(names)
+        picks = [
+            (others.index(name), -1) if name in others else (-1, self.columns.index(name))
+            for name in names
+        ]
+        return [
+            tuple(row[i] if i >= 0 else self.values[row[-1]][j] for i, j in picks) for row in rows
+        ]
 
 
 def _unstage(session: Session, shared: list[_Shared]) -> None:
@@ -363,6 +388,8 @@ class _Loader:
             for m in (User, QuizAttempt, CaseDecision)
         }
         self.tag = self.next_id[User]  # keeps names, tokens and codes unique across loads
+        self.first_learner: int | None = None  # the learners' first id, after the staff's
+        self.blocks: dict[Any, int] = {}  # where the chunks' blocks of ids start
         self.rng = random.Random(f"{seed}:{self.tag}")  # noqa: S311 - synthetic data
         self.lessons = [lesson for m in catalogue.modules for lesson in m.lessons]
         self.quiz_after = {m.lessons[-1].slug: m.slug for m in catalogue.modules if m.lessons}
@@ -409,9 +436,19 @@ class _Loader:
             CaseDecision: _Shared("pg_temp.seed_case_records", ("record",)),
             AttemptQuestion: _Shared("pg_temp.seed_questions", ("served", "definition")),
         }
+        # The rows are generated with the shared values' numbers in their place (last).
+        self.row_names = {
+            model: self.shared[model].others(names) if model in self.shared else names
+            for model, names in self.columns.items()
+        }
         at = self.columns[CaseDecision].index("record") - len(COLUMNS[CaseDecision])
-        for _values, row, _score in (d for found in self.decisions.values() for d in found):
-            self.shared[CaseDecision].add(row[at])
+        self.decisions = {
+            slug: [
+                (values, (*row[:at], *row[at + 1 :], self.shared[CaseDecision].add(row[at])), score)
+                for values, row, score in found
+            ]
+            for slug, found in self.decisions.items()
+        }
         self.json_dumper = _json_dumper(self.encoded)
         self.write: Callable[[Batch], None] = lambda batch: self._write(batch, session)
 
@@ -469,6 +506,8 @@ class _Loader:
             if self.postgres and model in self.shared:
                 self._copy_shared(session, model, rows)
                 continue
+            if model in self.shared:
+                rows = self.shared[model].expand(rows, names)
             if self.postgres:  # binary, each value as its column's type; JSON encoded once
                 self._copy(session, table.name, names, self.types[model], rows)
                 continue
@@ -492,7 +531,7 @@ class _Loader:
         every value the batch's rows refer to is there (in this transaction)."""
         dialect = session.get_bind().dialect
         for model, rows in batch.items():
-            names = self.columns[model]
+            names = self.row_names[model]
             for key in sorted(model.__table__.foreign_keys, key=lambda k: k.parent.name):
                 if key.parent.name not in names:
                     continue
@@ -558,14 +597,7 @@ class _Loader:
                 [(known[table] + k, *value) for k, value in enumerate(added)],
             )
             known[table] += len(added)
-        number, key, rest = shared.number, itemgetter(*at), itemgetter(*keep)
-        self._copy(
-            session,
-            stage,
-            (*others, "n"),
-            [*(types[i] for i in keep), "int4"],
-            [(*rest(row), number[key(row)]) for row in rows],
-        )
+        self._copy(session, stage, (*others, "n"), [*(types[i] for i in keep), "int4"], rows)
         listed = ", ".join(others)
         joined = ", ".join(f"v.{name}" for name in shared.columns)
         inserted = session.execute(
@@ -627,6 +659,32 @@ class _Loader:
                 ).scalar_one()
                 self.cohorts.setdefault(branch, []).append((cohort_id, row["due_date"], opens))
         self.session.commit()
+        return shown
+
+    def chunk(self, index: int, learners: int) -> dict[str, int]:
+        """Generate chunk ``index`` of ``learners`` and hand it to the writer; returns each
+        stage reached and its first learner's number.
+
+        A chunk draws from its own random stream, and its attempts and decisions are
+        numbered from its own block of ids, so it comes out the same whichever process
+        makes it, and in whatever order.
+        """
+        if self.first_learner is None:  # the staff took theirs
+            self.first_learner, self.blocks = self.next_id[User], dict(self.next_id)
+        first = index * CHUNK
+        self.rng = random.Random(f"{self.seed}:{self.tag}:{index}")  # noqa: S311
+        self.next_id[User] = self.first_learner + first
+        for model in (QuizAttempt, CaseDecision):
+            self.next_id[model] = self.blocks[model] + index * BLOCK
+        shown: dict[str, int] = {}
+        for n in range(first, min(learners, first + CHUNK)):
+            state, uid = self.learner(self.tag + n)
+            self.remind(uid, self.tag + n, state)
+            shown.setdefault(state, self.tag + n)
+        for model in (QuizAttempt, CaseDecision):
+            if self.next_id[model] > self.blocks[model] + (index + 1) * BLOCK:
+                raise RuntimeError(f"chunk {index}: more {model.__tablename__} than BLOCK ids")
+        self.flush()
         return shown
 
     def learner(self, number: int) -> tuple[str, int]:
@@ -703,8 +761,13 @@ class _Loader:
                             *(answer[0] for answer in (question.right, *question.wrong)),
                         ):
                             self.encoded[value] = value.encode()
-                        for shown in question.shown:
-                            self.shared[AttemptQuestion].add(shown, question.definition)
+                        question = self.questions[item.question.id] = replace(
+                            question,
+                            numbers=tuple(
+                                self.shared[AttemptQuestion].add(shown, question.definition)
+                                for shown in question.shown
+                            ),
+                        )
                     drawn.append(question)
                 found.append(drawn)
         return found
@@ -741,13 +804,12 @@ class _Loader:
                         aid,
                         position,
                         *question.columns,
-                        question.shown[int(uniform() * SHUFFLES)],
-                        question.definition,
                         answer,
                         t + ASKED[position],
                         None if still_open else points,
                         1.0,
                         None if still_open else correct,
+                        question.numbers[int(uniform() * SHUFFLES)],  # served, definition
                     )
                 )
             passed = not still_open and score >= pass_mark * len(drawn) - 1e-9
@@ -950,42 +1012,56 @@ def seed_load(
         session, catalogue, policy, (now or utcnow()).astimezone(UTC), seed, password_hash
     )
     report = SeedReport(learners, accounts=loader.staff_and_cohorts())
-    shown: dict[str, str] = {}
+    shown: dict[str, int] = {}
+    counts, loader.counts = loader.counts, {}  # the staff's; the chunks count their own
     bind = session.get_bind()
-    writer = None
-    connections = []
-    if loader.postgres and isinstance(bind, Engine):
-        # each writer keeps its connection (and its temporary tables) for the whole load
-        connections = [bind.connect() for _ in range(WRITERS)]
-        writer = _Writers(
-            loader._write,
-            [Session(c) for c in connections],
-            lambda s: _unstage(s, list(loader.shared.values())),
-        )
-        loader.write = writer
+    chunks = range((learners + CHUNK - 1) // CHUNK)
+    # Secondary indexes are built once from the loaded rows instead of kept up to date row
+    # by row; unique keys and foreign keys stay, so a refused row still fails its chunk.
+    postgres_engine = loader.postgres and isinstance(bind, Engine)
+    dropped = _drop_secondary_indexes(session) if postgres_engine else []
+    loaded = False
     try:
-        for start in range(0, learners, CHUNK):
-            for n in range(start, min(learners, start + CHUNK)):
-                state, uid = loader.learner(loader.tag + n)
-                loader.remind(uid, loader.tag + n, state)
-                shown.setdefault(state, f"officer{loader.tag + n:05d}")
-            loader.flush()
-            if progress:
-                progress(min(learners, start + CHUNK) - start)
+        if postgres_engine:
+            parts = _generate_in_processes(loader, bind, learners, progress)
+        else:
+            parts = []
+            for index in chunks:
+                parts.append((loader.chunk(index, learners), {}))
+                if progress:
+                    progress(min(learners, (index + 1) * CHUNK) - index * CHUNK)
+            parts.append(({}, loader.counts))
+        loaded = True
     finally:
         try:
-            if writer:
-                writer.close()
-        finally:
-            for connection in connections:
-                connection.close()
             _unstage(session, list(loader.shared.values()))
-    report.accounts += [(f"trainee ({state})", name) for state, name in sorted(shown.items())]
-    report.rows = dict(loader.counts)
+        finally:
+            if postgres_engine:  # and the loaded tables' statistics, if they were loaded
+                _build_indexes(bind, dropped, analyze=loaded)
+    for part_shown, part_counts in parts:
+        for state, number in part_shown.items():
+            shown[state] = min(number, shown.get(state, number))
+        for table, count in part_counts.items():
+            counts[table] = counts.get(table, 0) + count
+    report.accounts += [
+        (f"trainee ({state})", f"officer{number:05d}") for state, number in sorted(shown.items())
+    ]
+    tables = [model.__tablename__ for model in COLUMNS]
+    report.rows = {table: counts[table] for table in tables if table in counts}
     backfill_first_activity(session)
     session.commit()
-    _analyze(session)
+    if postgres_engine:  # the loaded tables were analysed with their indexes
+        _analyze(session, User, Cohort)
+    else:
+        _analyze(session)
     # The HR summary, counted once from the loaded rows (the COPY bypassed the session).
+    if loader.postgres:
+        # Its counts hash every activity row: memory enough for the hashes, for this
+        # transaction only; and a superuser's rebuild leaves out the per-row foreign-key
+        # triggers (its accounts are the users table's own rows).
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+        if loader.batch_checks:
+            session.execute(text("SET LOCAL session_replication_role = replica"))
     summary.rebuild(session, summary.SummaryKeys.of(course_keys(catalogue, policy)))
     session.commit()
     _analyze(session, LearnerSummary, LearnerModuleSummary)  # the rest was analysed above
@@ -997,6 +1073,177 @@ def seed_load(
             session.execute(text(f"SELECT setval({sequence}, {top})"))
         session.commit()
     return report
+
+
+Part = tuple[dict[str, int], dict[str, int]]  # stages reached (first number), rows per table
+
+
+def _generate_in_processes(
+    loader: _Loader, bind: Engine, learners: int, progress: Callable[[int], None] | None
+) -> list[Part]:
+    """Generate and write the chunks in ``WRITERS`` forked processes, chunk k in process
+    k % WRITERS, each writing through its own connection (PostgreSQL) while it generates
+    the next; returns what each chunk and process reported. A process that fails stops the
+    others at their next chunk, and its error is raised here once all have stopped (the
+    chunks committed before stay, as on one process)."""
+    context = multiprocessing.get_context("fork")
+    messages = context.Queue()
+    stop = context.Event()
+    processes = [
+        context.Process(
+            target=_generate_part,
+            args=(loader, bind, part, learners, messages, stop),
+            name=f"seed-{part}",
+            daemon=True,
+        )
+        for part in range(WRITERS)
+    ]
+    for process in processes:
+        process.start()
+    parts: list[Part] = []
+    error: BaseException | None = None
+    running = len(processes)
+    try:
+        while running:
+            try:
+                kind, value = messages.get(timeout=1)
+            except queue.Empty:
+                if any(p.exitcode not in (None, 0) for p in processes):
+                    error = error or RuntimeError("a seeding process ended without a word")
+                    break
+                continue
+            if kind == "chunk":
+                done, shown = value
+                parts.append((shown, {}))
+                if progress:
+                    progress(done)
+            elif kind == "done":
+                parts.append(({}, value))
+                running -= 1
+            else:
+                error, running = error or value, running - 1
+                stop.set()
+    finally:
+        stop.set()
+        for process in processes:
+            process.join()
+    if error is not None:
+        raise error
+    return parts
+
+
+def _generate_part(
+    loader: _Loader,
+    bind: Engine,
+    part: int,
+    learners: int,
+    messages: Any,
+    stop: Any,
+) -> None:
+    """One seeding process: its chunks, written on a thread through its own connection."""
+    try:
+        bind.dispose(close=False)  # the parent's pooled connections stay the parent's
+        chunks = range(part, (learners + CHUNK - 1) // CHUNK, WRITERS)
+        with bind.connect() as connection:
+            writer = _Writers(
+                loader._write,
+                [Session(connection)],
+                lambda s: _unstage(s, list(loader.shared.values())),
+            )
+            loader.write = writer
+            try:
+                for index in chunks:
+                    if stop.is_set():
+                        break
+                    shown = loader.chunk(index, learners)
+                    done = min(learners, (index + 1) * CHUNK) - index * CHUNK
+                    messages.put(("chunk", (done, shown)))
+            finally:
+                writer.close()
+        messages.put(("done", loader.counts))
+    except BaseException as error:  # noqa: BLE001 - raised again in the parent
+        try:
+            pickle.dumps(error)
+        except Exception:  # noqa: BLE001 - the error's text is what is left to tell
+            error = RuntimeError(repr(error))
+        messages.put(("error", error))
+
+
+def _drop_secondary_indexes(session: Session) -> list[str]:
+    """Drop the loaded tables' indexes that neither enforce a unique key nor back a
+    constraint (PostgreSQL), committed; returns their definitions to build again.
+
+    The served questions keep theirs: their rows are wide (the served JSON), so a build
+    reads a large table (12.6 GB at 100,000 learners) and sorts 8.5 million keys, 25 s of
+    one core for the two, where keeping them up to date costs about 8 s spread over the load.
+    """
+    tables = [model.__tablename__ for model in COLUMNS if model is not AttemptQuestion]
+    found = session.execute(
+        text(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+            " FROM pg_index i WHERE i.indrelid = ANY(CAST(:tables AS regclass[]))"
+            " AND NOT i.indisunique AND NOT i.indisprimary AND NOT EXISTS"
+            " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+            " ORDER BY 1"
+        ),
+        {"tables": tables},
+    ).all()
+    for name, _definition in found:
+        session.execute(text(f"DROP INDEX {name}"))
+    session.commit()
+    return [definition for _name, definition in found]
+
+
+def _build_indexes(bind: Any, definitions: list[str], analyze: bool) -> None:
+    """Build ``definitions`` on ``WRITERS`` connections side by side (the largest tables'
+    first: the two indexes of the served questions are built at once, their scans of the
+    table shared), each committed as it is built, with a larger sort memory for these
+    sessions only; then, if ``analyze``, take the loaded tables' planner statistics."""
+    tables = [model.__tablename__ for model in COLUMNS]
+    with bind.connect() as connection:
+        sizes = dict(
+            connection.execute(
+                text(
+                    "SELECT relname, pg_relation_size(oid) FROM pg_class"
+                    " WHERE oid = ANY(CAST(:tables AS regclass[]))"
+                ),
+                {"tables": tables},
+            ).all()
+        )
+
+    def size(statement: str) -> int:
+        return sizes.get(statement.split(" ON ")[1].split()[0].removeprefix("public."), 0)
+
+    pending = queue.SimpleQueue[str]()
+    for statement in sorted(definitions, key=size, reverse=True):
+        pending.put(statement)
+    for table in sorted(tables, key=lambda t: sizes.get(t, 0), reverse=True) if analyze else []:
+        pending.put(f"ANALYZE {table}")  # waits for the table's index builds, if any
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            with bind.connect() as connection:
+                # two builders already keep both cores busy: no parallel workers besides
+                connection.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+                connection.exec_driver_sql("SET max_parallel_maintenance_workers = 0")
+                while True:
+                    try:
+                        statement = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    connection.exec_driver_sql(statement)
+                    connection.commit()
+        except BaseException as error:  # noqa: BLE001 - raised again below
+            errors.append(error)
+
+    builders = [threading.Thread(target=build, name="seed-index") for _ in range(WRITERS)]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join()
+    if errors:
+        raise errors[0]
 
 
 def _analyze(session: Session, *models: Any) -> None:

@@ -190,11 +190,14 @@ def _loaded_rows(session: Session) -> dict[str, list[tuple]]:
     return found
 
 
-def test_postgresql_copy_writes_the_rows_sqlite_inserts(app, db, course, tmp_path):
-    # PostgreSQL takes the rows by COPY from writer threads, SQLite by INSERT: the same seed
-    # at the same moment gives the same rows, read back through the application's types.
+def test_postgresql_copy_writes_the_rows_sqlite_inserts(app, db, course, tmp_path, monkeypatch):
+    # PostgreSQL generates the chunks in two processes and takes the rows by COPY, SQLite
+    # generates them one after the other and inserts them: the same seed at the same moment
+    # gives the same rows, read back through the application's types. Chunks of 7 learners
+    # spread the 40 over both processes.
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("compares PostgreSQL's COPY with SQLite's inserts")
+    monkeypatch.setattr(seed, "CHUNK", 7)
     now = datetime(2026, 3, 1, 9, tzinfo=UTC)
     catalogue = CatalogueCache().get(db)
     db.commit()
@@ -216,3 +219,31 @@ def test_postgresql_copy_writes_the_rows_sqlite_inserts(app, db, course, tmp_pat
         engine.dispose()
     assert expected["attempt_questions"] and expected["case_decisions"]
     assert _loaded_rows(db) == expected
+
+
+def _indexes(db: Session) -> list[tuple[str, str]]:
+    return sorted(
+        db.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        ).all()
+    )
+
+
+def test_the_load_builds_again_the_indexes_it_dropped(app, db, course):
+    # The PostgreSQL load drops the tables' non-unique indexes for the COPY and builds them
+    # from the loaded rows; the same indexes are there after a load and after a failed one.
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("only the PostgreSQL load drops indexes (SQLite inserts with them)")
+    before = _indexes(db)
+    assert "ix_case_decisions_decided_at" in dict(before)
+    db.rollback()
+    _seed(db, 10, seed=4)
+    assert _indexes(db) == before
+    # the second learner of the next load is named after the id after this account's
+    top = db.scalar(select(func.max(User.id)))
+    db.add(User(username=f"officer{top + 3:05d}", display_name="x", password_hash="x"))
+    db.commit()
+    with pytest.raises((IntegrityError, psycopg.errors.UniqueViolation)):
+        _seed(db, 5, seed=1)
+    db.rollback()
+    assert _indexes(db) == before
