@@ -1022,7 +1022,7 @@ def seed_load(
     dropped = _drop_secondary_indexes(session) if postgres_engine else []
     loaded = False
     try:
-        if postgres_engine:
+        if postgres_engine and _can_fork():
             parts = _generate_in_processes(loader, bind, learners, progress)
         else:
             parts = []
@@ -1076,6 +1076,12 @@ def seed_load(
 
 
 Part = tuple[dict[str, int], dict[str, int]]  # stages reached (first number), rows per table
+
+
+def _can_fork() -> bool:
+    """Whether this system forks processes (not Windows): else one process makes every
+    chunk, as on SQLite."""
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _generate_in_processes(

@@ -190,14 +190,18 @@ def _loaded_rows(session: Session) -> dict[str, list[tuple]]:
     return found
 
 
-def test_postgresql_copy_writes_the_rows_sqlite_inserts(app, db, course, tmp_path, monkeypatch):
-    # PostgreSQL generates the chunks in two processes and takes the rows by COPY, SQLite
-    # generates them one after the other and inserts them: the same seed at the same moment
-    # gives the same rows, read back through the application's types. Chunks of 7 learners
-    # spread the 40 over both processes.
+@pytest.mark.parametrize("forks", [True, False], ids=["two-processes", "no-fork"])
+def test_postgresql_copy_writes_the_rows_sqlite_inserts(
+    app, db, course, tmp_path, monkeypatch, forks
+):
+    # PostgreSQL generates the chunks in two processes (one, where the system cannot fork:
+    # Windows) and takes the rows by COPY, SQLite generates them one after the other and
+    # inserts them: the same seed at the same moment gives the same rows, read back through
+    # the application's types. Chunks of 7 learners spread the 40 over both processes.
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("compares PostgreSQL's COPY with SQLite's inserts")
     monkeypatch.setattr(seed, "CHUNK", 7)
+    monkeypatch.setattr(seed, "_can_fork", lambda: forks)
     now = datetime(2026, 3, 1, 9, tzinfo=UTC)
     catalogue = CatalogueCache().get(db)
     db.commit()
