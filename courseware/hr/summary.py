@@ -130,6 +130,27 @@ def _only(column: Any, ids: Ids) -> list[ColumnElement[bool]]:
     return [column.in_(ids if isinstance(ids, BindParameter) else list(ids))]
 
 
+def _account_columns(latest: Any) -> list[Any]:
+    """The summary row's account, cohort and latest-certificate columns (``latest``: the
+    certificate table aliased to the account's newest cycle), as both counts write them."""
+    return [
+        User.id.label("user_id"),
+        and_(User.role == LEARNER_ROLE, User.active.is_(True)).label("learner"),
+        User.username,
+        User.display_name,
+        User.employee_id,
+        User.branch,
+        Cohort.id.label("cohort_id"),
+        Cohort.name.label("cohort_name"),
+        due_date_expression().label("due_date"),
+        latest.cycle.label("cert_cycle"),
+        latest.code.label("certificate_code"),
+        latest.expires_at.label("expires_at"),
+        latest.revoked_at.label("revoked_at"),
+        User.first_active_at,
+    ]
+
+
 def raw_rows(keys: SummaryKeys, ids: Ids = None) -> Select[Any]:
     """Each account's summary row counted from the raw tables (``ids``: only those)."""
     course = keys.course()
@@ -170,23 +191,9 @@ def raw_rows(keys: SummaryKeys, ids: Ids = None) -> Select[Any]:
     parts["last_active_at"] = select(last.c.user_id, func.max(last.c.at).label("n")).group_by(
         last.c.user_id
     )
-    due = due_date_expression()
     statement = (
         select(
-            User.id.label("user_id"),
-            and_(User.role == LEARNER_ROLE, User.active.is_(True)).label("learner"),
-            User.username,
-            User.display_name,
-            User.employee_id,
-            User.branch,
-            Cohort.id.label("cohort_id"),
-            Cohort.name.label("cohort_name"),
-            due.label("due_date"),
-            latest.cycle.label("cert_cycle"),
-            latest.code.label("certificate_code"),
-            latest.expires_at.label("expires_at"),
-            latest.revoked_at.label("revoked_at"),
-            User.first_active_at,
+            *_account_columns(latest),
         )
         .select_from(User)
         .outerjoin(cycles, cycles.c.user_id == User.id)
@@ -235,20 +242,7 @@ def account_rows(keys: SummaryKeys, ids: Sequence[int] | BindParameter[Any]) -> 
     ).subquery("acts")
     return (
         select(
-            User.id.label("user_id"),
-            and_(User.role == LEARNER_ROLE, User.active.is_(True)).label("learner"),
-            User.username,
-            User.display_name,
-            User.employee_id,
-            User.branch,
-            Cohort.id.label("cohort_id"),
-            Cohort.name.label("cohort_name"),
-            due_date_expression().label("due_date"),
-            latest.cycle.label("cert_cycle"),
-            latest.code.label("certificate_code"),
-            latest.expires_at.label("expires_at"),
-            latest.revoked_at.label("revoked_at"),
-            User.first_active_at,
+            *_account_columns(latest),
             value(
                 select(func.count())
                 .select_from(LessonProgress)
