@@ -1015,7 +1015,6 @@ def seed_load(
     shown: dict[str, int] = {}
     counts, loader.counts = loader.counts, {}  # the staff's; the chunks count their own
     bind = session.get_bind()
-    chunks = range((learners + CHUNK - 1) // CHUNK)
     # Secondary indexes are built once from the loaded rows instead of kept up to date row
     # by row; unique keys and foreign keys stay, so a refused row still fails its chunk.
     postgres_engine = loader.postgres and isinstance(bind, Engine)
@@ -1025,12 +1024,7 @@ def seed_load(
         if postgres_engine and _can_fork():
             parts = _generate_in_processes(loader, bind, learners, progress)
         else:
-            parts = []
-            for index in chunks:
-                parts.append((loader.chunk(index, learners), {}))
-                if progress:
-                    progress(min(learners, (index + 1) * CHUNK) - index * CHUNK)
-            parts.append(({}, loader.counts))
+            parts = _generate_here(loader, learners, progress)
         loaded = True
     finally:
         try:
@@ -1076,6 +1070,19 @@ def seed_load(
 
 
 Part = tuple[dict[str, int], dict[str, int]]  # stages reached (first number), rows per table
+
+
+def _generate_here(
+    loader: _Loader, learners: int, progress: Callable[[int], None] | None
+) -> list[Part]:
+    """Generate and write every chunk in this process, one after the other."""
+    parts: list[Part] = []
+    for index in range((learners + CHUNK - 1) // CHUNK):
+        parts.append((loader.chunk(index, learners), {}))
+        if progress:
+            progress(min(learners, (index + 1) * CHUNK) - index * CHUNK)
+    parts.append(({}, loader.counts))
+    return parts
 
 
 def _can_fork() -> bool:

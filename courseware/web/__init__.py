@@ -23,10 +23,9 @@ def init_web(app: Flask) -> None:
     from courseware.web.common.auth import bp as auth_bp
     from courseware.web.common.main import bp as main_bp
     from courseware.web.common.policy import init_policy
+    from courseware.web.hr import dashboard as hr_dashboard
     from courseware.web.hr.audit import bp as hr_audit_bp
     from courseware.web.hr.cohorts import bp as hr_cohorts_bp
-    from courseware.web.hr.dashboard import bp as hr_bp
-    from courseware.web.hr.dashboard import prepare_workers as prepare_hr_workers
     from courseware.web.hr.people import bp as people_bp
     from courseware.web.learner.cases import bp as cases_bp
     from courseware.web.learner.certificates import bp as certificates_bp
@@ -69,7 +68,7 @@ def init_web(app: Flask) -> None:
         people_bp,
         cases_bp,
         author_cases_bp,
-        hr_bp,
+        hr_dashboard.bp,
         hr_cohorts_bp,
         hr_audit_bp,
         transcript_bp,
@@ -83,9 +82,6 @@ def init_web(app: Flask) -> None:
         studio_reports_bp,
     ):
         app.register_blueprint(blueprint)
-    database.warm_before_fork(
-        app,
-        extensions.SUPPORTED_LOCALES,
-        also=(extensions.compile_user_statement, prepare_hr_workers),
-    )
+    warm = (extensions.compile_user_statement, hr_dashboard.prepare_workers)
+    database.warm_before_fork(app, extensions.SUPPORTED_LOCALES, also=warm)
     install_lesson_fast_path(app)
