@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -218,5 +218,47 @@ def end_all_sessions(user: User) -> None:
     user.session_version += 1
 
 
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.role, User.username)))
+ACCOUNTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    """One page of the accounts list, and how many accounts match in all."""
+
+    users: list[User]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def page_of_users(
+    session: Session, q: str = "", page: int = 1, per_page: int = ACCOUNTS_PER_PAGE
+) -> AccountPage:
+    """The accounts in role and user-name order, one page of them (a page past the last is
+    the last); with ``q``, those whose user name, display name or branch contains it, in
+    any case."""
+    conditions = []
+    if q:
+        needle = q.lower()
+        conditions.append(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (User.username, User.display_name, User.branch)
+                )
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    found = session.scalars(
+        select(User)
+        .where(*conditions)
+        .order_by(User.role, User.username)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return AccountPage(list(found), total, page, per_page)

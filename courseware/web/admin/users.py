@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,21 +21,35 @@ from courseware.web.common.forms import AccountForm
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+@dataclass(frozen=True)
+class AccountQuery:
+    """The accounts list's search and page, as its links carry them."""
+
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> AccountQuery:
+        page = args.get("page", "")
+        return cls((args.get("q") or "").strip()[:64], int(page) if page.isdigit() else 1)
+
+    def args(self, page: int | None = None) -> dict[str, str | int]:
+        found: dict[str, str | int] = {"q": self.q, "page": self.page if page is None else page}
+        return {k: v for k, v in found.items() if v not in ("", 1)}
+
+
 @bp.get("/")
 @roles_required("admin")
 def users():
-    query = (request.args.get("q") or "").strip().lower()[:64]
-    everyone = accounts.list_users(db_session())
-    if query:
-        everyone = [
-            u
-            for u in everyone
-            if query in u.username.lower()
-            or query in u.display_name.lower()
-            or query in u.branch.lower()
-        ]
+    query = AccountQuery.from_args(request.args)
+    found = accounts.page_of_users(db_session(), query.q, query.page)
     return render_template(
-        "admin/users.html", users=everyone, q=query, content_errors=catalogue().errors
+        "admin/users.html",
+        users=found.users,
+        found=found,
+        query=replace(query, page=found.page),
+        q=query.q,
+        content_errors=catalogue().errors,
     )
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from courseware.core.models import AuditEvent, User
@@ -136,3 +136,43 @@ def test_reset_password_shows_a_temporary_password_that_works_once(app, client, 
 def test_unknown_user_is_404(client, users):
     login(client, "admin")
     assert client.get("/admin/users/99999").status_code == 404
+
+
+def _listed(page: str) -> list[str]:
+    return re.findall(r'<a href="/admin/users/\d+">([^<]+)</a>', page)
+
+
+def test_the_accounts_list_comes_a_page_at_a_time_and_searches_every_account(
+    client, users, db: Session
+):
+    """With thousands of accounts the admin's landing page stays one page long (it was every
+    account: 3 MB of HTML and seconds at 10,000 learners); a search finds an account on any
+    page, in any case, and the page links keep the search."""
+    for n in range(70):
+        db.add(
+            User(
+                username=f"officer{n:03d}",
+                display_name=f"Officer {n:03d}",
+                role="trainee",
+                branch="高雄分行" if n == 64 else "台北分行",
+                password_hash="x",
+            )
+        )
+    db.commit()
+    login(client, "admin")
+    first = client.get("/admin/").get_data(as_text=True)
+    shown = _listed(first)
+    assert len(shown) == 50
+    assert 'rel="next"' in first and "/admin/?page=2" in first
+    rest = _listed(client.get("/admin/?page=2").get_data(as_text=True))
+    every = db.scalar(select(func.count()).select_from(User))
+    assert len(rest) == every - 50 and not set(rest) & set(shown)
+    assert _listed(client.get("/admin/?page=99").get_data(as_text=True)) == rest  # the last
+
+    assert "officer064" not in shown  # trainees come after the staff's roles
+    found = client.get("/admin/?q=OFFICER06").get_data(as_text=True)
+    assert sorted(_listed(found)) == [f"officer06{d}" for d in range(10)]
+    assert _listed(client.get("/admin/?q=高雄").get_data(as_text=True)) == ["officer064"]
+    assert 'rel="next"' not in found
+    many = client.get("/admin/?q=officer").get_data(as_text=True)
+    assert "/admin/?q=officer&amp;page=2" in many
