@@ -27,7 +27,7 @@ from courseware.core.db import make_engine
 from courseware.core.models import AuditEvent, Reminder
 from courseware.ops import migrate
 from courseware.ops.seed import seed_load
-from tests.browser.conftest import ROOT, SETTINGS, _buffered
+from tests.browser.conftest import ACTION_TIMEOUT_MS, ROOT, SETTINGS, _buffered
 from tests.browser.site import LiveSite, Watch, sign_in
 from tests.conftest import Inbox, mail_server
 
@@ -106,7 +106,7 @@ def desk(browser: Browser, seeded) -> Iterator[Page]:
     )
     watch = Watch(context)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
     yield page
     watch.assert_clean()
     context.close()
