@@ -598,6 +598,9 @@ def _swap_schemas(engine: Engine, scratch: str, aside: str) -> None:
                     connection.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT"))
                 connection.execute(text(f"ALTER SCHEMA public RENAME TO {aside}"))
                 connection.execute(text(f"ALTER SCHEMA {scratch} RENAME TO public"))
+                # Every row a web worker keeps may have changed (web.learner.lesson_watch):
+                # they forget them all when this commits.
+                connection.execute(text("SELECT pg_notify('courseware_learner', '*')"))
             return
         except OperationalError as exc:
             busy = getattr(exc.orig, "sqlstate", None) == "55P03"  # lock_not_available

@@ -150,3 +150,32 @@ def test_backup_leaves_the_temporary_file_of_a_backup_still_running(app, tmp_pat
         assert running.read_bytes() == b"being written"
     backup.backup(database_engine(app), target)
     assert not running.exists()
+
+
+def test_a_restore_tells_every_worker_to_forget_and_keeps_the_change_triggers(
+    app, db, tmp_path: Path
+):
+    """The lesson page's kept rows (web.learner.lesson_watch) are forgotten by every worker
+    when a restore swaps the data in, and the restored schema still announces changes."""
+    engine = database_engine(app)
+    if engine.dialect.name != "postgresql":
+        return  # SQLite keeps no rows and has no notifications
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    make_user(db, "kept")
+    env = _env(app)
+    target = tmp_path / "academy.backup"
+    assert CliRunner().invoke(cli.main, ["backup", str(target)], env=env).exit_code == 0
+    url = make_url(engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute("LISTEN courseware_learner")
+        backup.restore(engine, target)  # (the command then also bumps the course version)
+        heard = [n.payload for n in listener.notifies(timeout=1.0, stop_after=1)]
+        assert heard == ["*"]
+        triggers = listener.execute(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND t.tgname LIKE '%\\_notify'"
+        ).fetchone()
+        assert triggers == (17,)  # 4 tables x (insert, update, delete, truncate) + content_state

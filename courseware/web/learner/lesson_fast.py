@@ -10,7 +10,8 @@ wraps the application's WSGI callable and answers exactly that case with:
 - ONE database statement (SQLAlchemy Core, no ORM): the account (active, session version,
   role, name, must it change its password), the course version, the unread notices, the
   recent view of this lesson (the same rule as ``progress.recent_view``) and whether the
-  reader answered its exercises;
+  reader answered its exercises; on PostgreSQL, the row is kept by the worker and used again
+  until anything in it changes (``lesson_watch``: the database notifies every change);
 - the reader's CSRF token signed once per raw token (tokens have no time limit here:
   ``WTF_CSRF_TIME_LIMIT`` is None), and no re-sent session cookie (its expiry moves when
   the guard renews ``seen``, every 30 seconds, on the full path);
@@ -58,6 +59,7 @@ from courseware.web.common.policy import KEY as POLICY_KEY
 from courseware.web.common.requestlog import write_line
 from courseware.web.common.security import HSTS, PAGE_HEADERS
 from courseware.web.learner.learn import cached_shell, reading_rule, shell_key
+from courseware.web.learner.lesson_watch import StateWatch
 
 LESSON_PATH = re.compile(r"/modules/([^/]+)/([^/]+)")
 ROUTE = "/modules/<slug>/<lesson_slug>"
@@ -85,6 +87,7 @@ _STATE = (
             PracticeAnswer.lesson_slug == bindparam("lesson_slug"),
         )
         .label("answered"),
+        LessonProgress.last_viewed_at,  # how long a kept row's view stays recent
     )
     .select_from(User)
     .outerjoin(LessonProgress, recent_view_condition(User.id))
@@ -173,7 +176,7 @@ class LessonFastPath:
         if row is None:  # no such account, or the database failed: the full path says so
             return None
         (active, session_version, role, name, must_change, course, unread, viewed) = row[:8]
-        completed_at, completed_revision, answered = row[8:]
+        completed_at, completed_revision, answered = row[8:11]
         if not active or session_version != int(version) or must_change or viewed is None:
             return None
         cat = db.catalogue.current(course)
@@ -290,10 +293,24 @@ class StateReader:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[Any] = []
+        self.watch = StateWatch(engine)
         event.listen(engine, "engine_disposed", self._close_all)
 
     def row(self, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        """The statement's row for ``params``; None when there is none or on any error."""
+        """The statement's row for ``params`` (kept, on PostgreSQL, while nothing in it
+        changed: ``lesson_watch``); None when there is none or on any error."""
+        key = (params["user_id"], params["module_slug"], params["lesson_slug"])
+        kept, generation = self.watch.lookup(*key)
+        if kept is not None and params["since"] <= kept[-1] <= params["now"]:
+            return kept
+        found = self._read(params)
+        # Kept only with a recent view: without one, the full path writes it (and so
+        # forgets), and its next read is the one to keep.
+        if found is not None and generation is not None and found[-1] is not None:
+            self.watch.keep(*key, found, generation)
+        return found
+
+    def _read(self, params: dict[str, Any]) -> tuple[Any, ...] | None:
         values = {**self._defaults, **params}
         if self._time is not None:
             values["since"] = self._time(values["since"])
@@ -342,6 +359,7 @@ class StateReader:
                 connection.close()
 
     def _close_all(self, _engine: Engine) -> None:
+        self.watch.close()
         with self._lock:
             connections, self._open = self._open, []
         self._local = threading.local()
