@@ -60,11 +60,13 @@ def _until(check: Callable[[], bool], seconds: float = 3.0) -> bool:
 def test_a_steady_reload_reads_nothing_on_postgresql(app, as_trainee):
     _pg(app)
     _steady(app, as_trainee)
-    served, before = fast_path(app).served, _statements(app)
+    watch = fast_path(app)._reader.watch
+    served, before, hits = fast_path(app).served, _statements(app), watch.kept_hits
     for _ in range(5):
         assert "trainee 姓名" in as_trainee.get(LESSON).get_data(as_text=True)
     assert fast_path(app).served == served + 5
     assert _statements(app) == before
+    assert watch.kept_hits == hits + 5
 
 
 def test_sqlite_reads_the_row_on_every_request(app, as_trainee):
