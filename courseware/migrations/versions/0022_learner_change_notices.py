@@ -33,7 +33,7 @@ depends_on: str | Sequence[str] | None = None
 
 CHANNEL = "courseware_learner"  # courseware.web.learner.lesson_watch.CHANNEL
 MAX_IDS = 200  # more accounts than this in one statement: "*" (the payload stays small)
-ROW_FUNCTION = "courseware_learner_rows_changed"
+ROW_FUNCTION = "courseware_learner_rows_changed"  # _id, _user_id: by the column
 ALL_FUNCTION = "courseware_learner_all_changed"
 # table -> the column holding the account's id
 TABLES = {
@@ -50,24 +50,26 @@ EVENTS = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(
-        f"""
-        CREATE FUNCTION {ROW_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $body$
-        DECLARE ids text;
-        BEGIN
-            EXECUTE format(
-                'SELECT CASE WHEN count(DISTINCT %1$I) > {MAX_IDS} THEN ''*'''
-                ' ELSE string_agg(DISTINCT %1$I::text, '','') END FROM changed_rows',
-                TG_ARGV[0]
-            ) INTO ids;
-            IF ids IS NOT NULL THEN
-                PERFORM pg_notify('{CHANNEL}', ids);
-            END IF;
-            RETURN NULL;
-        END
-        $body$
-        """
-    )
+    for column in sorted(set(TABLES.values())):
+        # Static SQL (one function per column name), so PL/pgSQL plans it once per session:
+        # format()ed dynamic SQL was planned at every statement (0.19 ms each).
+        op.execute(
+            f"""
+            CREATE FUNCTION {ROW_FUNCTION}_{column}() RETURNS trigger LANGUAGE plpgsql
+            AS $body$
+            DECLARE ids text;
+            BEGIN
+                SELECT CASE WHEN count(DISTINCT {column}) > {MAX_IDS} THEN '*'
+                            ELSE string_agg(DISTINCT {column}::text, ',') END
+                INTO ids FROM changed_rows;
+                IF ids IS NOT NULL THEN
+                    PERFORM pg_notify('{CHANNEL}', ids);
+                END IF;
+                RETURN NULL;
+            END
+            $body$
+            """
+        )
     op.execute(
         f"""
         CREATE FUNCTION {ALL_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $body$
@@ -83,7 +85,7 @@ def upgrade() -> None:
             op.execute(
                 f"CREATE TRIGGER {table}_{event}_notify AFTER {event.upper()} ON {table}"
                 f" REFERENCING {rows} TABLE AS changed_rows FOR EACH STATEMENT"
-                f" EXECUTE FUNCTION {ROW_FUNCTION}('{column}')"
+                f" EXECUTE FUNCTION {ROW_FUNCTION}_{column}()"
             )
     for table in (*TABLES, "content_state"):
         events = "TRUNCATE" if table != "content_state" else "INSERT OR UPDATE OR DELETE OR TRUNCATE"
@@ -100,5 +102,6 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_all_notify ON {table}")
         for event in EVENTS if table in TABLES else ():
             op.execute(f"DROP TRIGGER IF EXISTS {table}_{event}_notify ON {table}")
-    op.execute(f"DROP FUNCTION IF EXISTS {ROW_FUNCTION}()")
+    for column in sorted(set(TABLES.values())):
+        op.execute(f"DROP FUNCTION IF EXISTS {ROW_FUNCTION}_{column}()")
     op.execute(f"DROP FUNCTION IF EXISTS {ALL_FUNCTION}()")
