@@ -33,3 +33,33 @@ def test_migrated_schema_matches_the_models(database_url: str):
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_the_change_notices_come_and_go_with_their_migration(database_url: str):
+    """Migration 0022's triggers and functions (PostgreSQL): removed by its downgrade, back
+    with the upgrade; nothing on SQLite."""
+    from sqlalchemy import text
+
+    from courseware.ops import migrate
+
+    engine = make_engine(database_url)
+    triggers = text("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%\\_notify'")
+    functions = text("SELECT count(*) FROM pg_proc WHERE proname LIKE 'courseware\\_learner\\_%'")
+
+    def counted() -> tuple[int, int]:
+        with engine.connect() as connection:
+            return connection.scalar(triggers) or 0, connection.scalar(functions) or 0
+
+    try:
+        if engine.dialect.name != "postgresql":
+            migrate.downgrade(engine, "0021")  # a no-op there, and it must not fail
+            migrate.upgrade(engine)
+            return
+        assert counted() == (17, 3)
+        migrate.downgrade(engine, "0021")
+        assert counted() == (0, 0)
+        migrate.upgrade(engine)
+        assert counted() == (17, 3)
+    finally:
+        migrate.upgrade(engine)
+        engine.dispose()
