@@ -27,7 +27,9 @@ from courseware.core.db import make_engine
 from courseware.core.models import AuditEvent, Reminder
 from courseware.ops import migrate
 from courseware.ops.seed import seed_load
+from tests.browser import conftest as browser_conftest
 from tests.browser.conftest import ACTION_TIMEOUT_MS, ROOT, SETTINGS, _buffered
+from tests.browser.inflight import InFlight
 from tests.browser.site import LiveSite, Watch, sign_in
 from tests.conftest import Inbox, mail_server
 
@@ -77,7 +79,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSite,
             LEARNERS,
             password_hash=accounts.hash_password(PASSWORD),
         )
-    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
+    # Wrapped like the shared site's server, so a failed test's report lists the requests
+    # this server had not answered (tests/browser/inflight.py), with their stacks.
+    serving, shared = InFlight(_buffered(app)), browser_conftest.SERVING
+    browser_conftest.SERVING = serving
+    server = make_server("127.0.0.1", 0, serving, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="hr-scale", daemon=True)
     thread.start()
     try:
@@ -87,6 +93,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveSite,
             inbox,
         )
     finally:
+        browser_conftest.SERVING = shared
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
