@@ -76,6 +76,9 @@ def settings_from_env() -> dict[str, Any]:
         "SETTINGS_FILE": _env("COURSEWARE_SETTINGS_FILE", str(REPO_ROOT / "settings.yaml")),
         "TIMEZONE": _env("COURSEWARE_TIMEZONE", "Asia/Taipei"),
         "REDIS_URL": _env("COURSEWARE_REDIS_URL"),
+        # PostgreSQL: each worker keeps the lesson page's row until the database notifies a
+        # change (web.learner.lesson_watch); off behind a pooler that does not carry LISTEN.
+        "LESSON_KEEP_ROWS": _env_bool("COURSEWARE_LESSON_KEEP_ROWS", True),
         "SMTP_URL": _env("COURSEWARE_SMTP_URL"),
         "MAIL_FROM": _env("COURSEWARE_MAIL_FROM", "academy@localhost"),
         "HTTPS": https,

@@ -162,7 +162,8 @@ class LessonFastPath:
         db: Database = app.extensions["courseware.core.db"]
         reader = self._reader
         if reader is None or reader.engine is not db.engine:
-            reader = self._reader = StateReader(db.engine)
+            keep = bool(app.config.get("LESSON_KEEP_ROWS", True))
+            reader = self._reader = StateReader(db.engine, keep=keep)
         now = utcnow()
         row = reader.row(
             {
@@ -277,7 +278,7 @@ class StateReader:
     closed when the engine is disposed (gunicorn's fork, tests).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keep: bool = True) -> None:
         self.engine = engine
         compiled = _STATE.compile(dialect=engine.dialect)
         self._compiled = compiled
@@ -293,7 +294,7 @@ class StateReader:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: list[Any] = []
-        self.watch = StateWatch(engine)
+        self.watch = StateWatch(engine, enabled=keep)
         event.listen(engine, "engine_disposed", self._close_all)
 
     def row(self, params: dict[str, Any]) -> tuple[Any, ...] | None:

@@ -52,9 +52,9 @@ _WATCHES: weakref.WeakSet[StateWatch] = weakref.WeakSet()
 class StateWatch:
     """Kept rows by account and lesson, and the listener that says which to forget."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, enabled: bool = True) -> None:
         self.engine = engine
-        self.enabled = engine.dialect.name == "postgresql"
+        self.enabled = enabled and engine.dialect.name == "postgresql"
         self.generation = 0  # moves on at every forgetting: a read older than it is not kept
         self.kept_hits = 0  # rows served from here (tests and the bench look)
         self._rows: OrderedDict[int, dict[tuple[str, str], tuple[Row, float]]] = OrderedDict()

@@ -206,3 +206,28 @@ def test_sqlite_has_no_triggers(app):
     with engine.connect() as connection:
         names = connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
         assert [n for (n,) in names if n.endswith("_notify")] == []
+
+
+def test_keeping_rows_can_be_turned_off(database_url, tmp_path):
+    """COURSEWARE_LESSON_KEEP_ROWS=false (behind a pooler that does not carry LISTEN): every
+    reload reads its row, and no listener is opened."""
+    from courseware import create_app
+    from tests.conftest import app_config, empty_all_tables, import_fixture_course, login, make_user
+
+    app = create_app(app_config(database_url, tmp_path, LESSON_KEEP_ROWS=False))
+    engine = app.extensions["courseware.core.db"].engine
+    empty_all_tables(engine)
+    try:
+        with app.extensions["courseware.core.db"].sessions() as session:
+            make_user(session, "trainee")
+            import_fixture_course(session)
+        client = app.test_client()
+        assert login(client, "trainee").status_code == 302
+        _steady(app, client)
+        before = _statements(app)
+        client.get(LESSON)
+        client.get(LESSON)
+        assert _statements(app) == before + 2
+        assert fast_path(app)._reader.watch._listener is None
+    finally:
+        engine.dispose()
