@@ -38,6 +38,7 @@ from courseware.core.db import begin_write, rows_changed
 from courseware.core.errors import N_
 from courseware.core.learner_marks import MARKED, mark
 from courseware.core.models import AttemptQuestion, QuizAttempt
+from courseware.core.question_texts import intern_texts
 from courseware.core.xapi import question_statement, quiz_result_statement, quiz_started_statement
 
 from .answers import AnswersInvalid, Form, read_answers  # noqa: F401 - callers catch it here
@@ -248,8 +249,10 @@ def create_attempt(
         with session.begin_nested():
             session.add(attempt)
             session.flush()
+            served = [serve(item.question, rng) for item in drawn]
+            # each question's shown form and definition, stored once across attempts
+            texts = intern_texts(session, [body for pair in served for body in pair])
             for position, item in enumerate(drawn, start=1):
-                shown, definition = serve(item.question, rng)
                 session.add(
                     AttemptQuestion(
                         attempt_id=attempt.id,
@@ -258,8 +261,8 @@ def create_attempt(
                         bank_module=item.bank.module,
                         bank_revision_id=item.bank.revision_id,
                         qtype=item.question.type,
-                        served=shown,
-                        definition=definition,
+                        served_text=texts[2 * position - 2],
+                        definition_text=texts[2 * position - 1],
                         max_points=1.0,
                     )
                 )

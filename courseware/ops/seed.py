@@ -11,10 +11,11 @@ table on PostgreSQL (two forked processes each generate every other chunk, and a
 of each writes its chunks through the process's own connection while it generates the next),
 one prepared INSERT run over the rows on SQLite. Each chunk draws from its own random stream
 and numbers its attempts and decisions from its own block of ids (``BLOCK``; the ids are not
-dense), so the rows are the same whichever process makes a chunk. On PostgreSQL the large JSON
-many rows share (a decision's case record, a served question's shuffle and definition) is
-copied once into each writer's temporary table and joined in on the server, the rows naming it
-by number; a superuser's writers leave out the foreign keys' per-row triggers
+dense), so the rows are the same whichever process makes a chunk. A served question's shuffles
+and definition are stored once, in ``question_texts``, before any chunk: the rows carry their
+ids. On PostgreSQL the large JSON many rows share (a decision's case record) is copied once
+into each writer's temporary table and joined in on the server, the rows naming it by
+number; a superuser's writers leave out the foreign keys' per-row triggers
 (``session_replication_role = replica``, as pg_restore does) and check each batch's references
 with one query a key before it commits. Unique keys (and so what a chunk must be refused for)
 stay; the other indexes of the loaded tables but the served questions' are dropped for the load
@@ -73,6 +74,7 @@ from courseware.core.models import (
     Reminder,
     User,
 )
+from courseware.core.question_texts import intern_texts
 from courseware.hr import summary
 from courseware.hr.keys import course_keys
 from courseware.lending.scoring import decision_record, score_decision
@@ -107,8 +109,8 @@ COLUMNS: dict[Any, tuple[str, ...]] = {
                   "status", "pass_mark", "started_at", "saved_at", "submitted_at", "score",
                   "max_score", "passed"),
     AttemptQuestion: ("attempt_id", "position", "question_id", "bank_module", "bank_revision_id",
-                      "qtype", "served", "definition", "answer", "answered_at", "points",
-                      "max_points", "correct"),
+                      "qtype", "answer", "answered_at", "points", "max_points", "correct",
+                      "served_id", "definition_id"),
     CaseTicket: ("token", "user_id", "case_slug", "case_revision_id", "content_hash", "seed",
                  "kind", "issued_at", "used_at"),
     CaseDecision: ("id", "user_id", "ticket_token", "kind", "first_key", "decided_at"),
@@ -228,14 +230,14 @@ def _processed(row: tuple[Any, ...], convert: list[tuple[int, Any]]) -> tuple[An
 class _Question:
     """A bank's question ready to serve: its columns, a few shuffles of what the trainee is
     shown, and the answers given with the points the question type grades them
-    (JSON already serialised)."""
+    (the answers' JSON already serialised)."""
 
     columns: tuple[str, str, int | None, str]  # question_id, bank_module, bank_revision_id, qtype
-    definition: str
-    shown: tuple[str, ...]
+    definition: dict[str, Any]
+    shown: tuple[dict[str, Any], ...]
     right: tuple[str, float, bool]  # answer, points, correct
     wrong: tuple[tuple[str, float, bool], ...]
-    numbers: tuple[int, ...] = ()  # each shuffle's (and the definition's) shared number
+    texts: tuple[tuple[int, int], ...] = ()  # each shuffle's (served_id, definition_id)
 
     @classmethod
     def of(cls, item: Any, rng: random.Random) -> _Question:
@@ -249,8 +251,8 @@ class _Question:
         right, wrong = _answers(question.type, definition)
         return cls(
             (question.id, item.bank.module, item.bank.revision_id, question.type),
-            _json(definition),
-            tuple(_json(qtype.serve(question, rng)) for _ in range(SHUFFLES)),
+            definition,
+            tuple(qtype.serve(question, rng) for _ in range(SHUFFLES)),
             graded(right),
             tuple(graded(answer) for answer in wrong),
         )
@@ -429,13 +431,9 @@ class _Loader:
             session.scalar(text("SELECT current_setting('is_superuser')")) == "on"
         )
         session.commit()
-        # PostgreSQL takes a decision's case record (14 kB of JSON, one of a few hundred) and
-        # a served question's definition and shuffle from temporary tables each writer fills
-        # once: the row names them by their number.
-        self.shared = {
-            CaseDecision: _Shared("pg_temp.seed_case_records", ("record",)),
-            AttemptQuestion: _Shared("pg_temp.seed_questions", ("served", "definition")),
-        }
+        # PostgreSQL takes a decision's case record (14 kB of JSON, one of a few hundred) from
+        # a temporary table each writer fills once: the row names it by its number.
+        self.shared = {CaseDecision: _Shared("pg_temp.seed_case_records", ("record",))}
         # The rows are generated with the shared values' numbers in their place (last).
         self.row_names = {
             model: self.shared[model].others(names) if model in self.shared else names
@@ -748,29 +746,51 @@ class _Loader:
         found = self.drawn.get((kind, key))
         if found is None:
             rng = random.Random(f"{self.seed}:{self.tag}:{kind}:{key}")  # noqa: S311
-            found = self.drawn[(kind, key)] = []
+            new: dict[str, _Question] = {}
+            drawn = []
             for _ in range(DRAWS):
-                drawn = []
+                drawn.append([])
                 for item in draw_questions(banks, count, rng):
-                    question = self.questions.get(item.question.id)
+                    qid = item.question.id
+                    question = self.questions.get(qid) or new.get(qid)
                     if question is None:
-                        question = self.questions[item.question.id] = _Question.of(item, rng)
-                        for value in (
-                            question.definition,
-                            *question.shown,
-                            *(answer[0] for answer in (question.right, *question.wrong)),
-                        ):
-                            self.encoded[value] = value.encode()
-                        question = self.questions[item.question.id] = replace(
-                            question,
-                            numbers=tuple(
-                                self.shared[AttemptQuestion].add(shown, question.definition)
-                                for shown in question.shown
-                            ),
-                        )
-                    drawn.append(question)
-                found.append(drawn)
+                        question = new[qid] = _Question.of(item, rng)
+                        for answer in (question.right, *question.wrong):
+                            self.encoded[answer[0]] = answer[0].encode()
+                    drawn[-1].append(question)
+            self.questions.update(self._stored(list(new.values())))
+            found = self.drawn[(kind, key)] = [
+                [self.questions[q.columns[0]] for q in questions] for questions in drawn
+            ]
         return found
+
+    def _stored(self, questions: list[_Question]) -> dict[str, _Question]:
+        """``questions`` with the ids of their texts, stored in ``question_texts`` (new ones
+        added and committed, so every writer's rows may refer to them)."""
+        if not questions:
+            return {}
+        bodies = [body for q in questions for body in (q.definition, *q.shown)]
+        ids = iter([text.id for text in intern_texts(self.session, bodies)])
+        self.session.commit()
+        found = {}
+        for question in questions:
+            definition = next(ids)
+            served = [next(ids) for _shown in question.shown]
+            texts = tuple((shown, definition) for shown in served)
+            found[question.columns[0]] = replace(question, texts=texts)
+        return found
+
+    def prepare(self) -> None:
+        """Draw every quiz's question sets and store their texts now, before any chunk (and
+        so before the writing processes fork): the same for every process."""
+        for module in self.catalogue.modules:
+            if module.slug in self.catalogue.quizzes:
+                bank = self.catalogue.quizzes[module.slug]
+                self.question_sets("module", module.slug, [bank], bank.draw)
+        renewal = self.policy.certification.renewal
+        self.question_sets(
+            "renewal", "renewal", list(self.catalogue.quizzes.values()), renewal.questions
+        )
 
     def quiz(
         self, uid: int, key: str, kind: str, t: datetime, skill: float, evidence: dict[str, Any]
@@ -809,7 +829,7 @@ class _Loader:
                         None if still_open else points,
                         1.0,
                         None if still_open else correct,
-                        question.numbers[int(uniform() * SHUFFLES)],  # served, definition
+                        *question.texts[int(uniform() * SHUFFLES)],  # served, definition
                     )
                 )
             passed = not still_open and score >= pass_mark * len(drawn) - 1e-9
@@ -1012,6 +1032,7 @@ def seed_load(
         session, catalogue, policy, (now or utcnow()).astimezone(UTC), seed, password_hash
     )
     report = SeedReport(learners, accounts=loader.staff_and_cohorts())
+    loader.prepare()
     shown: dict[str, int] = {}
     counts, loader.counts = loader.counts, {}  # the staff's; the chunks count their own
     bind = session.get_bind()
@@ -1186,9 +1207,10 @@ def _drop_secondary_indexes(session: Session) -> list[str]:
     """Drop the loaded tables' indexes that neither enforce a unique key nor back a
     constraint (PostgreSQL), committed; returns their definitions to build again.
 
-    The served questions keep theirs: their rows are wide (the served JSON), so a build
-    reads a large table (12.6 GB at 100,000 learners) and sorts 8.5 million keys, 25 s of
-    one core for the two, where keeping them up to date costs about 8 s spread over the load.
+    The served questions keep theirs: building them sorts 8.5 million keys at 100,000
+    learners, 25 s of one core for the two, where keeping them up to date cost about 8 s
+    spread over the load (measured when the rows still carried their JSON, 12.6 GB of table
+    to read for a build; not measured again since).
     """
     tables = [model.__tablename__ for model in COLUMNS if model is not AttemptQuestion]
     found = session.execute(

@@ -26,7 +26,8 @@ from courseware.assessment.bank import parse_question
 from courseware.assessment.drawing import serve
 from courseware.assessment.questions import TYPES, format_number
 from courseware.core.errors import N_, ContentError
-from courseware.core.models import AttemptQuestion
+from courseware.core.models import AttemptQuestion, QuestionText
+from courseware.core.question_texts import digest_of
 from courseware.studio.roundtrip import dump_yaml, load_exact
 
 # The keys of a question in the order a new one is written.
@@ -366,8 +367,9 @@ def preview(
         question_id=question.id,
         bank_module=module,
         qtype=question.type,
-        served=shown,
-        definition=definition,
+        # texts of their own, not stored (a stored text is only ever interned)
+        served_text=QuestionText(digest=digest_of(shown), body=shown),
+        definition_text=QuestionText(digest=digest_of(definition), body=definition),
         answer=None,
         points=None,
         max_points=1.0,

@@ -80,6 +80,16 @@ def test_seed_writes_rows_shaped_like_the_applications(app, db, course):
         if question.points is not None:
             graded = question_type(question.qtype).grade(question.definition, question.answer)
             assert question.points == round(graded, 6)
+    # each question's definition is stored once, its shown forms a few times at most
+    stored = db.execute(
+        select(
+            AttemptQuestion.question_id,
+            func.count(AttemptQuestion.definition_id.distinct()),
+            func.count(AttemptQuestion.served_id.distinct()),
+        ).group_by(AttemptQuestion.question_id)
+    ).all()
+    assert stored and all(d == 1 and s <= seed.SHUFFLES for _q, d, s in stored)
+    assert max(s for _q, _d, s in stored) > 1
     for attempt in db.scalars(select(QuizAttempt).where(QuizAttempt.status == "submitted")):
         points = db.scalars(
             select(AttemptQuestion.points).where(AttemptQuestion.attempt_id == attempt.id)
@@ -178,13 +188,21 @@ def test_the_load_leaves_no_temporary_tables_behind(app, db, course):
     assert _count(db, CaseDecision) > 0
 
 
+# Columns holding the id of a stored text, read as the text (the ids depend on the order the
+# database met the texts).
+TEXTS = {"served_id": "served", "definition_id": "definition"}
+
+
 def _loaded_rows(session: Session) -> dict[str, list[tuple]]:
     """Every seeded table's rows as the application reads them (ids the database hands out
     left aside), in a stable order."""
     found = {}
     for model, columns in COLUMNS.items():
         names = [c.name for c in model.__table__.c if c.name != "id" or "id" in columns]
-        keys = [model.__mapper__.get_property_by_column(model.__table__.c[n]).key for n in names]
+        keys = [
+            TEXTS.get(n) or model.__mapper__.get_property_by_column(model.__table__.c[n]).key
+            for n in names
+        ]
         rows = [tuple(getattr(row, key) for key in keys) for row in session.scalars(select(model))]
         found[model.__tablename__] = sorted(rows, key=repr)
     return found

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    func,
     select,
     text,
 )
@@ -81,6 +82,14 @@ def _value(table: str, column: Any) -> Any:
     raise AssertionError(f"no sample value for {table}.{column.name} ({kind!r})")
 
 
+# Columns a migration moved into another table: (table, column) -> the column that now
+# points at the moved value's row, in ``question_texts`` (0023).
+MOVED = {
+    ("attempt_questions", "served"): "served_id",
+    ("attempt_questions", "definition"): "definition_id",
+}
+
+
 def _normal(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
@@ -113,6 +122,14 @@ def test_every_migration_keeps_existing_rows(empty_engine: Engine):
                 stored = connection.execute(select(table)).mappings().all()
                 assert len(stored) == 1, (revision, name)
                 for key, value in row.items():
+                    if key not in stored[0] and (name, key) in MOVED:
+                        texts = metadata.tables["question_texts"]
+                        value_id = stored[0][MOVED[(name, key)]]
+                        moved = connection.execute(
+                            select(texts.c.body).where(texts.c.id == value_id)
+                        ).scalar_one()
+                        assert moved == value, (revision, name, key)
+                        continue
                     assert _normal(stored[0][key]) == _normal(value), (revision, name, key)
     assert migrate.current_revision(empty_engine) == migrate.head_revision()
     assert set(inserted) >= {"users", "content_documents", "quiz_attempts", "certificates"}
@@ -137,3 +154,78 @@ def test_decisions_made_before_loan_cases_v2_are_marked_as_v1(empty_engine: Engi
         row = connection.execute(select(decisions)).mappings().one()
     assert row["case_model"] == 1
     assert row["score_total"] == 1.5  # the score it had, untouched
+
+
+SHOWN = {"prompt": "哪一項正確?", "choices": [["b", "二"], ["a", "一"]], "note": None}
+SHOWN_AGAIN = {"note": None, "choices": [["b", "二"], ["a", "一"]], "prompt": "哪一項正確?"}
+SHOWN_OTHER = {"prompt": "哪一項正確?", "choices": [["a", "一"], ["b", "二"]], "note": None}
+DEFINITION = {
+    "answer": "b",
+    "explanation": "因為「二」才對。\n",
+    "lesson": "first",
+    "tolerance": 0.25,
+    "steps": {"z": [1, 2.5, True], "a": {}},
+}
+OTHER_DEFINITION = {"answer": ["a", "c"], "explanation": "", "lesson": "second"}
+
+
+def test_served_questions_json_comes_through_0023_both_ways(empty_engine: Engine):
+    """0023: the served and definition JSON of existing rows moves into question_texts,
+    each distinct document once, and comes back unchanged on a downgrade."""
+    migrate.upgrade(empty_engine, "0022")
+    metadata = MetaData()
+    metadata.reflect(empty_engine)
+    rows = [  # (served, definition) by position
+        (SHOWN, DEFINITION),
+        (SHOWN_AGAIN, DEFINITION),  # the same document, its keys in another order
+        (SHOWN_OTHER, OTHER_DEFINITION),
+    ]
+    with empty_engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            if table.name == "alembic_version":
+                continue
+            row = {c.name: _value(table.name, c) for c in table.columns}
+            if table.name != "attempt_questions":
+                connection.execute(table.insert().values(**row))
+                continue
+            for position, (served, definition) in enumerate(rows, 1):
+                connection.execute(
+                    table.insert().values(
+                        {
+                            **row,
+                            "id": position,
+                            "position": position,
+                            "question_id": f"q{position}",
+                            "served": served,
+                            "definition": definition,
+                        }
+                    )
+                )
+    migrate.upgrade(empty_engine, "0023")
+    metadata = MetaData()
+    metadata.reflect(empty_engine)
+    questions, texts = metadata.tables["attempt_questions"], metadata.tables["question_texts"]
+    assert "served" not in questions.c and "definition" not in questions.c
+    served, definition = texts.alias("served"), texts.alias("definition")
+    with empty_engine.connect() as connection:
+        stored = connection.execute(
+            select(questions.c.position, served.c.body, definition.c.body)
+            .join(served, served.c.id == questions.c.served_id)
+            .join(definition, definition.c.id == questions.c.definition_id)
+            .order_by(questions.c.position)
+        ).all()
+        count = connection.execute(select(func.count()).select_from(texts)).scalar()
+    assert [tuple(r[1:]) for r in stored] == rows
+    assert count == 4  # two shown (one in two key orders), two definitions
+    migrate.downgrade(empty_engine, "0022")
+    metadata = MetaData()
+    metadata.reflect(empty_engine)
+    assert "question_texts" not in metadata.tables
+    questions = metadata.tables["attempt_questions"]
+    assert "served_id" not in questions.c
+    with empty_engine.connect() as connection:
+        back = connection.execute(
+            select(questions.c.served, questions.c.definition).order_by(questions.c.position)
+        ).all()
+    # the documents as they were (the second's keys in the first's order: the same JSON)
+    assert [tuple(r) for r in back] == rows

@@ -2,7 +2,7 @@
 
 from courseware.core.db import Base
 from courseware.core.models.accounts import ExternalIdentity, SignInFailure, User
-from courseware.core.models.assessment import AttemptQuestion, QuizAttempt
+from courseware.core.models.assessment import AttemptQuestion, QuestionText, QuizAttempt
 from courseware.core.models.audit import AuditEvent
 from courseware.core.models.cases import CaseDecision, CaseStageDecision, CaseTicket
 from courseware.core.models.certificates import Certificate, CredentialStatus, Exemption
@@ -44,6 +44,7 @@ __all__ = [
     "PasswordResetToken",
     "PracticeAnswer",
     "ProblemReport",
+    "QuestionText",
     "QuizAttempt",
     "Reminder",
     "RevisionReview",

@@ -3,6 +3,11 @@
 An attempt keeps exactly what was shown (prompt, choices in their shuffled order) and the
 question's definition at serving time, so grading and review never depend on later edits to
 the bank. Questions are referred to by their stable ids, never by row ids of content tables.
+
+Both documents are stored once however many attempts serve them: ``question_texts`` holds
+each distinct JSON document under the digest of its canonical form
+(``courseware.core.question_texts``), and a served question points at two of them. A stored
+text is shared, so it is never changed.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from courseware.core.clock import utcnow
 from courseware.core.db import Base, UTCDateTime
@@ -66,6 +71,17 @@ class QuizAttempt(Base):
         return int(100 * self.score / self.max_score + 0.5)
 
 
+class QuestionText(Base):
+    """A JSON document some served questions share: what was shown, or a definition."""
+
+    __tablename__ = "question_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 (hex) of the canonical JSON: keys sorted, no spaces, UTF-8 kept
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class AttemptQuestion(Base):
     __tablename__ = "attempt_questions"
     __table_args__ = (
@@ -82,13 +98,32 @@ class AttemptQuestion(Base):
     qtype: Mapped[str] = mapped_column(String(16))
     # What the trainee saw: prompt, choices or steps in the shown order (with the bank's keys,
     # which never reach the page).
-    served: Mapped[dict[str, Any]] = mapped_column(JSON)
+    served_id: Mapped[int] = mapped_column(ForeignKey("question_texts.id"))
     # The question's definition when served: the key, explanation and lesson for grading and
     # review. Never sent to the page before the attempt is closed.
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("question_texts.id"))
     # The answer in the bank's keys, saved as the trainee goes; NULL when unanswered.
     answer: Mapped[Any | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     points: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_points: Mapped[float] = mapped_column(Float, default=1.0)
     correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+    # Both texts come with the row (one statement), read through ``served`` and ``definition``.
+    served_text: Mapped[QuestionText] = relationship(
+        foreign_keys=[served_id], lazy="joined", innerjoin=True
+    )
+    definition_text: Mapped[QuestionText] = relationship(
+        foreign_keys=[definition_id], lazy="joined", innerjoin=True
+    )
+
+    @property
+    def served(self) -> dict[str, Any]:
+        """What the trainee saw (shared with other attempts: do not change it)."""
+        return self.served_text.body
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The question's definition when served (shared with other attempts: do not change
+        it)."""
+        return self.definition_text.body
