@@ -162,8 +162,7 @@ class LessonFastPath:
         db: Database = app.extensions["courseware.core.db"]
         reader = self._reader
         if reader is None or reader.engine is not db.engine:
-            keep = bool(app.config.get("LESSON_KEEP_ROWS", True))
-            reader = self._reader = StateReader(db.engine, keep=keep)
+            reader = self._reader = StateReader(db.engine, app.config.get("LESSON_KEEP_ROWS", True))
         now = utcnow()
         row = reader.row(
             {
