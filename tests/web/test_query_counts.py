@@ -158,12 +158,19 @@ def counted(app: Flask, db: Session, users, course) -> Iterator[dict[str, dict[s
     yield found
 
 
-def test_query_counts_are_pinned_and_flat(counted):
+# PostgreSQL: the HR dashboard's grouped count gives itself room to hash its groups (``SET
+# LOCAL work_mem`` in hr.reports.completion; it sorted 100,000 learners on disk): one more.
+POSTGRES_EXTRA = {"/hr": 1, "/hr/completion/cohorts": 1}
+
+
+def test_query_counts_are_pinned_and_flat(app, counted):
+    postgres = app.extensions["courseware.core.db"].engine.dialect.name == "postgresql"
     for role, pages in counted.items():
         for page, (small, large) in pages.items():
+            pin = PINS[role][page] + (POSTGRES_EXTRA.get(page, 0) if postgres else 0)
             assert small == large, (role, page, small, large)
             assert small <= MAX_QUERIES, (role, page, small)
-            assert small == PINS[role][page], (role, page, small, PINS[role][page])
+            assert small == pin, (role, page, small, pin)
 
 
 # ---------------------------------------------------------------- the lesson view's write
