@@ -184,6 +184,19 @@ def make_session_factory(
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True, info=info or {})
 
 
+# The channel migration 0022's triggers notify with the accounts a statement changed
+# (PostgreSQL); web.learner.lesson_watch listens, a restore notifies everyone ("*").
+LEARNER_CHANGES = "courseware_learner"
+
+
+def conflict_insert(dialect_name: str, table: Any) -> Any:
+    """``INSERT`` into ``table`` with the ``ON CONFLICT`` clauses of ``dialect_name``'s
+    construct (PostgreSQL's or SQLite's)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+
+
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (its result is a CursorResult)."""
     return cast("CursorResult[Any]", result).rowcount

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from courseware.core.db import conflict_insert
 from courseware.core.models import QuestionText
 
 BATCH = 500  # digests looked up or added per statement
@@ -50,12 +50,11 @@ def intern_texts(session: Session, bodies: Sequence[Any]) -> list[QuestionText]:
     found = _stored(session, list(wanted))
     missing = sorted(d for d in wanted if d not in found)
     if missing:
-        table = QuestionText.__table__
-        dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+        insert = conflict_insert(session.get_bind().dialect.name, QuestionText.__table__)
         for start in range(0, len(missing), BATCH):
             part = missing[start : start + BATCH]
             session.execute(
-                dialect.insert(table).on_conflict_do_nothing(index_elements=["digest"]),
+                insert.on_conflict_do_nothing(index_elements=["digest"]),
                 [{"digest": d, "body": wanted[d]} for d in part],
             )
         found.update(_stored(session, missing))
@@ -63,11 +62,6 @@ def intern_texts(session: Session, bodies: Sequence[Any]) -> list[QuestionText]:
     if gone:
         raise RuntimeError(f"question texts not found after adding them: {gone[:3]}")
     return [found[d] for d in digests]
-
-
-def intern_text(session: Session, body: Any) -> QuestionText:
-    """The stored text of ``body``, added if new (see ``intern_texts``)."""
-    return intern_texts(session, [body])[0]
 
 
 def _stored(session: Session, digests: list[str]) -> dict[str, QuestionText]:

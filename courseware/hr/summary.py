@@ -41,12 +41,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from courseware.core.clock import utcnow
-from courseware.core.db import WRITE_OPTION
+from courseware.core.db import WRITE_OPTION, conflict_insert
 from courseware.core.learner_marks import MARKED, Marks, register_refresher
 from courseware.core.models import (
     CaseDecision,
@@ -359,7 +357,7 @@ def _statements(keys: SummaryKeys, ids: Ids, dialect: str) -> list[Any]:
         done = literal(0)
     # SQLite reads "... JOIN x ON a = b ON CONFLICT" ambiguously without a WHERE clause.
     counted = rows.add_columns(done.label("modules_done")).where(true())
-    upsert = (postgres_insert if dialect == "postgresql" else sqlite_insert)(LearnerSummary)
+    upsert = conflict_insert(dialect, LearnerSummary)
     upsert = upsert.from_select([c.key for c in counted.selected_columns], counted)
     account = upsert.on_conflict_do_update(
         index_elements=[LearnerSummary.user_id],
@@ -459,7 +457,7 @@ def _light(session: Session, marks: Marks, recounted: set[int]) -> None:
     for user_id, module_slug in sorted(marks.opened):
         if user_id in recounted:
             continue
-        upsert = (postgres_insert if _postgres(session) else sqlite_insert)(LearnerModuleSummary)
+        upsert = conflict_insert(session.get_bind().dialect.name, LearnerModuleSummary)
         session.execute(
             upsert.values(
                 user_id=user_id,

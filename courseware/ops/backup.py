@@ -69,7 +69,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from courseware.core.db import make_engine
+from courseware.core.db import LEARNER_CHANGES, make_engine
 from courseware.ops import migrate
 
 FORMAT = 1
@@ -600,7 +600,7 @@ def _swap_schemas(engine: Engine, scratch: str, aside: str) -> None:
                 connection.execute(text(f"ALTER SCHEMA {scratch} RENAME TO public"))
                 # Every row a web worker keeps may have changed (web.learner.lesson_watch):
                 # they forget them all when this commits.
-                connection.execute(text("SELECT pg_notify('courseware_learner', '*')"))
+                connection.execute(text(f"SELECT pg_notify('{LEARNER_CHANGES}', '*')"))
             return
         except OperationalError as exc:
             busy = getattr(exc.orig, "sqlstate", None) == "55P03"  # lock_not_available

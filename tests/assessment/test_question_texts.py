@@ -16,9 +16,14 @@ from sqlalchemy.orm import Session
 from courseware.assessment import attempts as engine
 from courseware.core.db import begin_write
 from courseware.core.models import QuestionText, QuizAttempt
-from courseware.core.question_texts import digest_of, intern_text, intern_texts
+from courseware.core.question_texts import digest_of, intern_texts
 from tests.assessment.helpers import all_right
 from tests.conftest import make_user, post
+
+
+def _intern(session, body):
+    """One text, stored if new."""
+    return intern_texts(session, [body])[0]
 
 
 def _texts(db: Session) -> int:
@@ -27,12 +32,10 @@ def _texts(db: Session) -> int:
 
 def test_the_same_json_interned_twice_is_one_row_whatever_its_key_order(db):
     body = {"prompt": "哪一項?", "choices": [["b", "二"], ["a", "一"]], "weight": 1.5}
-    first = intern_text(db, body)
+    first = _intern(db, body)
     db.commit()
-    again = intern_text(
-        db, {"weight": 1.5, "choices": [["b", "二"], ["a", "一"]], "prompt": "哪一項?"}
-    )
-    other = intern_text(db, {**body, "choices": [["a", "一"], ["b", "二"]]})  # another order
+    again = _intern(db, {"weight": 1.5, "choices": [["b", "二"], ["a", "一"]], "prompt": "哪一項?"})
+    other = _intern(db, {**body, "choices": [["a", "一"], ["b", "二"]]})  # another order
     db.commit()
     assert again.id == first.id and other.id != first.id
     assert _texts(db) == 2
@@ -119,14 +122,14 @@ def test_two_transactions_adding_the_same_text_at_once_share_one_row(app: Flask,
         try:
             with sessions() as other:
                 begin_write(other)
-                got["second"] = intern_text(other, body).id
+                got["second"] = _intern(other, body).id
                 other.commit()
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
     with sessions() as first:
         begin_write(first)
-        got["first"] = intern_text(first, body).id
+        got["first"] = _intern(first, body).id
         thread = threading.Thread(target=second)
         thread.start()
         _until_waiting(db)

@@ -31,7 +31,7 @@ down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-CHANNEL = "courseware_learner"  # courseware.web.learner.lesson_watch.CHANNEL
+CHANNEL = "courseware_learner"  # courseware.core.db.LEARNER_CHANGES (as of this revision)
 MAX_IDS = 200  # more accounts than this in one statement: "*" (the payload stays small)
 ROW_FUNCTION = "courseware_learner_rows_changed"  # _id, _user_id: by the column
 ALL_FUNCTION = "courseware_learner_all_changed"

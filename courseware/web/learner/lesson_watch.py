@@ -39,7 +39,9 @@ from typing import Any
 from psycopg import pq
 from sqlalchemy import Engine, event
 
-CHANNEL = "courseware_learner"  # migration 0022's triggers notify it
+from courseware.core.db import LEARNER_CHANGES
+
+CHANNEL = LEARNER_CHANGES  # migration 0022's triggers notify it
 KEEP_USERS = 4096  # accounts whose rows a worker keeps (least recently used go first)
 MAX_AGE = 60.0  # seconds a kept row is used at most
 RETRY = 5.0  # seconds between attempts to listen again
@@ -56,13 +58,14 @@ class StateWatch:
         self.engine = engine
         self.enabled = enabled and engine.dialect.name == "postgresql"
         self.generation = 0  # moves on at every forgetting: a read older than it is not kept
-        self.kept_hits = 0  # rows served from here (tests and the bench look)
+        self.kept_hits = 0  # rows served from here (the tests look)
         self._rows: OrderedDict[int, dict[tuple[str, str], tuple[Row, float]]] = OrderedDict()
         self._lock = threading.RLock()
         self._listener: Any = None
         self._pid = 0
         self._retry_at = 0.0
-        _WATCHES.add(self)
+        if self.enabled:  # a watch that keeps nothing has nothing for a commit to forget
+            _WATCHES.add(self)
 
     def lookup(self, user_id: int, module: str, lesson: str) -> tuple[Row | None, int | None]:
         """The kept row (or None) and the generation to keep a new read under (None: do not
